@@ -1,0 +1,88 @@
+/** The CLI's connection to drover-server: the admin bundle, mutual TLS, typed calls, clear errors. */
+import * as grpc from '@grpc/grpc-js';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { clientCredentials, clientOptions, fromServiceError, grpcTypes, UserFacingError, z } from '@drover/contract';
+
+const BundleSchema = z.object({
+  server: z.string().regex(/^.+:\d+$/, { message: 'expected host:port' }),
+  name: z.string().default(''),
+  role: z.string().default(''),
+  ca: z.string().includes('BEGIN CERTIFICATE', { message: 'expected a PEM certificate' }),
+  cert: z.string().includes('BEGIN CERTIFICATE', { message: 'expected a PEM certificate' }),
+  key: z.string().includes('PRIVATE KEY', { message: 'expected a PEM private key' }),
+});
+export type Bundle = z.output<typeof BundleSchema> & { file: string };
+
+export function bundlePath(): string {
+  return process.env.DROVER_CONFIG || join(homedir(), '.config', 'drover', 'config.yaml');
+}
+
+export function loadBundle(): Bundle {
+  const file = bundlePath();
+  if (!existsSync(file)) {
+    throw new UserFacingError(`no admin bundle at ${file}; set DROVER_CONFIG to your bundle, or create one on the headnode: drover-server user add <name> --role admin --out ${file}`, 2);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UserFacingError(`admin bundle ${file}: not valid YAML (${(e as Error).message.split('\n')[0]})`, 2);
+  }
+  const r = BundleSchema.safeParse(raw);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new UserFacingError(`admin bundle ${file}: field '${i.path.join('.') || '(top level)'}': ${i.message}; write a new one with drover-server user add`, 2);
+  }
+  return { ...r.data, file };
+}
+
+export type AdminClient = grpc.Client & Record<string, (...a: unknown[]) => unknown>;
+
+export class Api {
+  readonly client: AdminClient;
+  constructor(readonly bundle: Bundle) {
+    const Ctor = grpcTypes().drover.v1.AdminService as unknown as typeof grpc.Client;
+    this.client = new Ctor(bundle.server, clientCredentials({ caPem: bundle.ca, certPem: bundle.cert, keyPem: bundle.key }), clientOptions('drover-server')) as AdminClient;
+  }
+
+  /** A unary call with a deadline; failures become one-line errors naming the server and the fix. */
+  call<Res>(method: string, req: object, deadlineMs = 30_000): Promise<Res> {
+    return new Promise<Res>((res, rej) => {
+      const fn = this.client[method] as (r: object, md: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, v: Res) => void) => void;
+      fn.call(this.client, req, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (e, v) => (e ? rej(this.explain(e)) : res(v)));
+    });
+  }
+
+  /** A server-streaming call as an async iterable. */
+  stream<Res>(method: string, req: object): AsyncIterable<Res> & grpc.ClientReadableStream<Res> {
+    const fn = this.client[method] as (r: object) => grpc.ClientReadableStream<Res>;
+    const s = fn.call(this.client, req);
+    const self = this;
+    const it = (async function* () {
+      try {
+        for await (const m of s) yield m as Res;
+      } catch (e) {
+        throw self.explain(e as grpc.ServiceError);
+      }
+    })();
+    return Object.assign(s, { [Symbol.asyncIterator]: () => it });
+  }
+
+  explain(e: grpc.ServiceError): Error {
+    const d = fromServiceError(e);
+    if (e.code === grpc.status.UNAVAILABLE || e.code === grpc.status.DEADLINE_EXCEEDED) {
+      return new UserFacingError(`cannot reach drover-server at ${this.bundle.server} (${e.details || grpc.status[e.code]}); check that it runs and the 'server' address in ${this.bundle.file}`);
+    }
+    if (e.code === grpc.status.UNAUTHENTICATED || e.code === grpc.status.PERMISSION_DENIED) {
+      return new UserFacingError(`refused by drover-server: ${d.message}`);
+    }
+    return new UserFacingError(d.message);
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * gRPC plumbing shared by server, agent and CLI: mutual-TLS credentials, the one place where
+ * callers are authorised (kind of certificate, role, revocation), health checking, reflection,
+ * and typed clients.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { ReflectionService } from '@grpc/reflection';
+import { X509Certificate } from 'node:crypto';
+import { packageDefinition, protoRoot } from './proto.js';
+import { identityOf, normalSerial, type CertIdentity, type CertKind } from './pki/index.js';
+import { toServiceError } from './errors.js';
+import type { Logger } from './log.js';
+
+export const ROLE_RANK: Record<string, number> = { ROLE_UNSPECIFIED: 0, ROLE_VIEWER: 1, ROLE_OPERATOR: 2, ROLE_ADMIN: 3 };
+const KIND_RANK: Record<CertKind, number> = { viewer: 1, operator: 2, admin: 3, server: 3, agent: 0 };
+
+/** TLS material of one program, as PEM text. */
+export interface TlsFiles { caPem: string; certPem: string; keyPem: string }
+
+/** Server credentials: only certificates from the cluster CA are accepted. */
+export function serverCredentials(tls: TlsFiles, requireClientCert = true): grpc.ServerCredentials {
+  return grpc.ServerCredentials.createSsl(Buffer.from(tls.caPem),
+    [{ private_key: Buffer.from(tls.keyPem), cert_chain: Buffer.from(tls.certPem + tls.caPem) }], requireClientCert);
+}
+
+/**
+ * Channel options for a client: the peer's certificate must carry `expectName` (the server's
+ * fixed name `drover-server`, or an agent's host name), whatever address it is reached at.
+ */
+export function clientOptions(expectName: string, extra: grpc.ChannelOptions = {}): grpc.ChannelOptions {
+  return {
+    'grpc.ssl_target_name_override': expectName,
+    'grpc.default_authority': expectName,
+    'grpc.keepalive_time_ms': 20_000,
+    'grpc.keepalive_timeout_ms': 10_000,
+    ...extra,
+  };
+}
+export function clientCredentials(tls: TlsFiles): grpc.ChannelCredentials {
+  return grpc.credentials.createSsl(Buffer.from(tls.caPem), Buffer.from(tls.keyPem), Buffer.from(tls.certPem));
+}
+
+/** The rules of one service as written in proto/: who may call it at all, and each method's role. */
+export interface ServiceRules { callers: string; methods: Map<string, { minRole: number; unauthenticated: boolean }> }
+export function serviceRules(serviceName: string): ServiceRules {
+  const svc = protoRoot().lookupService(`drover.v1.${serviceName}`);
+  const callers = String(svc.options?.['(callers)'] ?? svc.options?.['(drover.v1.callers)'] ?? '');
+  const methods = new Map<string, { minRole: number; unauthenticated: boolean }>();
+  for (const [name, m] of Object.entries(svc.methods)) {
+    const o = m.options ?? {};
+    const role = String(o['(min_role)'] ?? o['(drover.v1.min_role)'] ?? 'ROLE_UNSPECIFIED');
+    const unauth = Boolean(o['(unauthenticated)'] ?? o['(drover.v1.unauthenticated)'] ?? false);
+    if (!unauth && !ROLE_RANK[role]) throw new Error(`proto: ${serviceName}.${name} has no min_role option`);
+    methods.set(name, { minRole: ROLE_RANK[role] ?? 0, unauthenticated: unauth });
+  }
+  return { callers, methods };
+}
+
+/** Identity of the caller of one RPC, attached by {@link secureService}. */
+export type Caller = CertIdentity;
+const CALLER = Symbol('drover.caller');
+export function callerOf(call: object): Caller | undefined {
+  return (call as { [CALLER]?: Caller })[CALLER];
+}
+
+export interface AuthPolicy {
+  /** Serials revoked by the cluster (checked on every call, so a revocation bites at once). */
+  isRevoked?(serial: string): boolean;
+  /** Agent side: only this certificate fingerprint (the server's) may call. */
+  allowFingerprints?(): readonly string[] | undefined;
+  log?: Logger;
+}
+
+type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>;
+
+function deny(code: grpc.status, details: string): grpc.ServiceError {
+  const md = new grpc.Metadata();
+  md.set('drover-code', code === grpc.status.UNAUTHENTICATED ? 'UNAUTHENTICATED' : 'PERMISSION_DENIED');
+  return Object.assign(new Error(details), { code, details, metadata: md });
+}
+
+/** Decides whether `call` may run `method`; returns the caller or throws a ServiceError. */
+function authorise(rules: ServiceRules, service: string, method: string, call: AnyCall, policy: AuthPolicy): Caller | undefined {
+  const rule = rules.methods.get(method);
+  if (!rule) throw deny(grpc.status.PERMISSION_DENIED, `${service}.${method} has no access rule`);
+  if (rule.unauthenticated) return undefined;
+  const ctx = call.getAuthContext();
+  const raw = ctx?.sslPeerCertificate?.raw;
+  if (!raw) throw deny(grpc.status.UNAUTHENTICATED, `${service}.${method}: a client certificate from the cluster CA is required`);
+  let id: Caller;
+  try {
+    id = identityOf(raw);
+  } catch (e) {
+    throw deny(grpc.status.UNAUTHENTICATED, `${service}.${method}: ${(e as Error).message}`);
+  }
+  if (policy.isRevoked?.(normalSerial(id.serial))) {
+    throw deny(grpc.status.UNAUTHENTICATED, `certificate of ${id.kind} '${id.name}' (serial ${id.serial}) is revoked`);
+  }
+  const kindOk = rules.callers === 'any'
+    || (rules.callers === 'admin' && (id.kind === 'admin' || id.kind === 'operator' || id.kind === 'viewer'))
+    || (rules.callers === 'server' && id.kind === 'server');
+  if (!kindOk) {
+    throw deny(grpc.status.PERMISSION_DENIED, `${service} does not accept ${id.kind} certificates ('${id.name}'); it serves ${rules.callers === 'admin' ? 'admin bundles' : `the ${rules.callers}`} only`);
+  }
+  const fps = policy.allowFingerprints?.();
+  if (fps && fps.length && !fps.includes(id.fingerprint)) {
+    throw deny(grpc.status.PERMISSION_DENIED, `${service}: certificate '${id.name}' is not this host's server`);
+  }
+  if (KIND_RANK[id.kind] < rule.minRole) {
+    const need = Object.entries(ROLE_RANK).find(([, v]) => v === rule.minRole)?.[0]?.replace('ROLE_', '').toLowerCase();
+    throw deny(grpc.status.PERMISSION_DENIED, `${service}.${method} needs role ${need}; '${id.name}' is ${id.kind}`);
+  }
+  return id;
+}
+
+/**
+ * Wraps every handler of `impl` with the access rules of `serviceName` from proto/. This is the
+ * only place where callers are checked. Handlers may throw/reject: errors go through
+ * {@link toServiceError}.
+ */
+export function secureService(serviceName: string, impl: Record<string, (...args: never[]) => unknown>, policy: AuthPolicy = {}): grpc.UntypedServiceImplementation {
+  const rules = serviceRules(serviceName);
+  const def = (packageDefinition()[`drover.v1.${serviceName}`] ?? {}) as grpc.ServiceDefinition;
+  const out: grpc.UntypedServiceImplementation = {};
+  for (const [key, m] of Object.entries(def)) {
+    const name = (m as grpc.MethodDefinition<unknown, unknown>).originalName ?? key;
+    const methodName = (m as grpc.MethodDefinition<unknown, unknown>).path.split('/').pop() ?? key;
+    const fn = impl[name] ?? impl[methodName];
+    const streaming = (m as grpc.MethodDefinition<unknown, unknown>).responseStream || (m as grpc.MethodDefinition<unknown, unknown>).requestStream;
+    out[name] = ((call: AnyCall, callback?: grpc.sendUnaryData<unknown>) => {
+      const fail = (err: unknown): void => {
+        const se = toServiceError(err);
+        if (callback) callback(se);
+        else (call as grpc.ServerWritableStream<unknown, unknown>).emit('error', se);
+      };
+      let id: Caller | undefined;
+      try {
+        id = authorise(rules, serviceName, methodName, call, policy);
+      } catch (e) {
+        policy.log?.warn({ method: `${serviceName}.${methodName}`, err: (e as Error).message }, 'call refused');
+        fail(e);
+        return;
+      }
+      if (!fn) {
+        fail(Object.assign(new Error(`${serviceName}.${methodName} is not implemented`), { code: grpc.status.UNIMPLEMENTED, details: `${serviceName}.${methodName} is not implemented` }));
+        return;
+      }
+      if (id) (call as unknown as { [CALLER]?: Caller })[CALLER] = id;
+      try {
+        const r = (fn as (c: AnyCall, cb?: grpc.sendUnaryData<unknown>) => unknown)(call, callback);
+        if (!streaming && r && typeof (r as Promise<unknown>).then === 'function' && callback) {
+          (r as Promise<unknown>).then((v) => callback(null, v), fail);
+        } else if (streaming && r && typeof (r as Promise<unknown>).then === 'function') {
+          (r as Promise<unknown>).then(() => {
+            const w = call as grpc.ServerWritableStream<unknown, unknown>;
+            if (!w.writableEnded) w.end();
+          }, fail);
+        }
+      } catch (e) {
+        fail(e);
+      }
+    }) as grpc.UntypedHandleCall;
+  }
+  return out;
+}
+
+/** Adds gRPC health checking (grpc.health.v1) and server reflection for drover's services. */
+export function addHealthAndReflection(server: grpc.Server, services: string[]): HealthImplementation {
+  const statusMap: Record<string, 'SERVING'> = { '': 'SERVING' };
+  for (const s of services) statusMap[`drover.v1.${s}`] = 'SERVING';
+  const health = new HealthImplementation(statusMap);
+  health.addToServer(server);
+  new ReflectionService(packageDefinition()).addToServer(server);
+  return health;
+}
+
+/** Binds a server and resolves with the bound port. */
+export function bindServer(server: grpc.Server, address: string, creds: grpc.ServerCredentials): Promise<number> {
+  return new Promise((res, rej) => server.bindAsync(address, creds, (err, port) => (err ? rej(err) : res(port))));
+}
+
+/** Promisified unary call on a grpc-js client method. */
+export function unary<Req, Res>(client: grpc.Client, method: string, req: Req, opts: { deadlineMs?: number; metadata?: grpc.Metadata } = {}): Promise<Res> {
+  const fn = (client as unknown as Record<string, (req: Req, md: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: Res) => void) => void>)[method];
+  if (!fn) return Promise.reject(new Error(`no method ${method}`));
+  const deadline = opts.deadlineMs ? Date.now() + opts.deadlineMs : undefined;
+  return new Promise((res, rej) => fn.call(client, req, opts.metadata ?? new grpc.Metadata(), deadline ? { deadline } : {}, (e, r) => (e ? rej(e) : res(r))));
+}
+
+/** Checks a PEM certificate was issued by the CA (signature) and is within its validity. */
+export function verifyIssuedBy(certPem: string, caPem: string): boolean {
+  const c = new X509Certificate(certPem);
+  const ca = new X509Certificate(caPem);
+  const now = Date.now();
+  return c.checkIssued(ca) && c.verify(ca.publicKey) && Date.parse(c.validFrom) <= now && now <= Date.parse(c.validTo);
+}

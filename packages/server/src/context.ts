@@ -1,0 +1,17 @@
+import type { Logger } from '@drover/contract';
+import type { ServerConfig } from './config.js';
+import type { Db } from './db/database.js';
+import type { ClusterPki } from './pki/store.js';
+import type { HostRegistry } from './hosts/registry.js';
+
+/** What every handler may use: config, tables, PKI, the host registry and the logger. */
+export interface ServerContext {
+  cfg: ServerConfig;
+  db: Db;
+  pki: ClusterPki;
+  hosts: HostRegistry;
+  log: Logger;
+  advertise: string;
+  /** A host enrolled: record its NATS key, make it appear, rewrite the NATS config. */
+  onEnrolled(host: string, nkey: string): void;
+}

@@ -1,0 +1,87 @@
+/**
+ * drover-server: opens the tables and the PKI, connects to NATS, records host states from
+ * heartbeats and serves the admin API over mutual TLS.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { addHealthAndReflection, bindServer, grpcTypes, connectNats, secureService, serverCredentials, UserFacingError, type Logger } from '@drover/contract';
+import type { NatsConnection } from 'nats';
+import { join } from 'node:path';
+import type { ServerConfig } from './config.js';
+import { openDb, type Db } from './db/database.js';
+import { ClusterPki } from './pki/store.js';
+import { HostRegistry } from './hosts/registry.js';
+import { ReportIngest } from './nats/reports.js';
+import { writeNatsConfig } from './nats/natsconf.js';
+import { adminHandlers } from './api/admin.js';
+import { enrollHandlers } from './api/enroll.js';
+import type { ServerContext } from './context.js';
+
+export class DroverServer {
+  private constructor(
+    readonly ctx: ServerContext,
+    private readonly grpcServer: grpc.Server,
+    private readonly enrollServer: grpc.Server | undefined,
+    private readonly nc: NatsConnection,
+    private readonly ingest: ReportIngest,
+    readonly port: number,
+    readonly enrollPort: number,
+  ) {}
+
+  static async start(cfg: ServerConfig, log: Logger): Promise<DroverServer> {
+    const db: Db = openDb(join(cfg.stateDir, 'drover.db'));
+    const pki = await ClusterPki.load(db, cfg.stateDir);
+    const hosts = new HostRegistry(db, cfg.hosts, log.child({ part: 'hosts' }));
+    writeNatsConfig(cfg, pki, log);
+    const nc = await connectNats({ url: cfg.nats.url, seed: pki.natsSeed, name: 'drover-server', reconnect: true, timeoutMs: 3000 })
+      .catch((e: Error) => {
+        db.close();
+        throw new UserFacingError(`cannot reach NATS at ${cfg.nats.url} (${e.message}); start nats-server with the config from 'drover-server nats-config', or set nats.url`);
+      });
+    const ingest = new ReportIngest(nc, hosts, log.child({ part: 'reports' }));
+    await ingest.ensureStreams();
+    ingest.start();
+    hosts.start(cfg.hosts.checkEveryMs);
+
+    const tls = { caPem: pki.caPem, certPem: pki.serverCertPem, keyPem: pki.serverKeyPem };
+    const ctx: ServerContext = {
+      cfg, db, pki, hosts, log, advertise: cfg.grpc.advertise || cfg.grpc.listen,
+      onEnrolled: (host, nkey) => {
+        pki.setAgentNkey(host, nkey);
+        hosts.enrolled(host);
+        writeNatsConfig(cfg, pki, log);
+      },
+    };
+    const policy = { isRevoked: pki.isRevoked, log };
+    const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 << 20 });
+    server.addService(grpcServiceDef('AdminService'), secureService('AdminService', adminHandlers(ctx), policy));
+    addHealthAndReflection(server, ['AdminService']);
+    const port = await bindServer(server, cfg.grpc.listen, serverCredentials(tls, true)).catch((e: Error) => {
+      throw new UserFacingError(`cannot listen on ${cfg.grpc.listen} (${e.message}); choose another grpc.listen`);
+    });
+    ctx.advertise = cfg.grpc.advertise || cfg.grpc.listen.replace(/:0$/, `:${port}`);
+
+    let enrollServer: grpc.Server | undefined;
+    let enrollPort = 0;
+    if (cfg.grpc.enrollListen) {
+      enrollServer = new grpc.Server();
+      enrollServer.addService(grpcServiceDef('EnrollService'), secureService('EnrollService', enrollHandlers(ctx), policy));
+      addHealthAndReflection(enrollServer, ['EnrollService']);
+      enrollPort = await bindServer(enrollServer, cfg.grpc.enrollListen, serverCredentials(tls, false));
+    }
+    log.info({ port, enrollPort, nats: cfg.nats.url, stateDir: cfg.stateDir }, 'drover-server ready');
+    return new DroverServer(ctx, server, enrollServer, nc, ingest, port, enrollPort);
+  }
+
+  async stop(): Promise<void> {
+    this.ctx.hosts.stop();
+    this.ingest.stop();
+    await new Promise<void>((res) => this.grpcServer.tryShutdown(() => res()));
+    if (this.enrollServer) await new Promise<void>((res) => this.enrollServer!.tryShutdown(() => res()));
+    await this.nc.drain().catch(() => undefined);
+    this.ctx.db.close();
+  }
+}
+
+function grpcServiceDef(name: 'AdminService' | 'EnrollService' | 'AgentService'): grpc.ServiceDefinition {
+  return (grpcTypes().drover.v1[name] as unknown as { service: grpc.ServiceDefinition }).service;
+}
