@@ -3,11 +3,11 @@ import { Command } from 'commander';
 import { basename } from 'node:path';
 import { runMain, UserFacingError } from '@drover/contract';
 import { VERB_NAMES } from './verbs.js';
-import { register as lshosts } from './commands/lshosts.js';
+import { COMMANDS } from './commands/index.js';
 
 export function buildProgram(): Command {
   const program = new Command('drover').description('drover admin CLI (xCAT verbs and noderanges)').exitOverride();
-  lshosts(program);
+  for (const register of COMMANDS) register(program);
   return program;
 }
 

@@ -70,7 +70,11 @@ export interface AuthPolicy {
   /** Agent side: only this certificate fingerprint (the server's) may call. */
   allowFingerprints?(): readonly string[] | undefined;
   log?: Logger;
+  /** Called once per finished call of a method whose min_role is operator or above (the audit log). */
+  audit?(entry: AuditEntry): void;
 }
+
+export interface AuditEntry { caller: Caller | undefined; service: string; method: string; request: unknown; ok: boolean; error?: string; peer: string }
 
 type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>;
 
@@ -129,8 +133,21 @@ export function secureService(serviceName: string, impl: Record<string, (...args
     const fn = impl[name] ?? impl[methodName];
     const streaming = (m as grpc.MethodDefinition<unknown, unknown>).responseStream || (m as grpc.MethodDefinition<unknown, unknown>).requestStream;
     out[name] = ((call: AnyCall, callback?: grpc.sendUnaryData<unknown>) => {
+      const rule = rules.methods.get(methodName);
+      const audited = !!policy.audit && !!rule && rule.minRole >= ROLE_RANK.ROLE_OPERATOR!;
+      let done = false;
+      const record = (ok: boolean, error?: string): void => {
+        if (!audited || done) return;
+        done = true;
+        try {
+          policy.audit!({ caller: callerOf(call), service: serviceName, method: methodName, request: (call as { request?: unknown }).request, ok, ...(error ? { error } : {}), peer: call.getPeer() });
+        } catch (e) {
+          policy.log?.error({ err: (e as Error).message }, 'audit record failed');
+        }
+      };
       const fail = (err: unknown): void => {
         const se = toServiceError(err);
+        record(false, se.details);
         if (callback) callback(se);
         else (call as grpc.ServerWritableStream<unknown, unknown>).emit('error', se);
       };
@@ -150,9 +167,10 @@ export function secureService(serviceName: string, impl: Record<string, (...args
       try {
         const r = (fn as (c: AnyCall, cb?: grpc.sendUnaryData<unknown>) => unknown)(call, callback);
         if (!streaming && r && typeof (r as Promise<unknown>).then === 'function' && callback) {
-          (r as Promise<unknown>).then((v) => callback(null, v), fail);
+          (r as Promise<unknown>).then((v) => { record(true); callback(null, v); }, fail);
         } else if (streaming && r && typeof (r as Promise<unknown>).then === 'function') {
           (r as Promise<unknown>).then(() => {
+            record(true);
             const w = call as grpc.ServerWritableStream<unknown, unknown>;
             if (!w.writableEnded) w.end();
           }, fail);

@@ -15,6 +15,7 @@ import { writeNatsConfig } from './nats/natsconf.js';
 import { adminHandlers } from './api/admin.js';
 import { enrollHandlers } from './api/enroll.js';
 import type { ServerContext } from './context.js';
+import { auditWriter } from './audit.js';
 
 export class DroverServer {
   private constructor(
@@ -51,7 +52,7 @@ export class DroverServer {
         writeNatsConfig(cfg, pki, log);
       },
     };
-    const policy = { isRevoked: pki.isRevoked, log };
+    const policy = { isRevoked: pki.isRevoked, log, audit: auditWriter(db) };
     const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 << 20 });
     server.addService(grpcServiceDef('AdminService'), secureService('AdminService', adminHandlers(ctx), policy));
     addHealthAndReflection(server, ['AdminService']);
