@@ -3,6 +3,9 @@ import type { ServerConfig } from './config.js';
 import type { Db } from './db/database.js';
 import type { ClusterPki } from './pki/store.js';
 import type { HostRegistry } from './hosts/registry.js';
+import type { InventoryStore } from './inventory/store.js';
+import type { AgentPool } from './agents/pool.js';
+import type { ReportIngest } from './nats/reports.js';
 
 /** What every handler may use: config, tables, PKI, the host registry and the logger. */
 export interface ServerContext {
@@ -10,6 +13,11 @@ export interface ServerContext {
   db: Db;
   pki: ClusterPki;
   hosts: HostRegistry;
+  /** guests as the agents report them */
+  inventory: InventoryStore;
+  /** gRPC clients to the agents */
+  agents: AgentPool;
+  ingest: ReportIngest;
   log: Logger;
   advertise: string;
   /** A host enrolled: record its NATS key, make it appear, rewrite the NATS config. */

@@ -16,6 +16,8 @@ import { adminHandlers } from './api/admin.js';
 import { enrollHandlers } from './api/enroll.js';
 import type { ServerContext } from './context.js';
 import { auditWriter } from './audit.js';
+import { InventoryStore } from './inventory/store.js';
+import { AgentPool } from './agents/pool.js';
 
 export class DroverServer {
   private constructor(
@@ -38,14 +40,16 @@ export class DroverServer {
         db.close();
         throw new UserFacingError(`cannot reach NATS at ${cfg.nats.url} (${e.message}); start nats-server with the config from 'drover-server nats-config', or set nats.url`);
       });
-    const ingest = new ReportIngest(nc, hosts, log.child({ part: 'reports' }));
+    const tls = { caPem: pki.caPem, certPem: pki.serverCertPem, keyPem: pki.serverKeyPem };
+    const inventory = new InventoryStore(log.child({ part: 'inventory' }));
+    const agents = new AgentPool(tls, hosts);
+    const ingest = new ReportIngest(nc, hosts, inventory, agents, log.child({ part: 'reports' }));
     await ingest.ensureStreams();
     ingest.start();
     hosts.start(cfg.hosts.checkEveryMs);
 
-    const tls = { caPem: pki.caPem, certPem: pki.serverCertPem, keyPem: pki.serverKeyPem };
     const ctx: ServerContext = {
-      cfg, db, pki, hosts, log, advertise: cfg.grpc.advertise || cfg.grpc.listen,
+      cfg, db, pki, hosts, log, inventory, agents, ingest, advertise: cfg.grpc.advertise || cfg.grpc.listen,
       onEnrolled: (host, nkey) => {
         pki.setAgentNkey(host, nkey);
         hosts.enrolled(host);
@@ -78,6 +82,7 @@ export class DroverServer {
     this.ingest.stop();
     await new Promise<void>((res) => this.grpcServer.tryShutdown(() => res()));
     if (this.enrollServer) await new Promise<void>((res) => this.enrollServer!.tryShutdown(() => res()));
+    this.ctx.agents.close();
     await this.nc.drain().catch(() => undefined);
     this.ctx.db.close();
   }

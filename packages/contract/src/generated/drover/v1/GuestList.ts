@@ -2,13 +2,18 @@
 // Original file: proto/drover/v1/agent.proto
 
 import type { GuestStatus as _drover_v1_GuestStatus, GuestStatus__Output as _drover_v1_GuestStatus__Output } from '../../drover/v1/GuestStatus.js';
+import type { Long } from '@grpc/proto-loader';
 
 export interface GuestList {
   'host'?: (string);
   'guests'?: (_drover_v1_GuestStatus)[];
+  'inventorySeq'?: (number | string | Long);
+  'bootId'?: (string);
 }
 
 export interface GuestList__Output {
   'host': (string);
   'guests': (_drover_v1_GuestStatus__Output)[];
+  'inventorySeq': (number);
+  'bootId': (string);
 }
