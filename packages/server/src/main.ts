@@ -10,6 +10,7 @@ import { writeAgentBundle, writeUserBundle } from './bundles.js';
 import { writeNatsConfig } from './nats/natsconf.js';
 import { HostRegistry } from './hosts/registry.js';
 import { DroverServer } from './server.js';
+import { backup } from './backup.js';
 import { join } from 'node:path';
 
 const DEFAULT_CONFIG = '/etc/drover/server.yaml';
@@ -154,6 +155,13 @@ export function main(argv: string[]): void {
         if (o.out) writeFileSync(o.out, text, { mode: 0o600 });
         else process.stdout.write(text);
       });
+    });
+
+  program.command('backup <dir>').description('copy the tables (online, consistent) and the CA into a new folder under <dir>')
+    .action(async (dir: string) => {
+      const cfg = cfgFrom(program.opts());
+      const dest = await backup(cfg.stateDir, resolve(dir));
+      process.stdout.write(`backup written to ${dest}\n`);
     });
 
   runMain('drover-server', async () => {
