@@ -35,7 +35,8 @@ if [ "$(id -u)" = 0 ]; then
 fi
 
 # 3. npm dependencies, skipped when the lockfile and manifests are unchanged since the last install.
-hash=$(cat package-lock.json package.json packages/*/package.json test/package.json packages/libvirt/binding.gyp 2>/dev/null | sha256sum | cut -d' ' -f1)
+hashfiles=(package-lock.json package.json packages/*/package.json test/package.json)
+hash=$(cat "${hashfiles[@]}" | sha256sum | cut -d' ' -f1)
 if [ ! -d node_modules ] || [ "$(cat "$state/npm.hash" 2>/dev/null)" != "$hash" ]; then
   log "installing npm dependencies"
   npm ci --no-audit --no-fund --loglevel=error >"$state/npm.log" 2>&1 \

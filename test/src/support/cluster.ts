@@ -4,9 +4,10 @@
  * separate processes, and admin bundles for each role. Everything is stopped by PID.
  */
 import { writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { BIN, freePort, run, startProc, tempDir, waitFor, cleanupDir, type Proc, type RunResult } from './procs.js';
+import { BIN, freePort, run, startProc, tempDir, waitFor, cleanupDir, Proc, type RunResult } from './procs.js';
 import { startNats } from './nats.js';
 
 export interface ClusterOptions {
@@ -19,6 +20,14 @@ export interface ClusterOptions {
   libvirtUri?: (i: number, host: string) => string;
   hostNames?: string[];
   enroll?: boolean;
+  /** address NATS and drover-server listen on (default 127.0.0.1; the lab bridge in lab tests) */
+  bindIp?: string;
+  /** where each agent's command service listens (default 127.0.0.1:<free port>) */
+  agentListen?: (host: string) => string;
+  /** starts an agent process some other way (inside a lab host's namespaces) */
+  spawnAgent?: (host: string, argv: string[], env: NodeJS.ProcessEnv, logFile: string) => ChildProcess;
+  /** extra YAML merged into the server config */
+  serverConfig?: Record<string, unknown>;
 }
 
 export interface AgentProc { host: string; dir: string; config: string; proc: Proc | undefined; port: number }
@@ -51,12 +60,14 @@ export class TestCluster {
     this.grpcPort = await freePort();
     this.enrollPort = await freePort();
     this.serverConfig = join(this.dir, 'server.yaml');
+    const ip = this.opts.bindIp ?? '127.0.0.1';
     writeFileSync(this.serverConfig, stringify({
       stateDir: join(this.dir, 'state'),
-      grpc: { listen: `127.0.0.1:${this.grpcPort}`, enrollListen: `127.0.0.1:${this.enrollPort}` },
-      nats: { url: `nats://127.0.0.1:${this.natsPort}`, listen: `127.0.0.1:${this.natsPort}`, configFile: join(this.dir, 'nats.conf'), pidFile: join(this.dir, 'nats.pid') },
+      grpc: { listen: `${ip}:${this.grpcPort}`, enrollListen: `${ip}:${this.enrollPort}` },
+      nats: { url: `nats://${ip}:${this.natsPort}`, listen: `${ip}:${this.natsPort}`, configFile: join(this.dir, 'nats.conf'), pidFile: join(this.dir, 'nats.pid') },
       hosts: { staleAfterMs: this.opts.staleAfterMs ?? 15_000, downAfterMs: this.opts.downAfterMs ?? 45_000, checkEveryMs: 100 },
       log: { level: 'info' },
+      ...(this.opts.serverConfig ?? {}),
     }));
     await this.serverCmd(['ca', 'init']);
     for (const role of ['admin', 'operator', 'viewer'] as const) {
@@ -65,15 +76,16 @@ export class TestCluster {
     }
     const names = this.opts.hostNames ?? Array.from({ length: this.opts.agents ?? 0 }, (_, i) => `node${String(i + 1).padStart(2, '0')}`);
     for (const [i, host] of names.entries()) {
-      const port = await freePort();
+      const listen = this.opts.agentListen?.(host) ?? `127.0.0.1:${await freePort()}`;
+      const port = Number(listen.split(':').pop());
       const adir = join(this.dir, 'agents', host);
-      const args = ['enroll', host, '--out', adir, '--grpc-listen', `127.0.0.1:${port}`];
+      const args = ['enroll', host, '--out', adir, '--grpc-listen', listen];
       const uri = this.opts.libvirtUri?.(i, host);
       if (uri) args.push('--libvirt-uri', uri);
       await this.serverCmd(args);
       this.agents.push({ host, dir: adir, config: join(adir, 'agent.yaml'), proc: undefined, port });
     }
-    this.nats = await startNats(this.dir, join(this.dir, 'nats.conf'), this.natsPort);
+    this.nats = await startNats(this.dir, join(this.dir, 'nats.conf'), this.natsPort, ip);
     writeFileSync(join(this.dir, 'nats.pid'), String(this.nats.pid));
     this.procs.push(this.nats);
     await this.startServer();
@@ -101,9 +113,15 @@ export class TestCluster {
   startAgent(host: string, env: NodeJS.ProcessEnv = {}): Proc {
     const a = this.agents.find((x) => x.host === host);
     if (!a) throw new Error(`no agent ${host}`);
-    const p = startProc(`agent-${host}`, process.execPath, [BIN.agent, '--config', a.config, 'run'], {
-      dir: this.dir, env: { DROVER_AGENT_HEARTBEAT_MS: String(this.opts.heartbeatMs ?? 500), ...env },
-    });
+    const fullEnv = { DROVER_AGENT_HEARTBEAT_MS: String(this.opts.heartbeatMs ?? 500), ...env };
+    const argv = [process.execPath, BIN.agent, '--config', a.config, 'run'];
+    let p: Proc;
+    if (this.opts.spawnAgent) {
+      const logFile = join(this.dir, `agent-${host}.log`);
+      p = new Proc(`agent-${host}`, this.opts.spawnAgent(host, argv, { ...process.env, ...fullEnv }, logFile), logFile);
+    } else {
+      p = startProc(`agent-${host}`, argv[0]!, argv.slice(1), { dir: this.dir, env: fullEnv });
+    }
     a.proc = p;
     this.procs.push(p);
     return p;

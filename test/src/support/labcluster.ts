@@ -1,0 +1,32 @@
+/**
+ * A drover cluster on lab hosts: nats-server and drover-server in the root namespace listening on
+ * the lab bridge, one drover-agent inside each lab host's network and mount namespaces (so
+ * `qemu:///system` is that host's own libvirtd), exactly as on real hypervisors.
+ */
+import { openSync, closeSync } from 'node:fs';
+import { spawnInHost, type Lab } from '../lab/index.js';
+import { TestCluster, type ClusterOptions } from './cluster.js';
+
+export const AGENT_PORT = 7444;
+
+export async function startLabCluster(lab: Lab, opts: ClusterOptions = {}): Promise<TestCluster> {
+  const byName = new Map(lab.hosts.map((h) => [h.name, h]));
+  return TestCluster.start({
+    heartbeatMs: 1000,
+    staleAfterMs: 6000,
+    downAfterMs: 20_000,
+    ...opts,
+    hostNames: opts.hostNames ?? lab.hosts.map((h) => h.name),
+    bindIp: lab.bridgeIp,
+    libvirtUri: () => 'qemu:///system',
+    agentListen: (host) => `${byName.get(host)!.ip}:${AGENT_PORT}`,
+    spawnAgent: (host, argv, env, logFile) => {
+      const fd = openSync(logFile, 'a');
+      try {
+        return spawnInHost(byName.get(host)!, argv, { env, stdio: ['ignore', fd, fd] });
+      } finally {
+        closeSync(fd);
+      }
+    },
+  });
+}
