@@ -98,6 +98,8 @@ function authorise(rules: ServiceRules, service: string, method: string, call: A
   } catch (e) {
     throw deny(grpc.status.UNAUTHENTICATED, `${service}.${method}: ${(e as Error).message}`);
   }
+  // Known from here on, so a refusal below is audited under the caller's name.
+  (call as unknown as { [CALLER]?: Caller })[CALLER] = id;
   if (policy.isRevoked?.(normalSerial(id.serial))) {
     throw deny(grpc.status.UNAUTHENTICATED, `certificate of ${id.kind} '${id.name}' (serial ${id.serial}) is revoked`);
   }

@@ -3,6 +3,7 @@ import type { ServerConfig } from './config.js';
 import type { Db } from './db/database.js';
 import type { ClusterPki } from './pki/store.js';
 import type { HostRegistry } from './hosts/registry.js';
+import type { ExpandOpts, Tables } from './tables/index.js';
 import type { InventoryStore } from './inventory/store.js';
 import type { AgentPool } from './agents/pool.js';
 import type { ReportIngest } from './nats/reports.js';
@@ -20,6 +21,10 @@ export interface ServerContext {
   ingest: ReportIngest;
   log: Logger;
   advertise: string;
+  /** The xCAT tables (nodelist, vm, nodehm, ..., site, networks, storage). */
+  tables: Tables;
+  /** Expands a noderange against the tables; unknown names are an error unless requireKnown is false. */
+  expand(noderange: string, opts?: ExpandOpts): string[];
   /** A host enrolled: record its NATS key, make it appear, rewrite the NATS config. */
   onEnrolled(host: string, nkey: string): void;
 }

@@ -16,6 +16,7 @@ import { adminHandlers } from './api/admin.js';
 import { enrollHandlers } from './api/enroll.js';
 import type { ServerContext } from './context.js';
 import { auditWriter } from './audit.js';
+import { Tables } from './tables/index.js';
 import { InventoryStore } from './inventory/store.js';
 import { AgentPool } from './agents/pool.js';
 
@@ -48,8 +49,10 @@ export class DroverServer {
     ingest.start();
     hosts.start(cfg.hosts.checkEveryMs);
 
+    const tables = new Tables(db);
     const ctx: ServerContext = {
       cfg, db, pki, hosts, log, inventory, agents, ingest, advertise: cfg.grpc.advertise || cfg.grpc.listen,
+      tables, expand: (noderange, opts) => tables.expand(noderange, opts),
       onEnrolled: (host, nkey) => {
         pki.setAgentNkey(host, nkey);
         hosts.enrolled(host);

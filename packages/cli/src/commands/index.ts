@@ -1,5 +1,11 @@
 /** Every CLI command module; each exports `register(program)`. Add new verbs here. */
 import type { Command } from 'commander';
 import { register as lshosts } from './lshosts.js';
+import { register as nodeadd } from './nodeadd.js';
+import { register as chdef } from './chdef.js';
+import { register as lsdef } from './lsdef.js';
+import { register as rmdef } from './rmdef.js';
+import { register as nodels } from './nodels.js';
+import { register as tabdump } from './tabdump.js';
 
-export const COMMANDS: ((program: Command) => void)[] = [lshosts];
+export const COMMANDS: ((program: Command) => void)[] = [lshosts, nodeadd, chdef, lsdef, rmdef, nodels, tabdump];

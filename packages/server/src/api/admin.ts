@@ -4,11 +4,13 @@
  */
 import type { ServerContext } from '../context.js';
 import { hostHandlers } from './hosts.js';
+import { tableHandlers } from './tables.js';
 
 type Handlers = Record<string, (...args: never[]) => unknown>;
 
 export function adminHandlers(ctx: ServerContext): Handlers {
   return {
     ...hostHandlers(ctx),
+    ...tableHandlers(ctx),
   };
 }

@@ -6,10 +6,14 @@ export interface ChDefRequest {
   'noderange'?: (string);
   'attrs'?: ({[key: string]: string});
   'remove'?: (string)[];
+  'plus'?: (boolean);
+  'minus'?: (boolean);
 }
 
 export interface ChDefRequest__Output {
   'noderange': (string);
   'attrs': ({[key: string]: string});
   'remove': (string)[];
+  'plus': (boolean);
+  'minus': (boolean);
 }
