@@ -12,8 +12,9 @@ import {
   UserFacingError, type Heartbeat, type HostFacts, type Logger, type TlsFiles,
 } from '@drover/contract';
 import type { AgentConfig } from './config.js';
+import { AGENT_VERSION } from './version.js';
 
-export const AGENT_VERSION = '0.1.0';
+export { AGENT_VERSION };
 const hbCodec = codec<Heartbeat>('Heartbeat');
 
 function readTls(cfg: AgentConfig): TlsFiles {
@@ -27,6 +28,8 @@ function readTls(cfg: AgentConfig): TlsFiles {
 export interface HostReporter {
   libvirt(): { reachable: boolean; uri: string; error: string; sinceMs: number };
   facts(): HostFacts | undefined;
+  /** The sequence of the last inventory published, so the server can spot a gap. */
+  inventorySeq?(): number;
 }
 
 const noLibvirt: HostReporter = {
@@ -35,14 +38,13 @@ const noLibvirt: HostReporter = {
 };
 
 export class DroverAgent {
-  readonly bootId = randomUUID();
   private seq = 0;
   private timer: NodeJS.Timeout | undefined;
   port = 0;
 
-  private constructor(readonly cfg: AgentConfig, readonly log: Logger, readonly nc: NatsConnection, private readonly server: grpc.Server, private readonly reporter: HostReporter) {}
+  private constructor(readonly cfg: AgentConfig, readonly log: Logger, readonly nc: NatsConnection, private readonly server: grpc.Server, private readonly reporter: HostReporter, readonly bootId: string) {}
 
-  static async start(cfg: AgentConfig, log: Logger, opts: { reporter?: HostReporter; handlers?: Record<string, (...a: never[]) => unknown> } = {}): Promise<DroverAgent> {
+  static async start(cfg: AgentConfig, log: Logger, opts: { reporter?: HostReporter; handlers?: Record<string, (...a: never[]) => unknown>; bootId?: string } = {}): Promise<DroverAgent> {
     const tls = readTls(cfg);
     const seed = readFileSync(cfg.nats.seedFile, 'utf8').trim();
     const nc = await connectNats({ url: cfg.nats.url, seed, name: `drover-agent ${cfg.host}`, inboxPrefix: inboxPrefix(cfg.host), reconnect: true, timeoutMs: 3000 })
@@ -53,7 +55,7 @@ export class DroverAgent {
     const svc = (grpcTypes().drover.v1.AgentService as unknown as { service: grpc.ServiceDefinition }).service;
     server.addService(svc, secureService('AgentService', opts.handlers ?? {}, { log }));
     addHealthAndReflection(server, ['AgentService']);
-    const agent = new DroverAgent(cfg, log, nc, server, opts.reporter ?? noLibvirt);
+    const agent = new DroverAgent(cfg, log, nc, server, opts.reporter ?? noLibvirt, opts.bootId ?? randomUUID());
     agent.port = await bindServer(server, cfg.grpc.listen, serverCredentials(tls, true)).catch((e: Error) => {
       throw new UserFacingError(`cannot listen on ${cfg.grpc.listen} (${e.message}); set grpc.listen in the agent config`);
     });
@@ -81,6 +83,7 @@ export class DroverAgent {
       ...(facts ? { facts } : {}),
       agentVersion: AGENT_VERSION,
       bootId: this.bootId,
+      inventorySeq: this.reporter.inventorySeq?.() ?? 0,
     };
     try {
       this.nc.publish(subjects.heartbeat(this.cfg.host), hbCodec.encode(hb));

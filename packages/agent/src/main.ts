@@ -2,8 +2,9 @@
 import { Command, Option } from 'commander';
 import { createLogger, runMain } from '@drover/contract';
 import { loadAgentConfig } from './config.js';
-import { DroverAgent } from './agent.js';
+import { startAgentRuntime } from './runtime.js';
 import { enrollWithToken } from './enroll.js';
+import { planSetup, runSetup } from './setup/setup.js';
 
 export function main(argv: string[]): void {
   const program = new Command('drover-agent')
@@ -13,8 +14,8 @@ export function main(argv: string[]): void {
 
   program.command('run', { isDefault: true }).description('run the agent').action(async () => {
     const cfg = loadAgentConfig(program.opts<{ config: string }>().config);
-    const log = createLogger('drover-agent', { level: cfg.log.level }).child({ host: cfg.host });
-    const agent = await DroverAgent.start(cfg, log);
+    const log = createLogger('drover-agent', { level: cfg.log.level });
+    const agent = await startAgentRuntime(cfg, log);
     const stop = (): void => void agent.stop().then(() => process.exit(0));
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
@@ -31,6 +32,15 @@ export function main(argv: string[]): void {
     .action(async (o: { server: string; token: string; host: string; out: string; grpcListen?: string; libvirtUri?: string }) => {
       const file = await enrollWithToken(o);
       process.stdout.write(`${o.host}: enrolled; config written to ${file}\n`);
+    });
+
+  program.command('setup-hypervisor').description('make this host a drover hypervisor host: storage, iSCSI, relocation config, boot loader (Xen), systemd unit; idempotent')
+    .option('--dry-run', 'print every file diff and command; change nothing')
+    .option('--root <dir>', 'treat <dir> as / for every file (commands are then shown, not run)')
+    .action(async (o: { dryRun?: boolean; root?: string }) => {
+      const cfg = loadAgentConfig(program.opts<{ config: string }>().config);
+      const steps = planSetup(cfg.setup, cfg.storage.nfsMountBase);
+      await runSetup(steps, { ...(o.root ? { root: o.root } : {}), dryRun: !!o.dryRun, print: (t) => process.stdout.write(t) });
     });
 
   runMain('drover-agent', async () => {

@@ -4,6 +4,7 @@
  */
 import type { ServerContext } from '../context.js';
 import { hostHandlers } from './hosts.js';
+import { guestHandlers } from './guests.js';
 import { tableHandlers } from './tables.js';
 
 type Handlers = Record<string, (...args: never[]) => unknown>;
@@ -11,6 +12,7 @@ type Handlers = Record<string, (...args: never[]) => unknown>;
 export function adminHandlers(ctx: ServerContext): Handlers {
   return {
     ...hostHandlers(ctx),
+    ...guestHandlers(ctx),
     ...tableHandlers(ctx),
   };
 }

@@ -1,0 +1,86 @@
+/**
+ * One running drover-agent: the libvirt manager, the command service, the NATS reports and the
+ * console hubs, wired together. `drover-agent run` calls this; so can tests.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@drover/contract';
+import type { AgentConfig } from './config.js';
+import { DroverAgent } from './agent.js';
+import { LibvirtManager, type OpenFn } from './libvirt/manager.js';
+import { agentHandlers, consoleHubs, type ServiceDeps } from './service/index.js';
+import { Reports } from './reports/index.js';
+import type { RestartRunner } from './hypervisor/restart.js';
+import type { ConsoleHubs } from './console/hub.js';
+
+export interface AgentRuntime {
+  agent: DroverAgent;
+  lv: LibvirtManager;
+  reports: Reports;
+  hubs: ConsoleHubs;
+  stop(): Promise<void>;
+}
+
+export async function startAgentRuntime(cfg: AgentConfig, log: Logger, opts: { open?: OpenFn; restartRunner?: RestartRunner } = {}): Promise<AgentRuntime> {
+  const bootId = randomUUID();
+  const lv = new LibvirtManager({
+    uri: cfg.libvirt.uri,
+    host: cfg.host,
+    log,
+    keepaliveIntervalS: cfg.libvirt.keepaliveIntervalS,
+    keepaliveCount: cfg.libvirt.keepaliveCount,
+    reconnectMinMs: cfg.libvirt.reconnectMinMs,
+    reconnectMaxMs: cfg.libvirt.reconnectMaxMs,
+    factsEveryMs: Math.max(1000, cfg.heartbeatMs),
+    ...(opts.open ? { open: opts.open } : {}),
+  });
+  let reports: Reports | undefined;
+  let agent: DroverAgent | undefined;
+  const deps: ServiceDeps = { cfg, log, lv, changed: () => reports?.inventory.changed() };
+  const hubs = consoleHubs(deps);
+  const handlers = agentHandlers(deps, {
+    hubs,
+    advertise: () => agent?.advertise ?? cfg.grpc.advertise ?? cfg.grpc.listen,
+    ...(opts.restartRunner ? { restartRunner: opts.restartRunner } : {}),
+  });
+  lv.start();
+  try {
+    agent = await DroverAgent.start(cfg, log, {
+      bootId,
+      handlers,
+      reporter: { libvirt: () => lv.libvirt(), facts: () => lv.facts(), inventorySeq: () => reports?.inventory.seq ?? 0 },
+    });
+  } catch (e) {
+    await lv.stop();
+    throw e;
+  }
+  const r = new Reports({
+    host: cfg.host,
+    bootId,
+    nc: agent.nc,
+    lv,
+    log,
+    reconcileMs: cfg.reports.reconcileMs,
+    eventBuffer: cfg.reports.eventBuffer,
+    onLifecycle: (ev) => {
+      if (ev.eventName === 'STOPPED' || ev.eventName === 'CRASHED') {
+        const moved = ev.detailName === 'MIGRATED';
+        hubs.guestGone(ev.domain.name, moved ? 'console ended: the guest migrated away' : `console ended: the guest ${ev.eventName === 'CRASHED' ? 'crashed' : 'stopped'}`);
+      }
+    },
+  });
+  reports = r;
+  r.start();
+  const a = agent;
+  return {
+    agent: a,
+    lv,
+    reports: r,
+    hubs,
+    async stop() {
+      hubs.closeAll();
+      r.stop();
+      await a.stop();
+      await lv.stop();
+    },
+  };
+}

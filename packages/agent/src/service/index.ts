@@ -1,0 +1,36 @@
+/** The agent's command service (AgentService): one handler file per area, joined here. */
+import { LibvirtError, ErrorCode } from '@drover/libvirt';
+import { ConsoleHubs } from '../console/hub.js';
+import type { RestartRunner } from '../hypervisor/restart.js';
+import { consoleHandlers } from './console.js';
+import { diskHandlers } from './disks.js';
+import { guestHandlers } from './guests.js';
+import { hypervisorHandlers } from './hypervisor.js';
+import { powerHandlers } from './power.js';
+import { vncHandlers } from './vnc.js';
+import { lookupGuest, type ServiceDeps } from './context.js';
+
+export type { ServiceDeps } from './context.js';
+
+/** Console hubs whose consoles are opened through the manager's connection. */
+export function consoleHubs(deps: ServiceDeps): ConsoleHubs {
+  return new ConsoleHubs(async (guest, force) => {
+    const dom = await lookupGuest(deps, deps.lv.conn(), guest);
+    return dom.openConsole(undefined, { force, safe: false });
+  }, deps.log.child({ host: deps.cfg.host, op: 'console' }));
+}
+
+export function agentHandlers(deps: ServiceDeps, extra: { hubs: ConsoleHubs; advertise: () => string; restartRunner?: RestartRunner }): Record<string, (...a: never[]) => unknown> {
+  return {
+    ...guestHandlers(deps),
+    ...powerHandlers(deps),
+    ...diskHandlers(deps),
+    ...vncHandlers(deps, extra.advertise),
+    ...consoleHandlers(deps, extra.hubs),
+    ...hypervisorHandlers(deps, extra.restartRunner),
+  } as unknown as Record<string, (...a: never[]) => unknown>;
+}
+
+export function isNoDomain(e: unknown): boolean {
+  return e instanceof LibvirtError && e.code === ErrorCode.NO_DOMAIN;
+}

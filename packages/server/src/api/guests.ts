@@ -1,0 +1,257 @@
+/**
+ * Guests: rpower (fan-out to the agents, bounded), rpower stat (from the reported inventory, or
+ * --live from the agents), mkvm, rmvm, lsvm, wvid and the rcons console relay.
+ *
+ * Fencing: a guest is never started when its recorded host is stale or down, nor when its UUID is
+ * active on any other host; a guest found defined on two hosts is reported, not started.
+ */
+import * as grpc from '@grpc/grpc-js';
+import {
+  DroverError, fromServiceError, toServiceError, callerOf,
+  type PowerRequest__Output, type NodeResult, type GuestStatus__Output, type DefineGuestResponse__Output, type MkVmRequest__Output,
+  type RmVmRequest__Output, type LsVmRequest__Output, type LsVmResponse, type NoderangeRequest__Output, type VncInfo__Output,
+  type UndefineGuestResponse__Output, type ConsoleInput__Output, type ConsoleOutput__Output, type GuestList__Output,
+} from '@drover/contract';
+import type { ServerContext } from '../context.js';
+import { buildGuestSpec } from '../guests/spec.js';
+import { boundedAll, isActive, stateWord } from '../guests/state.js';
+
+const DEFAULT_FANOUT = 64;
+type Stream<Req> = grpc.ServerWritableStream<Req, NodeResult>;
+
+function ok(node: string, message: string, data: Record<string, string> = {}): NodeResult {
+  return { node, ok: true, message, code: '', data };
+}
+function failed(node: string, err: unknown): NodeResult {
+  const d = err instanceof DroverError ? err : fromServiceError(err);
+  return { node, ok: false, message: d.message.startsWith(`${node}:`) ? d.message.slice(node.length + 1).trim() : d.message, code: d.code, data: {} };
+}
+
+export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]) => unknown> {
+  const log = ctx.log.child({ part: 'guests' });
+
+  /** The host a node's guest belongs to (vm.host), or an error naming the attribute. */
+  function hostOf(node: string): string {
+    const h = ctx.tables.get(node, 'vm.host');
+    if (!h) throw new DroverError('NO_HOST', `${node}: vm.host is not set; set it with: chdef ${node} vm.host=<hypervisor>`, { status: grpc.status.FAILED_PRECONDITION, node });
+    return h;
+  }
+
+  /** Fencing before any start: the UUID must not be active elsewhere, nor defined on two hosts. */
+  function fence(node: string, host: string, uuid: string): void {
+    const seen = ctx.inventory.whereIs(node, uuid);
+    const elsewhere = seen.filter((s) => s.host !== host);
+    const active = elsewhere.find((s) => isActive(s.guest.state));
+    if (active) {
+      throw new DroverError('FENCED', `${node}: is ${stateWord(active.guest.state)} on ${active.host} but vm.host is ${host}; not started (stop it there, or fix vm.host)`, { status: grpc.status.FAILED_PRECONDITION, node });
+    }
+    if (elsewhere.length && seen.some((s) => s.host === host)) {
+      throw new DroverError('DEFINED_TWICE', `${node}: defined on two hosts (${[host, ...elsewhere.map((s) => s.host)].join(', ')}); not started — remove the stale definition with rmvm on the wrong host`, { status: grpc.status.FAILED_PRECONDITION, node });
+    }
+  }
+
+  async function powerOn(node: string): Promise<string> {
+    const host = hostOf(node);
+    const view = ctx.hosts.get(host);
+    if (!view || view.state !== 'up') {
+      throw new DroverError('HOST_DOWN', `${node}: host ${host} is ${view?.state ?? 'unknown'}; a guest is never started on a host that is not up`, { status: grpc.status.UNAVAILABLE, node, host });
+    }
+    const uuid = ctx.tables.get(node, 'vm.uuid');
+    fence(node, host, uuid ?? '');
+    let cur: GuestStatus__Output | undefined;
+    try {
+      cur = await ctx.agents.call<GuestStatus__Output>(host, 'GetGuest', { guest: node });
+    } catch (e) {
+      if ((e as DroverError).status !== grpc.status.NOT_FOUND) throw e;
+    }
+    if (!cur) {
+      const spec = buildGuestSpec(ctx.tables, node, { host: view });
+      fence(node, host, spec.uuid ?? "");
+      const r = await ctx.agents.call<DefineGuestResponse__Output>(host, 'DefineGuest', { spec, start: true, createDisks: true }, { deadlineMs: 120_000 });
+      ctx.tables.markDefined(node);
+      return stateWord(r.status?.state);
+    }
+    if (isActive(cur.state)) return stateWord(cur.state);
+    const r = await ctx.agents.call<GuestStatus__Output>(host, 'Power', { guest: node, action: 'POWER_ACTION_ON' });
+    return stateWord(r.state);
+  }
+
+  function statFromInventory(node: string): NodeResult {
+    const host = hostOf(node);
+    const view = ctx.hosts.get(host);
+    if (!view || view.state !== 'up') {
+      const age = view?.lastSeenMs ? `${Math.round((Date.now() - view.lastSeenMs) / 1000)}s ago` : 'never';
+      return ok(node, `unknown (host ${host} is ${view?.state ?? 'not enrolled'}, last heartbeat ${age})`, { state: 'unknown', host });
+    }
+    const inv = ctx.inventory.host(host);
+    if (!inv) return ok(node, `unknown (no inventory from ${host} yet)`, { state: 'unknown', host });
+    const g = inv.guests.get(node);
+    const elsewhere = ctx.inventory.whereIs(node).find((s) => s.host !== host && isActive(s.guest.state));
+    if (!g) {
+      if (elsewhere) return ok(node, `${stateWord(elsewhere.guest.state)} (on ${elsewhere.host}, not vm.host ${host})`, { state: stateWord(elsewhere.guest.state), host: elsewhere.host });
+      return ok(node, 'off (not defined)', { state: 'off', host, defined: 'false' });
+    }
+    const age = Date.now() - inv.updatedMs;
+    const stale = age > 2 * Math.max(1000, ctx.cfg.hosts.staleAfterMs / 3) ? ` (as of ${Math.round(age / 1000)}s ago)` : '';
+    return ok(node, `${stateWord(g.state)}${stale}`, { state: stateWord(g.state), host, reason: g.reason });
+  }
+
+  const Power = async (call: Stream<PowerRequest__Output>): Promise<void> => {
+    const req = call.request;
+    const nodes = ctx.expand(req.noderange, { requireKnown: true });
+    const action = req.action;
+    const who = callerOf(call)?.name ?? '';
+    await boundedAll(nodes, req.concurrency || DEFAULT_FANOUT, async (node) => {
+      try {
+        let msg: string;
+        if (action === 'POWER_ACTION_ON') msg = await powerOn(node);
+        else if (action === 'POWER_ACTION_STAT' || action === 'POWER_ACTION_UNSPECIFIED') {
+          call.write(req.live ? await liveStat(node) : statFromInventory(node));
+          return;
+        } else {
+          const host = hostOf(node);
+          const r = await ctx.agents.call<GuestStatus__Output>(host, 'Power', { guest: node, action, timeoutMs: req.timeoutMs }, { deadlineMs: (req.timeoutMs || 60_000) + 10_000 });
+          msg = stateWord(r.state);
+        }
+        log.info({ node, action, who }, `power ${action.replace('POWER_ACTION_', '').toLowerCase()}: ${msg}`);
+        call.write(ok(node, msg, { state: msg.split(' ')[0]! }));
+      } catch (e) {
+        call.write(failed(node, e));
+      }
+    });
+  };
+
+  async function liveStat(node: string): Promise<NodeResult> {
+    const host = hostOf(node);
+    try {
+      const g = await ctx.agents.call<GuestStatus__Output>(host, 'GetGuest', { guest: node }, { deadlineMs: 15_000 });
+      return ok(node, stateWord(g.state), { state: stateWord(g.state), host, reason: g.reason });
+    } catch (e) {
+      if ((e as DroverError).status === grpc.status.NOT_FOUND) return ok(node, 'off (not defined)', { state: 'off', host, defined: 'false' });
+      if ((e as DroverError).code === 'HOST_DOWN' || (e as DroverError).code === 'AGENT_UNREACHABLE') return ok(node, `unknown (${(e as Error).message})`, { state: 'unknown', host });
+      throw e;
+    }
+  }
+
+  const PowerStat = async (call: Stream<PowerRequest__Output>): Promise<void> => {
+    const req = call.request;
+    const nodes = ctx.expand(req.noderange, { requireKnown: true });
+    if (!req.live) {
+      for (const node of nodes) {
+        try {
+          call.write(statFromInventory(node));
+        } catch (e) {
+          call.write(failed(node, e));
+        }
+      }
+      return;
+    }
+    await boundedAll(nodes, req.concurrency || DEFAULT_FANOUT, async (node) => {
+      try {
+        call.write(await liveStat(node));
+      } catch (e) {
+        call.write(failed(node, e));
+      }
+    });
+  };
+
+  const MkVm = async (call: Stream<MkVmRequest__Output>): Promise<void> => {
+    const req = call.request;
+    const nodes = ctx.expand(req.noderange, { requireKnown: true });
+    await boundedAll(nodes, DEFAULT_FANOUT, async (node) => {
+      try {
+        const host = hostOf(node);
+        const view = ctx.hosts.get(host);
+        const spec = buildGuestSpec(ctx.tables, node, { ...(view ? { host: view } : {}), ...(req.size ? { diskSize: req.size } : {}) });
+        fence(node, host, spec.uuid ?? "");
+        const r = await ctx.agents.call<DefineGuestResponse__Output>(host, 'DefineGuest', { spec, start: false, createDisks: true }, { deadlineMs: 120_000 });
+        ctx.tables.markDefined(node);
+        const disks = r.created.map((d) => d.path).filter(Boolean);
+        call.write(ok(node, `defined on ${host}${disks.length ? `; disks created: ${disks.join(', ')}` : ''}`, { host }));
+      } catch (e) {
+        call.write(failed(node, e));
+      }
+    });
+  };
+
+  const RmVm = async (call: Stream<RmVmRequest__Output>): Promise<void> => {
+    const req = call.request;
+    const nodes = ctx.expand(req.noderange, { requireKnown: true });
+    await boundedAll(nodes, DEFAULT_FANOUT, async (node) => {
+      try {
+        const host = hostOf(node);
+        const r = await ctx.agents.call<UndefineGuestResponse__Output>(host, 'UndefineGuest', { guest: node, force: req.force, deleteDisks: req.purge }, { deadlineMs: 120_000 });
+        ctx.tables.db.prepare('UPDATE vm SET defined_hash = NULL, defined_attrs = NULL WHERE node = ?').run(node);
+        const deleted = r.deleted.map((d) => d.path).filter(Boolean);
+        call.write(ok(node, `removed from ${host}${deleted.length ? `; disks deleted: ${deleted.join(', ')}` : ''}`, { host }));
+      } catch (e) {
+        call.write(failed(node, e));
+      }
+    });
+  };
+
+  const LsVm = async (call: grpc.ServerUnaryCall<LsVmRequest__Output, LsVmResponse>): Promise<LsVmResponse> => {
+    const { host, live } = call.request;
+    const view = ctx.hosts.get(host);
+    if (!view) throw new DroverError('HOST_UNKNOWN', `host '${host}' is not enrolled (see lshosts)`, { status: grpc.status.NOT_FOUND, host });
+    const hostState = view.state === 'up' ? 'HOST_STATE_UP' : view.state === 'stale' ? 'HOST_STATE_STALE' : 'HOST_STATE_DOWN';
+    if (live) {
+      const r = await ctx.agents.call<GuestList__Output>(host, 'ListGuests', {});
+      return { host, hostState, ageMs: 0, guests: r.guests };
+    }
+    const inv = ctx.inventory.host(host);
+    return { host, hostState, ageMs: inv ? Date.now() - inv.updatedMs : 0, guests: inv ? [...inv.guests.values()].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true })) : [] };
+  };
+
+  const Wvid = async (call: Stream<NoderangeRequest__Output>): Promise<void> => {
+    const nodes = ctx.expand(call.request.noderange, { requireKnown: true });
+    await boundedAll(nodes, 16, async (node) => {
+      try {
+        const host = hostOf(node);
+        const v = await ctx.agents.call<VncInfo__Output>(host, 'GetVnc', { guest: node, passwordTtlS: 300 });
+        call.write(ok(node, `vnc://${v.address}:${v.port} password ${v.password} (valid until ${new Date(v.expiresMs).toISOString()})`,
+          { host, address: v.address, port: String(v.port), password: v.password, expires: String(v.expiresMs) }));
+      } catch (e) {
+        call.write(failed(node, e));
+      }
+    });
+  };
+
+  /** rcons: relays one admin's console session to the agent of the host where the guest runs. */
+  const Console = (call: grpc.ServerDuplexStream<ConsoleInput__Output, ConsoleOutput__Output>): void => {
+    let upstream: grpc.ClientDuplexStream<object, unknown> | undefined;
+    let closed = false;
+    const end = (err?: unknown): void => {
+      if (closed) return;
+      closed = true;
+      upstream?.end();
+      if (err) call.emit('error', toServiceError(err));
+      else call.end();
+    };
+    call.on('data', (m: ConsoleInput__Output) => {
+      if (upstream) {
+        upstream.write({ data: m.data });
+        return;
+      }
+      try {
+        const node = m.guest;
+        if (!ctx.tables.exists(node)) throw new DroverError('NOT_FOUND', `${node}: no such node`, { status: grpc.status.NOT_FOUND, node });
+        const running = ctx.inventory.whereIs(node).find((s) => isActive(s.guest.state));
+        const host = running?.host ?? hostOf(node);
+        upstream = ctx.agents.duplex(host, 'Console');
+        upstream.on('data', (o: ConsoleOutput__Output) => call.write(o));
+        upstream.on('error', (e: grpc.ServiceError) => end(e.code === grpc.status.CANCELLED ? undefined : e));
+        upstream.on('end', () => end());
+        upstream.write({ host, guest: node, write: m.write, force: m.force, data: m.data });
+        log.info({ node, host, who: callerOf(call)?.name, write: m.write }, 'console attached');
+      } catch (e) {
+        end(e);
+      }
+    });
+    call.on('end', () => end());
+    call.on('error', () => end());
+    call.on('cancelled', () => end());
+  };
+
+  return { Power, PowerStat, MkVm, RmVm, LsVm, Wvid, Console };
+}
