@@ -49,7 +49,10 @@ if [ -f packages/libvirt/binding.gyp ]; then
   nhash=$( (cat packages/libvirt/binding.gyp; find packages/libvirt/native -type f -print0 2>/dev/null | sort -z | xargs -0 cat) | sha256sum | cut -d' ' -f1)
   if [ ! -f packages/libvirt/build/Release/drover_libvirt.node ] || [ "$(cat "$state/native.hash" 2>/dev/null)" != "$nhash" ]; then
     log "building the libvirt binding"
-    (cd packages/libvirt && npx --no-install node-gyp rebuild >"$state/native.log" 2>&1) \
+    gypargs=(rebuild)
+    # Build against the machine's Node headers when they are installed (no download needed).
+    [ -f /usr/include/node/node_api.h ] && gypargs+=(--nodedir=/usr)
+    (cd packages/libvirt && ../../node_modules/.bin/node-gyp "${gypargs[@]}" >"$state/native.log" 2>&1) \
       || { log "native build failed; see $state/native.log"; tail -20 "$state/native.log" >&2; exit 1; }
     echo "$nhash" >"$state/native.hash"
   fi

@@ -61,9 +61,11 @@ export class Api {
     const fn = this.client[method] as (r: object) => grpc.ClientReadableStream<Res>;
     const s = fn.call(this.client, req);
     const self = this;
+    // The stream's own iterator, taken before it is replaced below by one that explains errors.
+    const own = { [Symbol.asyncIterator]: (s as unknown as AsyncIterable<Res>)[Symbol.asyncIterator].bind(s) };
     const it = (async function* () {
       try {
-        for await (const m of s) yield m as Res;
+        for await (const m of own) yield m;
       } catch (e) {
         throw self.explain(e as grpc.ServiceError);
       }

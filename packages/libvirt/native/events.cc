@@ -12,6 +12,12 @@ namespace {
 
 Napi::ThreadSafeFunction g_tsfn;
 std::atomic<bool> g_tsfnReady{false};
+// Guards posting against environment teardown: the event loop thread may still be delivering
+// while Node exits. Heap-allocated so it outlives static destruction at exit.
+std::mutex& PostMutex() {
+  static std::mutex* m = new std::mutex();
+  return *m;
+}
 int g_holds = 0;  // JS thread only
 napi_env g_env = nullptr;
 
@@ -133,13 +139,22 @@ Napi::Value SetDispatcher(const Napi::CallbackInfo& info) {
   g_tsfn = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "drover-libvirt-events", 0, 1);
   g_tsfn.Unref(env);
   g_env = env;
-  g_tsfnReady = true;
+  {
+    std::lock_guard<std::mutex> lock(PostMutex());
+    g_tsfnReady = true;
+  }
+  // Runs before Node finalizes the thread-safe function (hooks run in reverse order).
+  napi_add_env_cleanup_hook(env, [](void*) {
+    std::lock_guard<std::mutex> lock(PostMutex());
+    g_tsfnReady = false;
+  }, nullptr);
   return env.Undefined();
 }
 
 }  // namespace
 
 bool Post(Delivery d) {
+  std::lock_guard<std::mutex> lock(PostMutex());
   if (!g_tsfnReady) return false;
   auto* p = new Delivery(std::move(d));
   napi_status s = g_tsfn.NonBlockingCall(p, [](Napi::Env env, Napi::Function fn, Delivery* dp) {

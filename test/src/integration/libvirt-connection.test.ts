@@ -180,3 +180,20 @@ test('libvirt connection - each connection starts from the file again', async ()
     await Promise.all([a.close(), b.close()]);
   }
 });
+
+test('libvirt connection - closing with calls in flight settles every call without a crash', async () => {
+  using h = host();
+  const c = await Connection.open(h.uri);
+  const d = await c.lookupDomainByName('alpha');
+  const calls = Array.from({ length: 40 }, (_, i) => (i % 2 ? d.state() : c.listAllDomains()));
+  const closing = c.close();
+  const results = await Promise.allSettled(calls);
+  await closing;
+  for (const r of results) {
+    if (r.status === 'rejected') {
+      assert.ok(r.reason instanceof LibvirtError, String(r.reason));
+      assert.equal(r.reason.code, ErrorCode.INVALID_CONN);
+    }
+  }
+  await waitForZero();
+});

@@ -8,4 +8,8 @@ import { register as rmdef } from './rmdef.js';
 import { register as nodels } from './nodels.js';
 import { register as tabdump } from './tabdump.js';
 
-export const COMMANDS: ((program: Command) => void)[] = [lshosts, nodeadd, chdef, lsdef, rmdef, nodels, tabdump];
+import { register as rpower } from './rpower.js';
+import { register as vms } from './vms.js';
+import { register as rcons } from './rcons.js';
+
+export const COMMANDS: ((program: Command) => void)[] = [lshosts, nodeadd, chdef, lsdef, rmdef, nodels, tabdump, rpower, vms, rcons];
