@@ -17,7 +17,8 @@ import { AGENT_VERSION } from './version.js';
 export { AGENT_VERSION };
 const hbCodec = codec<Heartbeat>('Heartbeat');
 
-function readTls(cfg: AgentConfig): TlsFiles {
+/** Reads the agent's certificate, key, CA and NATS seed, or says how to enrol when one is missing. */
+export function readTls(cfg: AgentConfig): TlsFiles {
   for (const [what, f] of [['CA certificate', cfg.tls.ca], ['certificate', cfg.tls.cert], ['key', cfg.tls.key], ['NATS seed', cfg.nats.seedFile]] as const) {
     if (!existsSync(f)) throw new UserFacingError(`missing ${what} ${f}; enrol this host first: drover-agent enroll --server <addr> --token <token> (or drover-server enroll ${cfg.host} --out <dir> on the headnode)`);
   }

@@ -73,6 +73,20 @@ export const AgentConfigSchema = z.object({
       execStart: z.string().default('/usr/bin/drover-agent --config /etc/drover/agent.yaml run'),
     }).prefault({}),
   }).prefault({}),
+  console: z.object({
+    /** keep each guest's serial output in <logDir>/<guest>.log as well (empty: no log) */
+    logDir: z.string().default(''),
+  }).prefault({}),
+  migration: z.object({
+    /** this host's libvirt URI as peers reach it for p2p migration; default qemu+tls://<advertise ip>/system */
+    uri: z.string().default(''),
+    /** migration data URI (tcp://<ip>); default: libvirt's migration_host */
+    dataUri: z.string().default(''),
+    /** where running migrations are journaled (survives an agent restart); default <config dir>/migrations.json */
+    journal: z.string().default(''),
+    /** seconds between progress reports */
+    progressEveryMs: z.number().int().min(100).default(1000),
+  }).prefault({}),
   heartbeatMs: z.number().int().min(100).default(5000),
   log: z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') }).prefault({}),
 });
@@ -84,5 +98,6 @@ export function loadAgentConfig(file: string, overrides: Record<string, unknown>
   const abs = (p: string): string => (isAbsolute(p) ? p : resolve(base, p));
   cfg.tls = { ca: abs(cfg.tls.ca), cert: abs(cfg.tls.cert), key: abs(cfg.tls.key) };
   cfg.nats.seedFile = abs(cfg.nats.seedFile);
+  cfg.migration.journal = abs(cfg.migration.journal || 'migrations.json');
   return cfg;
 }

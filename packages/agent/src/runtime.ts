@@ -5,22 +5,25 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@drover/contract';
 import type { AgentConfig } from './config.js';
-import { DroverAgent } from './agent.js';
+import { DroverAgent, readTls } from './agent.js';
 import { LibvirtManager, type OpenFn } from './libvirt/manager.js';
 import { agentHandlers, consoleHubs, type ServiceDeps } from './service/index.js';
 import { Reports } from './reports/index.js';
 import type { RestartRunner } from './hypervisor/restart.js';
 import type { ConsoleHubs } from './console/hub.js';
+import { Migrations } from './migration/migrations.js';
 
 export interface AgentRuntime {
   agent: DroverAgent;
   lv: LibvirtManager;
   reports: Reports;
   hubs: ConsoleHubs;
+  migrations: Migrations;
   stop(): Promise<void>;
 }
 
 export async function startAgentRuntime(cfg: AgentConfig, log: Logger, opts: { open?: OpenFn; restartRunner?: RestartRunner } = {}): Promise<AgentRuntime> {
+  readTls(cfg); // a missing certificate is reported before anything starts
   const bootId = randomUUID();
   const lv = new LibvirtManager({
     uri: cfg.libvirt.uri,
@@ -37,9 +40,12 @@ export async function startAgentRuntime(cfg: AgentConfig, log: Logger, opts: { o
   let agent: DroverAgent | undefined;
   const deps: ServiceDeps = { cfg, log, lv, changed: () => reports?.inventory.changed() };
   const hubs = consoleHubs(deps);
+  const advertise = (): string => agent?.advertise ?? (cfg.grpc.advertise || cfg.grpc.listen);
+  const migrations = new Migrations(deps, () => agent?.nc, advertise);
   const handlers = agentHandlers(deps, {
     hubs,
-    advertise: () => agent?.advertise ?? cfg.grpc.advertise ?? cfg.grpc.listen,
+    migrations,
+    advertise,
     ...(opts.restartRunner ? { restartRunner: opts.restartRunner } : {}),
   });
   lv.start();
@@ -70,12 +76,14 @@ export async function startAgentRuntime(cfg: AgentConfig, log: Logger, opts: { o
   });
   reports = r;
   r.start();
+  void lv.waitConnected(60_000).then(() => migrations.recover(log.child({ host: cfg.host, op: 'migration' })), () => undefined);
   const a = agent;
   return {
     agent: a,
     lv,
     reports: r,
     hubs,
+    migrations,
     async stop() {
       hubs.closeAll();
       r.stop();

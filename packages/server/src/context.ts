@@ -7,6 +7,7 @@ import type { ExpandOpts, Tables } from './tables/index.js';
 import type { InventoryStore } from './inventory/store.js';
 import type { AgentPool } from './agents/pool.js';
 import type { ReportIngest } from './nats/reports.js';
+import type { OperationEngine } from './operations/engine.js';
 
 /** What every handler may use: config, tables, PKI, the host registry and the logger. */
 export interface ServerContext {
@@ -19,6 +20,8 @@ export interface ServerContext {
   /** gRPC clients to the agents */
   agents: AgentPool;
   ingest: ReportIngest;
+  /** durable migrate/evacuate/maintenance operations (set once the server has started) */
+  operations?: OperationEngine;
   log: Logger;
   advertise: string;
   /** The xCAT tables (nodelist, vm, nodehm, ..., site, networks, storage). */

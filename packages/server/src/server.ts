@@ -19,6 +19,9 @@ import { auditWriter } from './audit.js';
 import { Tables } from './tables/index.js';
 import { InventoryStore } from './inventory/store.js';
 import { AgentPool } from './agents/pool.js';
+import { OperationEngine } from './operations/engine.js';
+import { netbootService } from './api/netboot.js';
+import { BootHttpServer } from './http/boot-server.js';
 
 export class DroverServer {
   private constructor(
@@ -29,6 +32,7 @@ export class DroverServer {
     private readonly ingest: ReportIngest,
     readonly port: number,
     readonly enrollPort: number,
+    private readonly bootHttp: BootHttpServer | undefined,
   ) {}
 
   static async start(cfg: ServerConfig, log: Logger): Promise<DroverServer> {
@@ -46,7 +50,6 @@ export class DroverServer {
     const agents = new AgentPool(tls, hosts);
     const ingest = new ReportIngest(nc, hosts, inventory, agents, log.child({ part: 'reports' }));
     await ingest.ensureStreams();
-    ingest.start();
     hosts.start(cfg.hosts.checkEveryMs);
 
     const tables = new Tables(db);
@@ -59,6 +62,12 @@ export class DroverServer {
         writeNatsConfig(cfg, pki, log);
       },
     };
+    const engine = new OperationEngine(ctx, nc);
+    ctx.operations = engine;
+    ingest.listeners.outcome = (o) => engine.onOutcome(o);
+    // Operations interrupted by a restart are taken back before reports flow again.
+    await engine.recover();
+    ingest.start();
     const policy = { isRevoked: pki.isRevoked, log, audit: auditWriter(db) };
     const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 << 20 });
     server.addService(grpcServiceDef('AdminService'), secureService('AdminService', adminHandlers(ctx), policy));
@@ -76,13 +85,21 @@ export class DroverServer {
       addHealthAndReflection(enrollServer, ['EnrollService']);
       enrollPort = await bindServer(enrollServer, cfg.grpc.enrollListen, serverCredentials(tls, false));
     }
-    log.info({ port, enrollPort, nats: cfg.nats.url, stateDir: cfg.stateDir }, 'drover-server ready');
-    return new DroverServer(ctx, server, enrollServer, nc, ingest, port, enrollPort);
+    let bootHttp: BootHttpServer | undefined;
+    if (cfg.netboot.httpListen) {
+      bootHttp = await BootHttpServer.start(cfg.netboot.httpListen, netbootService(ctx), log.child({ part: 'boot-http' })).catch((e: Error) => {
+        throw new UserFacingError(`cannot listen on ${cfg.netboot.httpListen} for boot files (${e.message}); choose another netboot.httpListen`);
+      });
+    }
+    log.info({ port, enrollPort, bootHttpPort: bootHttp?.port ?? 0, nats: cfg.nats.url, stateDir: cfg.stateDir }, 'drover-server ready');
+    return new DroverServer(ctx, server, enrollServer, nc, ingest, port, enrollPort, bootHttp);
   }
 
   async stop(): Promise<void> {
     this.ctx.hosts.stop();
+    this.ctx.operations?.stop();
     this.ingest.stop();
+    await this.bootHttp?.stop();
     await new Promise<void>((res) => this.grpcServer.tryShutdown(() => res()));
     if (this.enrollServer) await new Promise<void>((res) => this.enrollServer!.tryShutdown(() => res()));
     this.ctx.agents.close();

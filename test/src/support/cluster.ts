@@ -26,6 +26,8 @@ export interface ClusterOptions {
   agentListen?: (host: string) => string;
   /** starts an agent process some other way (inside a lab host's namespaces) */
   spawnAgent?: (host: string, argv: string[], env: NodeJS.ProcessEnv, logFile: string) => ChildProcess;
+  /** extra environment for one agent (e.g. its libvirt migration URI) */
+  agentEnv?: (host: string) => NodeJS.ProcessEnv;
   /** extra YAML merged into the server config */
   serverConfig?: Record<string, unknown>;
 }
@@ -113,7 +115,7 @@ export class TestCluster {
   startAgent(host: string, env: NodeJS.ProcessEnv = {}): Proc {
     const a = this.agents.find((x) => x.host === host);
     if (!a) throw new Error(`no agent ${host}`);
-    const fullEnv = { DROVER_AGENT_HEARTBEAT_MS: String(this.opts.heartbeatMs ?? 500), ...env };
+    const fullEnv = { DROVER_AGENT_HEARTBEAT_MS: String(this.opts.heartbeatMs ?? 500), ...(this.opts.agentEnv?.(host) ?? {}), ...env };
     const argv = [process.execPath, BIN.agent, '--config', a.config, 'run'];
     let p: Proc;
     if (this.opts.spawnAgent) {

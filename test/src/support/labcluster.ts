@@ -4,6 +4,7 @@
  * `qemu:///system` is that host's own libvirtd), exactly as on real hypervisors.
  */
 import { openSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
 import { spawnInHost, type Lab } from '../lab/index.js';
 import { TestCluster, type ClusterOptions } from './cluster.js';
 
@@ -20,6 +21,13 @@ export async function startLabCluster(lab: Lab, opts: ClusterOptions = {}): Prom
     bindIp: lab.bridgeIp,
     libvirtUri: () => 'qemu:///system',
     agentListen: (host) => `${byName.get(host)!.ip}:${AGENT_PORT}`,
+    agentEnv: (host) => ({
+      DROVER_AGENT_STORAGE_ROOTS: `${lab.sharedDir},${lab.localDir}`,
+      DROVER_AGENT_CONSOLE_LOG_DIR: join(lab.sharedDir, 'serial'),
+      // The lab's libvirtd listens on TCP without authentication (production hosts use TLS).
+      DROVER_AGENT_MIGRATION_URI: byName.get(host)!.uri,
+      ...(opts.agentEnv?.(host) ?? {}),
+    }),
     spawnAgent: (host, argv, env, logFile) => {
       const fd = openSync(logFile, 'a');
       try {

@@ -104,7 +104,8 @@ export class LibvirtDiskStore implements DiskStore {
   readonly kind = 'libvirt';
   constructor(private readonly conn: () => Connection) {}
 
-  private async pool(def: PoolDef): Promise<StoragePool> {
+  /** The pool for `def`: found by name or target path, else defined, built and started. */
+  async ensurePool(def: PoolDef): Promise<StoragePool> {
     const c = this.conn();
     let p: StoragePool | undefined;
     for (const find of [() => c.lookupStoragePoolByName(def.name), () => c.lookupStoragePoolByTargetPath(def.targetPath)]) {
@@ -138,7 +139,7 @@ export class LibvirtDiskStore implements DiskStore {
 
   async create(t: DiskTarget, force: boolean): Promise<void> {
     if (!t.pool) throw new DroverError('DISK_NO_POOL', `path: ${t.path} is a device; drover does not create devices`, { status: grpc.status.INVALID_ARGUMENT });
-    const p = await this.pool(t.pool);
+    const p = await this.ensurePool(t.pool);
     try {
       const old = await p.lookupVolumeByName(t.volumeName);
       if (!force) throw alreadyExists(t.path, 'path');

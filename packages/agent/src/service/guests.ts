@@ -62,7 +62,7 @@ export function guestHandlers(deps: ServiceDeps) {
       if (!isValidNodeName(name)) throw invalidArgument(`spec.name: ${JSON.stringify(name).slice(0, 80)} is not a guest name (1 to 63 letters, digits and -, a DNS label)`);
       // Everything is checked before anything on the host changes.
       const disks = resolveDisks(deps.cfg, name, r.spec.disks, 'spec.disks');
-      const spec = toGuestSpec(r.spec, disks, defaultHypervisor(deps));
+      const spec = toGuestSpec(r.spec, disks, defaultHypervisor(deps), deps.cfg.console.logDir);
       let xml: string;
       try {
         xml = withDroverMetadata(buildDomainXml(spec), { name: spec.name, agent: AGENT_VERSION });

@@ -8,6 +8,8 @@ import { guestHandlers } from './guests.js';
 import { hypervisorHandlers } from './hypervisor.js';
 import { powerHandlers } from './power.js';
 import { vncHandlers } from './vnc.js';
+import { migrationHandlers } from './migration.js';
+import type { Migrations } from '../migration/migrations.js';
 import { lookupGuest, type ServiceDeps } from './context.js';
 
 export type { ServiceDeps } from './context.js';
@@ -20,7 +22,7 @@ export function consoleHubs(deps: ServiceDeps): ConsoleHubs {
   }, deps.log.child({ host: deps.cfg.host, op: 'console' }));
 }
 
-export function agentHandlers(deps: ServiceDeps, extra: { hubs: ConsoleHubs; advertise: () => string; restartRunner?: RestartRunner }): Record<string, (...a: never[]) => unknown> {
+export function agentHandlers(deps: ServiceDeps, extra: { hubs: ConsoleHubs; advertise: () => string; restartRunner?: RestartRunner; migrations?: Migrations }): Record<string, (...a: never[]) => unknown> {
   return {
     ...guestHandlers(deps),
     ...powerHandlers(deps),
@@ -28,6 +30,7 @@ export function agentHandlers(deps: ServiceDeps, extra: { hubs: ConsoleHubs; adv
     ...vncHandlers(deps, extra.advertise),
     ...consoleHandlers(deps, extra.hubs),
     ...hypervisorHandlers(deps, extra.restartRunner),
+    ...(extra.migrations ? migrationHandlers(deps, extra.migrations) : {}),
   } as unknown as Record<string, (...a: never[]) => unknown>;
 }
 

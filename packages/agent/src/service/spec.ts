@@ -32,7 +32,7 @@ export function specInvalid(e: unknown, prefix = 'spec.'): never {
   throw e;
 }
 
-export function toGuestSpec(spec: GuestSpec__Output, disks: readonly ResolvedDisk[], defaultHv: Hypervisor): GuestSpec {
+export function toGuestSpec(spec: GuestSpec__Output, disks: readonly ResolvedDisk[], defaultHv: Hypervisor, consoleLogDir = ''): GuestSpec {
   const hvType = spec.hvType || defaultHv;
   if (hvType !== 'kvm' && hvType !== 'qemu' && hvType !== 'xen') throw invalidArgument(`spec.hv_type: must be kvm, qemu or xen (got ${JSON.stringify(spec.hvType)})`);
   const hv: Hypervisor = hvType;
@@ -62,7 +62,9 @@ export function toGuestSpec(spec: GuestSpec__Output, disks: readonly ResolvedDis
     nics,
     disks: gdisks,
     boot: spec.bootOrder as GuestSpec['boot'],
-    ...(spec.serialConsole ? { serial: {} } : {}),
+    // The serial output is also kept in <console.logDir>/<guest>.log when configured (appended, so a
+    // log on shared storage carries one guest's history across migrations).
+    ...(spec.serialConsole ? { serial: consoleLogDir ? { logFile: `${consoleLogDir.replace(/\/+$/, '')}/${spec.name}.log` } : {} } : {}),
     ...(spec.vnc?.enabled
       ? { vnc: { listen: spec.vnc.listen || '127.0.0.1', ...(spec.vnc.port > 0 ? { port: spec.vnc.port } : {}), ...(spec.vnc.password ? { passwd: spec.vnc.password } : {}) } }
       : {}),

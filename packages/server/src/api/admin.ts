@@ -5,7 +5,9 @@
 import type { ServerContext } from '../context.js';
 import { hostHandlers } from './hosts.js';
 import { guestHandlers } from './guests.js';
+import { operationHandlers } from './operations.js';
 import { tableHandlers } from './tables.js';
+import { netbootHandlers } from './netboot.js';
 
 type Handlers = Record<string, (...args: never[]) => unknown>;
 
@@ -13,6 +15,8 @@ export function adminHandlers(ctx: ServerContext): Handlers {
   return {
     ...hostHandlers(ctx),
     ...guestHandlers(ctx),
+    ...(ctx.operations ? operationHandlers(ctx, ctx.operations) : {}),
     ...tableHandlers(ctx),
+    ...netbootHandlers(ctx),
   };
 }

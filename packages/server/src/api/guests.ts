@@ -92,7 +92,7 @@ export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]
       return ok(node, 'off (not defined)', { state: 'off', host, defined: 'false' });
     }
     const age = Date.now() - inv.updatedMs;
-    const stale = age > 2 * Math.max(1000, ctx.cfg.hosts.staleAfterMs / 3) ? ` (as of ${Math.round(age / 1000)}s ago)` : '';
+    const stale = age > ctx.cfg.hosts.staleAfterMs ? ` (as of ${Math.round(age / 1000)}s ago)` : '';
     return ok(node, `${stateWord(g.state)}${stale}`, { state: stateWord(g.state), host, reason: g.reason });
   }
 

@@ -206,4 +206,24 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX operation_steps_guest ON operation_steps(guest, state);
   `,
+  // 3: one-time install tokens (nodeset install): the installer's callback proves with one that it
+  // is the install drover started. Only a hash is kept; a new nodeset replaces the node's token.
+  `
+  CREATE TABLE install_tokens (
+    node TEXT PRIMARY KEY REFERENCES nodelist(node) ON DELETE CASCADE,
+    token_sha256 TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    used_ms INTEGER
+  );
+  `,
+  // 4: what the migration engine journals beside each step (destination URI, storage mode, the
+  // move as planned) and each operation's options and parent (a maintenance's evacuation).
+  `
+  ALTER TABLE operation_steps ADD COLUMN detail TEXT;
+  ALTER TABLE operations ADD COLUMN options TEXT;
+  ALTER TABLE operations ADD COLUMN parent TEXT;
+  ALTER TABLE operations ADD COLUMN host TEXT;
+  CREATE INDEX operations_host ON operations(host, kind, created_ms);
+  `,
 ];

@@ -68,6 +68,8 @@ export class InventoryStore {
   checkSeq(host: string, bootId: string, inventorySeq: number): void {
     const cur = this.hosts.get(host);
     if (!cur || cur.bootId !== bootId || cur.seq < inventorySeq) this.needResync.add(host);
+    // A heartbeat naming the sequence we hold confirms our view is still the host's view.
+    else if (cur.seq === inventorySeq) cur.updatedMs = this.now();
   }
 
   host(host: string): HostInventory | undefined { return this.hosts.get(host); }

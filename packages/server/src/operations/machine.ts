@@ -17,7 +17,7 @@ export const isFinal = (s: StepState): boolean => FINAL_STATES.includes(s);
 
 const NEXT: Record<StepState, readonly StepState[]> = {
   queued: ['preparing', 'cancelled', 'skipped', 'failed'],
-  preparing: ['migrating', 'failed', 'cancelled', 'aborting'],
+  preparing: ['migrating', 'failed', 'cancelled', 'aborting', 'queued'], // queued again when a restart finds it never started
   migrating: ['verifying', 'aborting', 'failed'],
   verifying: ['done', 'failed', 'aborting'],
   aborting: ['failed', 'cancelled'],

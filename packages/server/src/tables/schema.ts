@@ -166,6 +166,12 @@ export const SITE_KEYS: Readonly<Record<string, S.Syntax>> = {
   dhcplease: S.integer(60, 100_000_000, 'a lease time in seconds'),
   installdir: S.absPath,
   tftpdir: S.absPath,
+  // Capacity and migration policy (documented defaults: 256 MiB, 4, 2, 2, 8).
+  memheadroom: S.integer(0, 1_048_576, 'MiB of memory kept free on every host'),
+  vcpuovercommit: S.integer(1, 64, 'vCPUs allowed per physical CPU'),
+  maxout: S.integer(1, 64, 'migrations out of one host at once'),
+  maxin: S.integer(1, 64, 'migrations into one host at once'),
+  maxtotal: S.integer(1, 1024, 'migrations in the whole cluster at once'),
 };
 
 const BY_NAME = new Map(TABLES.map((t) => [t.name, t]));

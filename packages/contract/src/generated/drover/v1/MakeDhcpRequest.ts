@@ -6,10 +6,12 @@ export interface MakeDhcpRequest {
   'noderange'?: (string);
   'networks'?: (boolean);
   'delete'?: (boolean);
+  'all'?: (boolean);
 }
 
 export interface MakeDhcpRequest__Output {
   'noderange': (string);
   'networks': (boolean);
   'delete': (boolean);
+  'all': (boolean);
 }

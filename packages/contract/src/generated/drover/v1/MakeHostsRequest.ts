@@ -5,9 +5,11 @@
 export interface MakeHostsRequest {
   'noderange'?: (string);
   'delete'?: (boolean);
+  'longNameFirst'?: (boolean);
 }
 
 export interface MakeHostsRequest__Output {
   'noderange': (string);
   'delete': (boolean);
+  'longNameFirst': (boolean);
 }

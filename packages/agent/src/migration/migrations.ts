@@ -1,0 +1,328 @@
+/**
+ * The agent's side of the migration contract (docs/migration.md): prepare on the destination,
+ * start on the source (returns at once; the libvirt call runs on a thread of its own inside the
+ * binding), progress about once a second on NATS, the outcome through JetStream, query and abort.
+ * Timeouts and stalls are enforced here, next to the job, so they hold without the server.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
+import type { NatsConnection } from 'nats';
+import * as grpc from '@grpc/grpc-js';
+import {
+  codec, subjects, DroverError, invalidArgument,
+  type JobState, type MigrationOutcome, type MigrationProgress, type StartMigrationRequest__Output, type QueryMigrationResponse,
+  type PrepareMigrationRequest__Output, type PrepareMigrationResponse, type CheckReachableRequest__Output, type CheckReachableResponse,
+  type Logger,
+} from '@drover/contract';
+import { ErrorCode, JobType, LibvirtError, MigrateFlags, type Domain, type JobStats } from '@drover/libvirt';
+import type { ServiceDeps } from '../service/context.js';
+import { lookupGuest } from '../service/context.js';
+import { guestStatus } from '../libvirt/guests.js';
+import { resolveDisks } from '../service/diskplan.js';
+import { LibvirtDiskStore } from '../libvirt/disks.js';
+import { MigrationJournal, type MigrationRecord } from './journal.js';
+
+const progressCodec = codec<MigrationProgress>('MigrationProgress');
+const outcomeCodec = codec<MigrationOutcome>('MigrationOutcome');
+const FINAL: readonly JobState[] = ['JOB_STATE_COMPLETED', 'JOB_STATE_FAILED', 'JOB_STATE_CANCELLED'];
+
+interface Live { rec: MigrationRecord; dom: Domain; timer?: NodeJS.Timeout; lastRemaining: number; lastProgressMs: number; log: Logger }
+
+export class Migrations {
+  readonly journal: MigrationJournal;
+  private readonly live = new Map<string, Live>();
+  constructor(private readonly deps: ServiceDeps, private readonly nc: () => NatsConnection | undefined, private readonly advertise: () => string) {
+    this.journal = new MigrationJournal(deps.cfg.migration.journal);
+  }
+
+  private get host(): string { return this.deps.cfg.host; }
+
+  /** This host's libvirt URI as its peers reach it. */
+  libvirtUri(): string {
+    if (this.deps.cfg.migration.uri) return this.deps.cfg.migration.uri;
+    const ip = this.advertise().replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    return `qemu+tls://${ip}/system`;
+  }
+
+  /** Destination: make pools and directories ready, check bridges, answer with the libvirt URI. */
+  async prepare(req: PrepareMigrationRequest__Output, log: Logger): Promise<PrepareMigrationResponse> {
+    const spec = req.spec;
+    if (!spec?.name) throw invalidArgument('spec.name: required');
+    const prepared: string[] = [];
+    const disks = resolveDisks(this.deps.cfg, spec.name, spec.disks, 'spec.disks');
+    const store = new LibvirtDiskStore(() => this.deps.lv.conn());
+    for (const d of disks) {
+      if (!d.pool) continue;
+      if (d.pool.kind === 'dir') mkdirSync(d.pool.targetPath, { recursive: true });
+      // copy-storage needs a pool at the disk's path here; shared storage needs it to see the files.
+      await store.ensurePool(d.pool);
+      prepared.push(`pool ${d.pool.name} (${d.pool.targetPath})`);
+    }
+    const bridges = new Set(this.deps.lv.facts()?.bridges ?? []);
+    for (const [i, n] of spec.nics.entries()) {
+      if (n.bridge && !bridges.has(n.bridge)) {
+        throw new DroverError('BRIDGE_MISSING', `spec.nics[${i}].bridge: bridge '${n.bridge}' does not exist on ${this.host}; create it or change vm.nics`, { status: grpc.status.FAILED_PRECONDITION, host: this.host, node: spec.name });
+      }
+    }
+    log.info({ op: req.operationId, step: req.stepId, prepared }, 'ready for incoming migration');
+    return { libvirtUri: this.libvirtUri(), migrateUri: this.deps.cfg.migration.dataUri, prepared };
+  }
+
+  /** Source: starts the migration job and returns at once with its id. */
+  async start(req: StartMigrationRequest__Output, log: Logger): Promise<{ jobId: string; alreadyRunning: boolean }> {
+    const existing = this.journal.get(req.operationId, req.stepId);
+    if (existing && !FINAL.includes(existing.state)) return { jobId: existing.jobId, alreadyRunning: true };
+    if (!req.destUri) throw invalidArgument('dest_uri: required (from PrepareMigration on the destination)');
+    if (req.dest === this.host) throw invalidArgument(`dest: '${req.dest}' is this host`);
+    const busy = this.journal.byGuest(req.guest).find((r) => !FINAL.includes(r.state));
+    if (busy) throw new DroverError('ALREADY_MIGRATING', `${req.guest}: already migrating to ${busy.dest} (operation ${busy.opId})`, { status: grpc.status.FAILED_PRECONDITION, host: this.host, node: req.guest });
+    const dom = await lookupGuest(this.deps, this.deps.lv.conn(), req.guest);
+    if (!(await dom.isActive())) throw new DroverError('NOT_RUNNING', `${req.guest}: not running on ${this.host}; only running guests migrate live`, { status: grpc.status.FAILED_PRECONDITION, host: this.host, node: req.guest });
+    const o = req.options ?? { bandwidthMibps: 0, maxDowntimeMs: 0, copyStorage: false, unsafeShared: false, autoConverge: false, postcopy: false, timeoutS: 0, stallS: 0, tls: false };
+    let flags = MigrateFlags.LIVE | MigrateFlags.PEER2PEER | MigrateFlags.PERSIST_DEST | MigrateFlags.UNDEFINE_SOURCE | MigrateFlags.ABORT_ON_ERROR;
+    if (o.unsafeShared) flags |= MigrateFlags.UNSAFE;
+    if (o.copyStorage) flags |= MigrateFlags.NON_SHARED_DISK;
+    if (o.autoConverge) flags |= MigrateFlags.AUTO_CONVERGE;
+    if (o.postcopy) flags |= MigrateFlags.POSTCOPY;
+    if (o.tls) flags |= MigrateFlags.TLS;
+    const attempt = (existing?.attempt ?? 0) + 1;
+    const rec: MigrationRecord = {
+      opId: req.operationId, stepId: req.stepId, attempt, guest: req.guest, dest: req.dest, destUri: req.destUri,
+      jobId: randomUUID(), state: 'JOB_STATE_RUNNING', startedMs: Date.now(), published: false,
+    };
+    this.journal.put(rec);
+    const live: Live = { rec, dom, lastRemaining: Number.MAX_SAFE_INTEGER, lastProgressMs: Date.now(), log: log.child({ op: req.operationId, step: req.stepId }) };
+    this.live.set(rec.jobId, live);
+    if (o.maxDowntimeMs) await dom.migrateSetMaxDowntime(Number(o.maxDowntimeMs)).catch((e: Error) => live.log.warn({ err: e.message }, 'max downtime not set'));
+    const params = {
+      ...(req.migrateUri ? { migrateUri: req.migrateUri } : {}),
+      ...(o.bandwidthMibps ? { bandwidth: Number(o.bandwidthMibps) } : {}),
+      ...(o.autoConverge ? { autoConvergeInitial: 20, autoConvergeIncrement: 10 } : {}),
+    };
+    live.log.info({ dest: req.dest, uri: req.destUri, flags, params }, 'migration started');
+    const job = dom.migrateToURI3(req.destUri, params, flags);
+    this.monitor(live, o.timeoutS, o.stallS);
+    job.then(
+      () => void this.finish(live, 'JOB_STATE_COMPLETED'),
+      (e: unknown) => void this.finish(live, live.rec.abortRequested ? 'JOB_STATE_CANCELLED' : 'JOB_STATE_FAILED', e),
+    );
+    return { jobId: rec.jobId, alreadyRunning: false };
+  }
+
+  private monitor(live: Live, timeoutS: number, stallS: number): void {
+    const every = this.deps.cfg.migration.progressEveryMs;
+    const deadline = timeoutS > 0 ? live.rec.startedMs + timeoutS * 1000 : 0;
+    live.timer = setInterval(() => {
+      void (async () => {
+        if (FINAL.includes(live.rec.state)) return;
+        let st: JobStats | undefined;
+        try {
+          st = await live.dom.jobStats();
+        } catch {
+          return;
+        }
+        const p = this.progressOf(live.rec, st);
+        live.rec.progress = p;
+        this.publishProgress(p);
+        const now = Date.now();
+        const remaining = Number(p.dataRemaining ?? 0);
+        if (remaining < live.lastRemaining) {
+          live.lastRemaining = remaining;
+          live.lastProgressMs = now;
+        }
+        if (deadline && now > deadline && !live.rec.abortRequested) {
+          live.rec.error = `timed out after ${timeoutS}s`;
+          await this.abortLive(live, 'timeout');
+        } else if (stallS > 0 && now - live.lastProgressMs > stallS * 1000 && !live.rec.abortRequested) {
+          live.rec.error = `no progress for ${stallS}s (remaining ${remaining} bytes)`;
+          await this.abortLive(live, 'stalled');
+        }
+      })();
+    }, every);
+  }
+
+  private progressOf(r: MigrationRecord, st: JobStats | undefined): MigrationProgress {
+    const elapsed = Date.now() - r.startedMs;
+    return {
+      operationId: r.opId, stepId: r.stepId, guest: r.guest, source: this.host, dest: r.dest, jobId: r.jobId, state: r.state,
+      dataTotal: st?.dataTotal ?? 0, dataProcessed: st?.dataProcessed ?? 0, dataRemaining: st?.dataRemaining ?? 0,
+      memoryBps: st?.memoryBps ?? 0, dirtyRatePps: st?.memoryDirtyRate ?? 0, iteration: st?.memoryIteration ?? 0,
+      expectedDowntimeMs: st?.downtime ?? 0, elapsedMs: elapsed, etaMs: st?.timeRemaining ?? 0, timeMs: Date.now(),
+      autoConverge: false, postcopy: false,
+    };
+  }
+
+  private publishProgress(p: MigrationProgress): void {
+    const nc = this.nc();
+    if (!nc || nc.isClosed()) return;
+    try {
+      nc.publish(subjects.migration(this.host, p.operationId!), progressCodec.encode(p));
+    } catch {
+      // Progress is best effort; the outcome is what must arrive.
+    }
+  }
+
+  private async abortLive(live: Live, why: string): Promise<void> {
+    live.rec.abortRequested = true;
+    this.journal.save();
+    live.log.warn({ why }, 'aborting migration job');
+    try {
+      await live.dom.abortJob();
+    } catch (e) {
+      live.log.warn({ err: (e as Error).message }, 'abortJob failed');
+    }
+  }
+
+  private async finish(live: Live, state: JobState, err?: unknown): Promise<void> {
+    if (live.timer) clearInterval(live.timer);
+    this.live.delete(live.rec.jobId);
+    const r = live.rec;
+    if (state !== 'JOB_STATE_COMPLETED' && r.error && r.abortRequested && !r.error.startsWith('cancelled')) state = 'JOB_STATE_FAILED';
+    r.state = state;
+    r.finishedMs = Date.now();
+    if (err) {
+      r.error = r.error ?? (err as Error).message;
+      if (err instanceof LibvirtError) r.libvirtCode = err.code;
+    }
+    r.runningOn = state === 'JOB_STATE_COMPLETED' ? r.dest : (await this.runsHere(r.guest)) ? this.host : '';
+    try {
+      const st = await live.dom.jobStats(1 /* COMPLETED */);
+      r.downtimeMs = st.downtime ?? 0;
+    } catch {
+      // not available after some failures
+    }
+    this.journal.put(r);
+    live.log[state === 'JOB_STATE_COMPLETED' ? 'info' : 'warn']({ state, error: r.error, runningOn: r.runningOn, ms: r.finishedMs - r.startedMs }, 'migration finished');
+    this.publishProgress({ ...this.progressOf(r, undefined), state });
+    this.deps.changed?.();
+    await this.publishOutcome(r);
+  }
+
+  private async runsHere(guest: string): Promise<boolean> {
+    try {
+      const d = await this.deps.lv.conn().lookupDomainByName(guest);
+      return await d.isActive();
+    } catch {
+      return false;
+    }
+  }
+
+  /** Publishes the outcome through JetStream, retrying until the stream acknowledges it. */
+  private async publishOutcome(r: MigrationRecord): Promise<void> {
+    const msg: MigrationOutcome = {
+      operationId: r.opId, stepId: r.stepId, guest: r.guest, source: this.host, dest: r.dest, jobId: r.jobId, state: r.state,
+      error: r.error ?? '', libvirtCode: r.libvirtCode ?? 0, runningOn: r.runningOn ?? '', elapsedMs: (r.finishedMs ?? Date.now()) - r.startedMs,
+      downtimeMs: r.downtimeMs ?? 0, timeMs: Date.now(),
+    };
+    for (let i = 0; !r.published; i++) {
+      const nc = this.nc();
+      try {
+        if (!nc || nc.isClosed()) throw new Error('NATS not connected');
+        await nc.jetstream().publish(subjects.outcome(this.host), outcomeCodec.encode(msg), { msgID: `${r.opId}/${r.stepId}/${r.attempt}` });
+        r.published = true;
+        this.journal.save();
+      } catch (e) {
+        if (i % 10 === 0) this.deps.log.warn({ host: this.host, op: r.opId, err: (e as Error).message }, 'migration outcome not published yet; retrying');
+        await new Promise((res) => setTimeout(res, Math.min(5000, 250 * 2 ** Math.min(i, 5))));
+      }
+    }
+  }
+
+  /** What this host knows of a migration step and of the guest. */
+  async query(opId: string, stepId: string, guest: string): Promise<QueryMigrationResponse> {
+    const rec = opId ? this.journal.get(opId, stepId) : undefined;
+    const name = guest || rec?.guest || '';
+    let dom: Domain | undefined;
+    try {
+      dom = name ? await this.deps.lv.conn().lookupDomainByName(name) : undefined;
+    } catch (e) {
+      if (!(e instanceof LibvirtError && e.code === ErrorCode.NO_DOMAIN)) throw e;
+    }
+    const status = dom ? await guestStatus(dom) : undefined;
+    let state: JobState = rec?.state ?? 'JOB_STATE_UNKNOWN';
+    if (dom && (!rec || !FINAL.includes(rec.state))) {
+      const ji = await dom.jobInfo().catch(() => undefined);
+      if (ji && (ji.type === JobType.BOUNDED || ji.type === JobType.UNBOUNDED)) state = 'JOB_STATE_RUNNING';
+      else if (rec && rec.state === 'JOB_STATE_RUNNING' && !this.live.has(rec.jobId)) state = 'JOB_STATE_UNKNOWN';
+    }
+    return {
+      state, jobId: rec?.jobId ?? '', ...(rec?.progress ? { progress: rec.progress } : {}),
+      ...(status ? { guestHere: status } : {}), definedHere: !!dom, runningHere: status?.state === 'POWER_STATE_ON', error: rec?.error ?? '',
+    };
+  }
+
+  async abort(opId: string, stepId: string, guest: string): Promise<QueryMigrationResponse> {
+    const rec = this.journal.get(opId, stepId);
+    const live = rec ? this.live.get(rec.jobId) : undefined;
+    if (live && !live.rec.abortRequested) {
+      live.rec.error = 'cancelled by request';
+      await this.abortLive(live, 'requested');
+    } else if (!rec && guest) {
+      // No record (e.g. the journal was lost): abort whatever job the guest has.
+      const d = await this.deps.lv.conn().lookupDomainByName(guest).catch(() => undefined);
+      await d?.abortJob().catch(() => undefined);
+    }
+    return this.query(opId, stepId, guest);
+  }
+
+  /**
+   * After an agent restart: jobs that libvirtd carried on without us are followed to their end
+   * and their outcomes published; outcomes not yet published are sent.
+   */
+  async recover(log: Logger): Promise<void> {
+    for (const r of this.journal.all()) {
+      if (FINAL.includes(r.state)) {
+        if (!r.published) void this.publishOutcome(r);
+        continue;
+      }
+      let dom: Domain | undefined;
+      try {
+        dom = await this.deps.lv.conn().lookupDomainByName(r.guest);
+      } catch {
+        dom = undefined;
+      }
+      log.info({ op: r.opId, step: r.stepId, guest: r.guest, found: !!dom }, 'following a migration started before this agent restarted');
+      void this.followOrphan(r, dom, log);
+    }
+  }
+
+  private async followOrphan(r: MigrationRecord, dom: Domain | undefined, log: Logger): Promise<void> {
+    const live: Live | undefined = dom ? { rec: r, dom, lastRemaining: Number.MAX_SAFE_INTEGER, lastProgressMs: Date.now(), log } : undefined;
+    for (let i = 0; dom && i < 36_000; i++) {
+      const ji = await dom.jobInfo().catch(() => undefined);
+      if (!ji || (ji.type !== JobType.BOUNDED && ji.type !== JobType.UNBOUNDED)) break;
+      try {
+        const p = this.progressOf(r, await dom.jobStats());
+        r.progress = p;
+        this.publishProgress(p);
+      } catch {
+        // keep following
+      }
+      await new Promise((res) => setTimeout(res, this.deps.cfg.migration.progressEveryMs));
+    }
+    const here = await this.runsHere(r.guest);
+    r.state = here ? 'JOB_STATE_FAILED' : 'JOB_STATE_COMPLETED';
+    r.error = here ? r.error ?? 'the migration ended while the agent was restarting; the guest still runs here' : undefined;
+    r.runningOn = here ? this.host : r.dest;
+    r.finishedMs = Date.now();
+    this.journal.put(r);
+    void live;
+    await this.publishOutcome(r);
+  }
+
+  /** A TCP connect from this host to a peer's libvirt listener. */
+  checkReachable(req: CheckReachableRequest__Output): Promise<CheckReachableResponse> {
+    const t0 = Date.now();
+    return new Promise((res) => {
+      const s = tcpConnect({ host: req.address, port: req.port || 16514, timeout: req.timeoutMs || 3000 });
+      const done = (reachable: boolean, error = ''): void => {
+        s.destroy();
+        res({ reachable, error, rttMs: Date.now() - t0 });
+      };
+      s.once('connect', () => done(true));
+      s.once('timeout', () => done(false, `no answer from ${req.address}:${req.port} within ${req.timeoutMs || 3000} ms`));
+      s.once('error', (e) => done(false, `${req.address}:${req.port}: ${e.message}`));
+    });
+  }
+}

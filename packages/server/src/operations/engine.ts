@@ -1,0 +1,583 @@
+/**
+ * Durable long operations: rmigrate, revacuate and maintenance. An operation is a plan from the
+ * pure scheduler, journaled with its steps in `operations` / `operation_steps` before anything is
+ * done; each step follows the state machine in machine.ts, and every transition is written before
+ * it is acted on. Progress comes from the agents on NATS; outcomes through JetStream (the durable
+ * consumer in nats/reports.ts). After a restart, `recover()` reconciles every unfinished step
+ * with what both agents report — never starting a second copy of a guest.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { randomBytes } from 'node:crypto';
+import type { NatsConnection, Subscription } from 'nats';
+import {
+  codec, DroverError, subjects,
+  type MigrationOutcome__Output, type MigrationProgress__Output, type Operation, type OperationStep, type OperationUpdate,
+  type PrepareMigrationResponse__Output, type QueryMigrationResponse__Output, type StartMigrationResponse__Output, type CheckReachableResponse__Output,
+  type Logger,
+} from '@drover/contract';
+import type { ServerContext } from '../context.js';
+import { buildGuestSpec } from '../guests/spec.js';
+import {
+  checkMove, nextStartable, planEvacuation, planMoves, resolvePolicy, SchedulerError,
+  type InFlightMove, type Move, type Plan, type Policy, type PolicyInput,
+} from '../scheduler/index.js';
+import { buildSnapshot, sitePolicy } from './snapshot.js';
+import { canTransition, isFinal, reconcile, type HostFacts, type StepState } from './machine.js';
+
+const progressCodec = codec<MigrationProgress__Output>('MigrationProgress');
+
+export interface MigrationOptions {
+  timeoutS: number;
+  maxDowntimeMs: number;
+  bandwidthMibps: number;
+  copyStorage: 'auto' | 'always' | 'never';
+  stallS: number;
+  autoConverge: boolean;
+}
+export const DEFAULT_OPTIONS: MigrationOptions = { timeoutS: 600, maxDowntimeMs: 0, bandwidthMibps: 0, copyStorage: 'auto', stallS: 120, autoConverge: true };
+
+interface StepRow {
+  opId: string;
+  stepId: string;
+  seq: number;
+  move: Move;
+  state: StepState;
+  attempt: number;
+  error: string;
+  jobId: string;
+  startedMs: number;
+  finishedMs: number;
+  destUri: string;
+  progress?: MigrationProgress__Output;
+  /** resolves when an outcome arrives for this step */
+  outcome?: (o: MigrationOutcome__Output) => void;
+}
+
+interface OpRun {
+  id: string;
+  kind: 'migrate' | 'evacuate' | 'maintenance';
+  state: string;
+  requestedBy: string;
+  createdMs: number;
+  finishedMs: number;
+  host: string;
+  plan: Plan;
+  policy: Policy;
+  options: MigrationOptions;
+  steps: StepRow[];
+  cancelling: boolean;
+  summary: string;
+  checks: string[];
+  unplaced: string[];
+  sub?: Subscription;
+  log: Logger;
+  pumping: boolean;
+}
+
+const ACTIVE: readonly StepState[] = ['preparing', 'migrating', 'verifying', 'aborting'];
+
+function newId(): string {
+  return `op-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+const fail = (code: string, message: string, node?: string): DroverError => new DroverError(code, message, { status: grpc.status.FAILED_PRECONDITION, ...(node ? { node } : {}) });
+
+export class OperationEngine {
+  private readonly runs = new Map<string, OpRun>();
+  private readonly watchers = new Map<string, Set<(u: OperationUpdate) => void>>();
+  private readonly log: Logger;
+  private stopped = false;
+
+  constructor(private readonly ctx: ServerContext, private readonly nc: NatsConnection) {
+    this.log = ctx.log.child({ part: 'operations' });
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Planning
+
+  /** Moves of other running operations (they hold room on their destinations). */
+  private inFlight(): InFlightMove[] {
+    const out: InFlightMove[] = [];
+    for (const r of this.runs.values()) for (const s of r.steps) if (ACTIVE.includes(s.state)) out.push({ guest: s.move.guest, source: s.move.source, dest: s.move.dest });
+    return out;
+  }
+
+  private policyFor(over: Partial<Policy>): Policy {
+    const p: PolicyInput = { ...sitePolicy(this.ctx) };
+    for (const [k, v] of Object.entries(over) as [string, unknown][]) if (v !== undefined && v !== 0 && v !== '') (p as Record<string, unknown>)[k] = v;
+    try {
+      return resolvePolicy(p);
+    } catch (e) {
+      throw new DroverError('INVALID_ARGUMENT', (e as Error).message, { status: grpc.status.INVALID_ARGUMENT });
+    }
+  }
+
+  /** rmigrate: plans the moves of `nodes` (to `dest`, or where the scheduler picks). */
+  async migrate(nodes: string[], dest: string, o: Partial<MigrationOptions>, requestedBy: string, dryRun: boolean): Promise<Operation> {
+    const options = { ...DEFAULT_OPTIONS, ...o };
+    const policy = this.policyFor({ copyStorage: options.copyStorage });
+    if (dest && !this.ctx.hosts.get(dest)) throw new DroverError('HOST_UNKNOWN', `destination '${dest}' is not a known host (see lshosts)`, { status: grpc.status.NOT_FOUND, host: dest });
+    const busy = nodes.filter((n) => this.stepOfGuest(n));
+    if (busy.length) throw fail('ALREADY_MIGRATING', busy.map((n) => `${n}: already migrating (operation ${this.stepOfGuest(n)!.opId}); wait for it or cancel it with drover ops cancel`).join('\n'), busy[0]);
+    const snap = buildSnapshot(this.ctx, this.inFlight());
+    const known = new Set(snap.guests.map((g) => g.name));
+    const missing = nodes.filter((n) => !known.has(n));
+    if (missing.length) throw fail('NOT_RUNNING', missing.map((n) => `${n}: not reported running on any host (power it on, or check its host with rpower stat)`).join('\n'), missing[0]);
+    const checks: string[] = [];
+    if (dest) {
+      for (const n of nodes) {
+        for (const c of checkMove(snap, n, dest, policy)) checks.push(`${n}: ${c.pass ? 'ok' : c.soft ? 'warning' : 'FAILED'} ${c.check}${c.pass ? '' : `: ${c.message}`}`);
+      }
+    }
+    let plan: Plan;
+    try {
+      plan = planMoves(snap, nodes, dest || undefined, policy);
+    } catch (e) {
+      if (e instanceof SchedulerError) throw fail(e.code, e.message);
+      throw e;
+    }
+    if (!dryRun && plan.moves.length === 0) {
+      throw fail('UNPLACEABLE', plan.unplaced.map((u) => `${u.guest}: ${u.reason}`).join('\n') || 'nothing to move', plan.unplaced[0]?.guest);
+    }
+    return this.create('migrate', plan, policy, options, requestedBy, checks, dryRun, dest);
+  }
+
+  /** revacuate: one plan for every guest on `host`, which goes into maintenance first. */
+  async evacuate(host: string, over: Partial<Policy>, o: Partial<MigrationOptions>, requestedBy: string, dryRun: boolean, kind: 'evacuate' | 'maintenance' = 'evacuate'): Promise<Operation> {
+    const view = this.ctx.hosts.get(host);
+    if (!view) throw new DroverError('HOST_UNKNOWN', `host '${host}' is not enrolled (see lshosts)`, { status: grpc.status.NOT_FOUND, host });
+    if (view.state !== 'up') throw new DroverError('HOST_DOWN', `host '${host}' is ${view.state}; its guests cannot be migrated live — bring its agent back first`, { status: grpc.status.FAILED_PRECONDITION, host });
+    const options = { ...DEFAULT_OPTIONS, ...o };
+    const policy = this.policyFor({ ...over, copyStorage: options.copyStorage });
+    if (!dryRun) this.ctx.hosts.setMaintenance(host, true);
+    const snap = buildSnapshot(this.ctx, this.inFlight());
+    const plan = planEvacuation(snap, host, policy);
+    return this.create(kind, plan, policy, options, requestedBy, [], dryRun, host);
+  }
+
+  private create(kind: OpRun['kind'], plan: Plan, policy: Policy, options: MigrationOptions, requestedBy: string, checks: string[], dryRun: boolean, host: string): Operation {
+    const id = newId();
+    const now = Date.now();
+    const run: OpRun = {
+      id, kind, state: dryRun ? 'planned' : 'running', requestedBy, createdMs: now, finishedMs: dryRun ? now : 0, host, plan, policy, options,
+      steps: plan.moves.map((m, i) => ({ opId: id, stepId: `${String(i + 1).padStart(3, '0')}-${m.guest}`, seq: i + 1, move: m, state: 'queued', attempt: 1, error: '', jobId: '', startedMs: 0, finishedMs: 0, destUri: '' })),
+      cancelling: false, summary: '', checks, unplaced: plan.unplaced.map((u) => `${u.guest}: ${u.reason}`), log: this.log.child({ op: id }), pumping: false,
+    };
+    for (const w of plan.warnings) run.checks.push(`warning: ${w.message}`);
+    this.ctx.db.transaction(() => {
+      this.ctx.db.prepare('INSERT INTO operations(id, kind, state, requested_by, created_ms, updated_ms, finished_ms, target, summary, plan, checks, unplaced, options, host) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)')
+        .run(id, kind, run.state, requestedBy, now, now, dryRun ? now : null, host, '', JSON.stringify(plan), JSON.stringify(run.checks), JSON.stringify(run.unplaced), JSON.stringify({ options, policy }), host);
+      const ins = this.ctx.db.prepare('INSERT INTO operation_steps(op_id, step_id, seq, guest, source, dest, state, attempt, detail) VALUES (?,?,?,?,?,?,?,?,?)');
+      for (const s of run.steps) ins.run(id, s.stepId, s.seq, s.move.guest, s.move.source, s.move.dest, s.state, 1, JSON.stringify({ move: s.move }));
+    })();
+    run.log.info({ kind, moves: plan.moves.length, unplaced: plan.unplaced.length, dryRun, host }, `operation ${dryRun ? 'planned' : 'started'}`);
+    if (!dryRun) {
+      this.runs.set(id, run);
+      this.follow(run);
+      void this.pump(run);
+    }
+    return this.toOperation(run);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Running
+
+  private follow(run: OpRun): void {
+    // Progress of every step of this operation, from whichever source host runs it.
+    run.sub = this.nc.subscribe(`${subjects.allMigrations.replace(/\*$/, '')}${run.id}`);
+    void (async () => {
+      for await (const m of run.sub!) {
+        try {
+          const p = progressCodec.decode(m.data);
+          const s = run.steps.find((x) => x.stepId === p.stepId);
+          if (!s || s.move.source !== m.subject.split('.')[3]) continue;
+          s.progress = p;
+          this.notify(run, s);
+        } catch {
+          // best effort
+        }
+      }
+    })();
+  }
+
+  private stepOfGuest(guest: string): StepRow | undefined {
+    for (const r of this.runs.values()) for (const s of r.steps) if (s.move.guest === guest && ACTIVE.includes(s.state)) return s;
+    return undefined;
+  }
+
+  /** Starts every step the limits allow now; ends the operation when nothing is left. */
+  private async pump(run: OpRun): Promise<void> {
+    if (run.pumping || this.stopped) return;
+    run.pumping = true;
+    try {
+      for (;;) {
+        if (run.cancelling) {
+          for (const s of run.steps) if (s.state === 'queued') this.transition(run, s, 'cancelled', 'operation cancelled before this move started');
+        }
+        const running = run.steps.filter((s) => ACTIVE.includes(s.state)).map((s) => s.move);
+        const state = {
+          running,
+          done: run.steps.filter((s) => s.state === 'done').map((s) => s.move),
+          failed: run.steps.filter((s) => s.state === 'failed' || s.state === 'cancelled').map((s) => s.move),
+          external: [...this.runs.values()].filter((r) => r !== run).flatMap((r) => r.steps.filter((s) => ACTIVE.includes(s.state)).map((s) => ({ guest: s.move.guest, source: s.move.source, dest: s.move.dest }))),
+        };
+        const startable = run.cancelling ? [] : nextStartable(run.plan, state, run.policy);
+        if (startable.length === 0) {
+          if (running.length === 0) this.finishOperation(run);
+          return;
+        }
+        for (const m of startable) {
+          let s = run.steps.find((x) => x.move.guest === m.guest && x.attempt === m.attempt && x.state === 'queued');
+          if (!s) {
+            s = { opId: run.id, stepId: `${String(run.steps.length + 1).padStart(3, '0')}-${m.guest}-retry`, seq: run.steps.length + 1, move: m, state: 'queued', attempt: m.attempt, error: '', jobId: '', startedMs: 0, finishedMs: 0, destUri: '' };
+            run.steps.push(s);
+            this.ctx.db.prepare('INSERT INTO operation_steps(op_id, step_id, seq, guest, source, dest, state, attempt, detail) VALUES (?,?,?,?,?,?,?,?,?)')
+              .run(run.id, s.stepId, s.seq, m.guest, m.source, m.dest, 'queued', m.attempt, JSON.stringify({ move: m }));
+          }
+          const step = s;
+          this.transition(run, step, 'preparing');
+          void this.runStep(run, step).catch((e: Error) => run.log.error({ step: step.stepId, err: e.stack }, 'step crashed'));
+        }
+      }
+    } finally {
+      run.pumping = false;
+    }
+  }
+
+  /** Journals a transition (before it is acted on) and tells watchers. */
+  private transition(run: OpRun, s: StepRow, to: StepState, error = ''): void {
+    if (s.state !== to && !canTransition(s.state, to)) {
+      run.log.error({ step: s.stepId, from: s.state, to }, 'refused an impossible step transition');
+      return;
+    }
+    s.state = to;
+    if (error) s.error = error;
+    if (to === 'preparing') s.startedMs = Date.now();
+    if (isFinal(to)) s.finishedMs = Date.now();
+    this.ctx.db.prepare('UPDATE operation_steps SET state = ?, error = ?, job_id = ?, started_ms = ?, finished_ms = ?, detail = ? WHERE op_id = ? AND step_id = ?')
+      .run(to, s.error, s.jobId, s.startedMs || null, s.finishedMs || null, JSON.stringify({ move: s.move, destUri: s.destUri }), run.id, s.stepId);
+    run.log.info({ step: s.stepId, node: s.move.guest, host: s.move.source, dest: s.move.dest, state: to, ...(s.error ? { err: s.error } : {}) }, `${s.move.guest}: ${to}`);
+    this.notify(run, s);
+  }
+
+  private async runStep(run: OpRun, s: StepRow): Promise<void> {
+    const { guest, source, dest } = s.move;
+    const log = run.log.child({ node: guest, host: source, dest, step: s.stepId });
+    const copy = s.move.storage.mode === 'copy';
+    try {
+      // preparing: the destination makes pools, directories and checks bridges.
+      const spec = buildGuestSpec(this.ctx.tables, guest, { ...(this.ctx.hosts.get(dest) ? { host: this.ctx.hosts.get(dest)! } : {}) });
+      const prep = await this.ctx.agents.call<PrepareMigrationResponse__Output>(dest, 'PrepareMigration', { operationId: run.id, stepId: s.stepId, spec, copyStorage: copy }, { deadlineMs: 60_000 });
+      s.destUri = prep.libvirtUri;
+      const { hostname, port } = libvirtEndpoint(prep.libvirtUri);
+      const reach = await this.ctx.agents.call<CheckReachableResponse__Output>(source, 'CheckReachable', { address: hostname, port, timeoutMs: 3000 }, { deadlineMs: 10_000 });
+      if (!reach.reachable) throw fail('UNREACHABLE', `check reachability: ${dest}'s libvirt (${hostname}:${port}) cannot be reached from ${source}: ${reach.error}; check the network between them and libvirtd's listener on ${dest}`, guest);
+      if (run.cancelling) {
+        this.transition(run, s, 'cancelled', 'operation cancelled before the migration started');
+        return;
+      }
+      // migrating: the source agent starts the p2p live migration and returns at once.
+      this.transition(run, s, 'migrating');
+      const outcome = new Promise<MigrationOutcome__Output>((res) => (s.outcome = res));
+      const o = run.options;
+      const started = await this.ctx.agents.call<StartMigrationResponse__Output>(source, 'StartMigration', {
+        operationId: run.id, stepId: s.stepId, guest, dest, destUri: prep.libvirtUri, migrateUri: prep.migrateUri,
+        options: { bandwidthMibps: o.bandwidthMibps, maxDowntimeMs: o.maxDowntimeMs, copyStorage: copy, unsafeShared: !copy, autoConverge: o.autoConverge, postcopy: false, timeoutS: o.timeoutS, stallS: o.stallS, tls: false },
+      }, { deadlineMs: 30_000 });
+      s.jobId = started.jobId;
+      this.transition(run, s, 'migrating');
+      const out = await this.awaitOutcome(run, s, outcome);
+      await this.settle(run, s, out.state === 'JOB_STATE_COMPLETED', out.error, log);
+    } catch (e) {
+      const msg = (e as Error).message;
+      log.warn({ err: msg }, 'step failed');
+      if (s.state === 'migrating') {
+        // We may not know whether the job started: ask, and settle from what the hosts say.
+        await this.reconcileStep(run, s).catch((err: Error) => this.transition(run, s, 'failed', `${msg}; then ${err.message}`));
+      } else if (!isFinal(s.state)) {
+        this.transition(run, s, 'failed', msg);
+      }
+    } finally {
+      s.outcome = undefined;
+      void this.pump(run);
+    }
+  }
+
+  /** Waits for the outcome from JetStream, asking the source now and then in case one was missed. */
+  private async awaitOutcome(run: OpRun, s: StepRow, outcome: Promise<MigrationOutcome__Output>): Promise<MigrationOutcome__Output> {
+    for (;;) {
+      const r = await Promise.race([outcome, new Promise<undefined>((res) => setTimeout(() => res(undefined), 5000).unref())]);
+      if (r) return r;
+      if (this.stopped) throw new Error('server stopping');
+      const q = await this.ctx.agents.call<QueryMigrationResponse__Output>(s.move.source, 'QueryMigration', { operationId: run.id, stepId: s.stepId, guest: s.move.guest }, { deadlineMs: 10_000, allowStale: true }).catch(() => undefined);
+      if (q && (q.state === 'JOB_STATE_COMPLETED' || q.state === 'JOB_STATE_FAILED' || q.state === 'JOB_STATE_CANCELLED')) {
+        return { operationId: run.id, stepId: s.stepId, guest: s.move.guest, source: s.move.source, dest: s.move.dest, jobId: q.jobId, state: q.state, error: q.error, libvirtCode: 0, runningOn: '', elapsedMs: 0, downtimeMs: 0, timeMs: Date.now() };
+      }
+    }
+  }
+
+  /** Verifies where the guest runs and ends the step: done (vm.host moves) or failed/cancelled (guest on the source). */
+  private async settle(run: OpRun, s: StepRow, completed: boolean, error: string, log: Logger): Promise<void> {
+    const { guest, source, dest } = s.move;
+    if (completed) {
+      this.transition(run, s, 'verifying');
+      const [d, src] = await Promise.all([this.query(dest, run, s), this.query(source, run, s)]);
+      if (d?.runningHere && !src?.runningHere) {
+        this.ctx.db.transaction(() => {
+          this.transition(run, s, 'done');
+          this.ctx.db.prepare('INSERT INTO vm(node, host) VALUES (?, ?) ON CONFLICT(node) DO UPDATE SET host = excluded.host').run(guest, dest);
+        })();
+        log.info({ ms: s.finishedMs - s.startedMs }, `${guest}: now on ${dest}`);
+        return;
+      }
+      this.transition(run, s, 'failed', `verification: expected ${guest} running on ${dest} only, found ${describe(d)} on ${dest} and ${describe(src)} on ${source}`);
+      return;
+    }
+    this.transition(run, s, 'aborting', error);
+    await this.ensureOnSource(run, s);
+    this.transition(run, s, run.cancelling || /cancelled by request/.test(error) ? 'cancelled' : 'failed', error || 'migration failed');
+  }
+
+  /** After a failed or aborted migration: the guest must run on the source (resumed if left paused). */
+  private async ensureOnSource(run: OpRun, s: StepRow): Promise<void> {
+    const src = await this.query(s.move.source, run, s);
+    if (src?.guestHere?.state === 'POWER_STATE_PAUSED') {
+      const dst = await this.query(s.move.dest, run, s);
+      if (!dst?.runningHere && dst?.guestHere?.state !== 'POWER_STATE_PAUSED') {
+        await this.ctx.agents.call(s.move.source, 'Power', { guest: s.move.guest, action: 'POWER_ACTION_RESUME' }).catch(() => undefined);
+      }
+    }
+  }
+
+  private query(host: string, run: OpRun, s: StepRow): Promise<QueryMigrationResponse__Output | undefined> {
+    return this.ctx.agents.call<QueryMigrationResponse__Output>(host, 'QueryMigration', { operationId: run.id, stepId: s.stepId, guest: s.move.guest }, { deadlineMs: 15_000, allowStale: true })
+      .catch(() => undefined);
+  }
+
+  private facts(q: QueryMigrationResponse__Output | undefined): HostFacts {
+    if (!q) return { reachable: false, defined: false, running: false, paused: false, job: 'unknown' };
+    const st = q.guestHere?.state;
+    const job = q.state === 'JOB_STATE_RUNNING' ? 'running' : q.state === 'JOB_STATE_COMPLETED' ? 'completed' : q.state === 'JOB_STATE_FAILED' ? 'failed' : q.state === 'JOB_STATE_CANCELLED' ? 'cancelled' : q.state === 'JOB_STATE_UNKNOWN' ? 'unknown' : 'none';
+    return { reachable: true, defined: q.definedHere, running: st === 'POWER_STATE_ON' || st === 'POWER_STATE_BLOCKED', paused: st === 'POWER_STATE_PAUSED', job };
+  }
+
+  /** Settles a step whose fate we do not know, from both hosts' answers (machine.reconcile). */
+  private async reconcileStep(run: OpRun, s: StepRow): Promise<void> {
+    for (let i = 0; i < 120 && !this.stopped; i++) {
+      const [src, dst] = await Promise.all([this.query(s.move.source, run, s), this.query(s.move.dest, run, s)]);
+      const r = reconcile(s.state, !!s.jobId || s.state === 'migrating' || s.state === 'verifying', this.facts(src), this.facts(dst));
+      run.log.info({ step: s.stepId, node: s.move.guest, action: r.action, why: r.why }, 'reconciling step');
+      switch (r.action) {
+        case 'finish':
+          if (s.state === 'queued' || s.state === 'preparing') this.transition(run, s, 'preparing');
+          if (s.state === 'preparing') this.transition(run, s, 'migrating');
+          return this.settle(run, s, true, '', run.log);
+        case 'rollback':
+          if (s.state === 'queued') return;
+          if (r.resumeSource) await this.ctx.agents.call(s.move.source, 'Power', { guest: s.move.guest, action: 'POWER_ACTION_RESUME' }).catch(() => undefined);
+          if (s.state !== 'aborting') this.transition(run, s, 'aborting', s.error || r.why);
+          this.transition(run, s, run.cancelling ? 'cancelled' : 'failed', s.error || r.why);
+          return;
+        case 'restart-step':
+          if (s.state === 'preparing') this.transition(run, s, 'queued');
+          else if (s.state !== 'queued') this.transition(run, s, 'failed', `not started (${r.why})`);
+          return;
+        case 'conflict':
+          this.transition(run, s, s.state === 'queued' ? 'cancelled' : 'failed', `conflict: ${r.why}; nothing was changed — check both hosts (rpower stat --live) before acting`);
+          return;
+        case 'wait': {
+          // The job runs on: follow it until its outcome arrives or a query shows it ended.
+          const outcome = new Promise<MigrationOutcome__Output>((res) => (s.outcome = res));
+          const out = await this.awaitOutcome(run, s, outcome);
+          return this.settle(run, s, out.state === 'JOB_STATE_COMPLETED', out.error, run.log);
+        }
+        case 'retry-later':
+          await new Promise((res) => setTimeout(res, 2000).unref());
+      }
+    }
+    throw new Error('could not reach both hosts to settle the step');
+  }
+
+  /** An outcome from JetStream (possibly for an operation this server process did not start). */
+  async onOutcome(o: MigrationOutcome__Output): Promise<void> {
+    const run = this.runs.get(o.operationId);
+    const s = run?.steps.find((x) => x.stepId === o.stepId);
+    if (!run || !s) return;
+    if (s.outcome) {
+      s.outcome(o);
+      return;
+    }
+    // No one waits (e.g. just after a restart before recovery took the step): recovery settles it.
+  }
+
+  private finishOperation(run: OpRun): void {
+    if (run.state !== 'running') return;
+    const n = (st: StepState): number => run.steps.filter((s) => s.state === st).length;
+    const done = n('done');
+    const failed = n('failed');
+    const cancelled = n('cancelled') + n('skipped');
+    // A guest whose first attempt failed but whose retry succeeded counts as moved.
+    const movedGuests = new Set(run.steps.filter((s) => s.state === 'done').map((s) => s.move.guest));
+    const lost = new Set(run.steps.filter((s) => s.state === 'failed' && !movedGuests.has(s.move.guest)).map((s) => s.move.guest));
+    run.state = run.cancelling ? 'cancelled' : lost.size === 0 && run.unplaced.length === 0 ? 'done' : movedGuests.size === 0 ? 'failed' : 'partial';
+    run.finishedMs = Date.now();
+    run.summary = `${movedGuests.size} moved, ${lost.size} failed${cancelled ? `, ${cancelled} cancelled` : ''}${run.unplaced.length ? `, ${run.unplaced.length} not placed` : ''} (${done} done, ${failed} failed steps)`;
+    this.ctx.db.prepare('UPDATE operations SET state = ?, finished_ms = ?, updated_ms = ?, summary = ? WHERE id = ?').run(run.state, run.finishedMs, run.finishedMs, run.summary, run.id);
+    run.sub?.unsubscribe();
+    run.log.info({ state: run.state, summary: run.summary }, 'operation finished');
+    this.notify(run, undefined, true);
+    this.runs.delete(run.id);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Cancel, queries, watchers
+
+  async cancel(id: string): Promise<Operation> {
+    const run = this.runs.get(id);
+    if (!run) {
+      const op = this.get(id);
+      throw fail('NOT_RUNNING', `operation ${id} is ${op.state}; only running operations can be cancelled`);
+    }
+    run.cancelling = true;
+    run.log.warn('cancel requested');
+    const active = run.steps.filter((s) => s.state === 'migrating' || s.state === 'preparing');
+    await Promise.all(active.map((s) => this.ctx.agents.call(s.move.source, 'AbortMigration', { operationId: run.id, stepId: s.stepId, guest: s.move.guest }, { deadlineMs: 15_000, allowStale: true })
+      .catch((e: Error) => run.log.warn({ step: s.stepId, err: e.message }, 'abort request failed'))));
+    void this.pump(run);
+    return this.toOperation(run);
+  }
+
+  watch(id: string, fn: (u: OperationUpdate) => void): () => void {
+    let set = this.watchers.get(id);
+    if (!set) this.watchers.set(id, (set = new Set()));
+    set.add(fn);
+    return () => set!.delete(fn);
+  }
+
+  isRunning(id: string): boolean {
+    return this.runs.has(id);
+  }
+
+  private notify(run: OpRun, s: StepRow | undefined, final = false): void {
+    const set = this.watchers.get(run.id);
+    if (!set?.size) return;
+    const u: OperationUpdate = { operation: this.toOperation(run), ...(s ? { step: this.toStep(s) } : {}), final };
+    for (const fn of set) fn(u);
+  }
+
+  private toStep(s: StepRow): OperationStep {
+    return { id: s.stepId, guest: s.move.guest, source: s.move.source, dest: s.move.dest, state: s.state, error: s.error, startedMs: s.startedMs, finishedMs: s.finishedMs, attempt: s.attempt, ...(s.progress ? { progress: s.progress } : {}) };
+  }
+
+  private toOperation(run: OpRun): Operation {
+    return {
+      id: run.id, kind: run.kind, state: run.state, requestedBy: run.requestedBy, createdMs: run.createdMs, finishedMs: run.finishedMs,
+      steps: run.steps.map((s) => this.toStep(s)), summary: run.summary, checks: run.checks, unplaced: run.unplaced,
+    };
+  }
+
+  /** One operation from the journal (running ones from memory, with live progress). */
+  get(id: string): Operation {
+    const run = this.runs.get(id);
+    if (run) return this.toOperation(run);
+    const row = this.ctx.db.prepare('SELECT * FROM operations WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+    if (!row) throw new DroverError('NOT_FOUND', `no operation '${id}' (see drover ops list)`, { status: grpc.status.NOT_FOUND });
+    return this.rowToOperation(row);
+  }
+
+  list(all: boolean, limit: number): Operation[] {
+    const rows = this.ctx.db.prepare(`SELECT * FROM operations ${all ? '' : "WHERE state IN ('running', 'planned') OR created_ms > ?"} ORDER BY created_ms DESC LIMIT ?`)
+      .all(...(all ? [] : [Date.now() - 86_400_000]), limit || 50) as Record<string, unknown>[];
+    return rows.map((r) => (this.runs.has(String(r.id)) ? this.toOperation(this.runs.get(String(r.id))!) : this.rowToOperation(r)));
+  }
+
+  private rowToOperation(row: Record<string, unknown>): Operation {
+    const steps = this.ctx.db.prepare('SELECT * FROM operation_steps WHERE op_id = ? ORDER BY seq').all(row.id) as Record<string, unknown>[];
+    const parse = (v: unknown): string[] => {
+      try {
+        return JSON.parse(String(v ?? '[]')) as string[];
+      } catch {
+        return [];
+      }
+    };
+    return {
+      id: String(row.id), kind: String(row.kind), state: String(row.state), requestedBy: String(row.requested_by), createdMs: Number(row.created_ms), finishedMs: Number(row.finished_ms ?? 0),
+      summary: String(row.summary ?? ''), checks: parse(row.checks), unplaced: parse(row.unplaced),
+      steps: steps.map((s) => ({ id: String(s.step_id), guest: String(s.guest), source: String(s.source), dest: String(s.dest), state: String(s.state), error: String(s.error), startedMs: Number(s.started_ms ?? 0), finishedMs: Number(s.finished_ms ?? 0), attempt: Number(s.attempt) })),
+    };
+  }
+
+  /** The guests a finished maintenance of `host` moved away and that still run where they went. */
+  evacuatedBy(host: string): { guest: string; now: string }[] {
+    const op = this.ctx.db.prepare("SELECT id FROM operations WHERE kind = 'maintenance' AND host = ? AND state IN ('done', 'partial', 'cancelled') ORDER BY created_ms DESC LIMIT 1").pluck().get(host) as string | undefined;
+    if (!op) return [];
+    const rows = this.ctx.db.prepare("SELECT guest, dest FROM operation_steps WHERE op_id = ? AND state = 'done'").all(op) as { guest: string; dest: string }[];
+    return rows.filter((r) => this.ctx.tables.get(r.guest, 'vm.host') === r.dest).map((r) => ({ guest: r.guest, now: r.dest }));
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Restart
+
+  /** Takes back every operation that was running when the server stopped and settles its steps. */
+  async recover(): Promise<void> {
+    const rows = this.ctx.db.prepare("SELECT * FROM operations WHERE state = 'running'").all() as Record<string, unknown>[];
+    for (const row of rows) {
+      const id = String(row.id);
+      let opts: { options: MigrationOptions; policy: Policy };
+      try {
+        opts = JSON.parse(String(row.options)) as { options: MigrationOptions; policy: Policy };
+      } catch {
+        opts = { options: DEFAULT_OPTIONS, policy: resolvePolicy({}) };
+      }
+      const run: OpRun = {
+        id, kind: String(row.kind) as OpRun['kind'], state: 'running', requestedBy: String(row.requested_by), createdMs: Number(row.created_ms), finishedMs: 0,
+        host: String(row.host ?? ''), plan: JSON.parse(String(row.plan)) as Plan, policy: opts.policy, options: opts.options, steps: [], cancelling: false,
+        summary: '', checks: JSON.parse(String(row.checks ?? '[]')) as string[], unplaced: JSON.parse(String(row.unplaced ?? '[]')) as string[], log: this.log.child({ op: id }), pumping: false,
+      };
+      for (const st of this.ctx.db.prepare('SELECT * FROM operation_steps WHERE op_id = ? ORDER BY seq').all(id) as Record<string, unknown>[]) {
+        const detail = JSON.parse(String(st.detail ?? '{}')) as { move: Move; destUri?: string };
+        run.steps.push({
+          opId: id, stepId: String(st.step_id), seq: Number(st.seq), move: detail.move, state: String(st.state) as StepState, attempt: Number(st.attempt),
+          error: String(st.error ?? ''), jobId: String(st.job_id ?? ''), startedMs: Number(st.started_ms ?? 0), finishedMs: Number(st.finished_ms ?? 0), destUri: detail.destUri ?? '',
+        });
+      }
+      this.runs.set(id, run);
+      this.follow(run);
+      run.log.warn({ steps: run.steps.filter((s) => !isFinal(s.state)).length }, 'recovering an operation interrupted by a server restart');
+      void (async () => {
+        await this.waitForHosts(run);
+        await Promise.all(run.steps.filter((s) => ACTIVE.includes(s.state)).map((s) => this.reconcileStep(run, s).catch((e: Error) => {
+          if (!isFinal(s.state)) this.transition(run, s, 'failed', `after restart: ${e.message}`);
+        })));
+        void this.pump(run);
+      })();
+    }
+  }
+
+  /** After a restart, heartbeats take a moment to arrive: wait (bounded) for the hosts a run needs. */
+  private async waitForHosts(run: OpRun): Promise<void> {
+    const need = new Set(run.steps.filter((s) => !isFinal(s.state)).flatMap((s) => [s.move.source, s.move.dest]));
+    for (let i = 0; i < 60; i++) {
+      if ([...need].every((h) => this.ctx.hosts.get(h)?.state === 'up')) return;
+      await new Promise((res) => setTimeout(res, 500).unref());
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const r of this.runs.values()) r.sub?.unsubscribe();
+  }
+}
+
+function describe(q: QueryMigrationResponse__Output | undefined): string {
+  if (!q) return 'no answer';
+  if (!q.definedHere) return 'not defined';
+  return q.runningHere ? 'running' : (q.guestHere?.state ?? 'unknown').replace('POWER_STATE_', '').toLowerCase();
+}
+
+/** Host and port of a libvirt URI (qemu+tls://10.0.0.2/system -> 10.0.0.2:16514). */
+export function libvirtEndpoint(uri: string): { hostname: string; port: number } {
+  const u = new URL(uri);
+  const dflt = u.protocol.startsWith('qemu+tls') || u.protocol.startsWith('xen+tls') ? 16514 : u.protocol.includes('+ssh') ? 22 : 16509;
+  return { hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port ? Number(u.port) : dflt };
+}

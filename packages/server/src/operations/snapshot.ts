@@ -1,0 +1,98 @@
+/**
+ * The cluster as the scheduler sees it, built from what the server knows: hosts and their facts
+ * (heartbeats, `hypervisor` table overrides), guests as the agents report them joined with their
+ * tables (vm.memory, storage, nics, migrationdest, antiaffinity), the `storage` table, and the
+ * moves already in flight. Policy comes from `site` with documented defaults.
+ */
+import { parseNicList, parseStorageList, formatDiskSpec } from '@drover/contract';
+import type { ServerContext } from '../context.js';
+import type { ClusterSnapshot, GuestInfo, GuestState, HostInfo, HypervisorType, InFlightMove, PolicyInput } from '../scheduler/index.js';
+import { storageDeclarations } from '../guests/storage.js';
+
+function guestState(s: string): GuestState {
+  switch (s) {
+    case 'POWER_STATE_ON': case 'POWER_STATE_BLOCKED': case 'POWER_STATE_SHUTTING_DOWN': return 'running';
+    case 'POWER_STATE_PAUSED': return 'paused';
+    case 'POWER_STATE_PMSUSPENDED': return 'pmsuspended';
+    case 'POWER_STATE_OFF': return 'shutoff';
+    case 'POWER_STATE_CRASHED': return 'crashed';
+    default: return 'unknown';
+  }
+}
+
+function hvType(t: string | undefined): HypervisorType {
+  return t === 'kvm' || t === 'xen' ? t : 'qemu';
+}
+
+function num(v: string | undefined): number | undefined {
+  const n = v === undefined || v === '' ? NaN : Number(v);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+export function sitePolicy(ctx: ServerContext): PolicyInput {
+  const site = new Map((ctx.db.prepare('SELECT key, value FROM site').all() as { key: string; value: string | null }[]).map((r) => [r.key, r.value ?? '']));
+  const p: Record<string, number> = {};
+  const set = (k: string, field: string): void => {
+    const n = num(site.get(k));
+    if (n !== undefined) p[field] = n;
+  };
+  set('memheadroom', 'memoryHeadroomMiB');
+  set('vcpuovercommit', 'vcpuOvercommit');
+  set('maxout', 'maxOut');
+  set('maxin', 'maxIn');
+  set('maxtotal', 'maxTotal');
+  return p as PolicyInput;
+}
+
+export function buildSnapshot(ctx: ServerContext, inFlight: readonly InFlightMove[]): ClusterSnapshot {
+  const overrides = new Map((ctx.db.prepare('SELECT node, memory, cpus FROM hypervisor').all() as { node: string; memory: string | null; cpus: string | null }[])
+    .map((r) => [r.node, { memory: num(r.memory ?? undefined), cpus: num(r.cpus ?? undefined) }]));
+  const hosts: HostInfo[] = ctx.hosts.all().map((h) => {
+    const f = h.facts;
+    const o = overrides.get(h.host);
+    return {
+      name: h.host,
+      state: h.state,
+      maintenance: h.maintenance,
+      hypervisor: hvType(f?.hvType),
+      memoryTotalMiB: f?.memoryTotalMib ?? 0,
+      memoryFreeMiB: f?.memoryFreeMib ?? 0,
+      cpus: f?.cpus ?? 0,
+      ...(o && (o.memory !== undefined || o.cpus !== undefined) ? { overrides: { ...(o.memory !== undefined ? { memoryMiB: o.memory } : {}), ...(o.cpus !== undefined ? { cpus: o.cpus } : {}) } } : {}),
+      cpu: { model: f?.cpuModel ?? '', features: f?.cpuFeatures ?? [] },
+      bridges: f?.bridges ?? [],
+      storage: (f?.pools ?? []).map((p) => `dir://${p.path}`),
+    };
+  });
+  // Table attributes of every managed guest the agents report.
+  const reported = ctx.inventory.allHosts().flatMap((h) => [...h.guests.values()].map((g) => ({ host: h.host, g })));
+  const names = reported.map((r) => r.g.name).filter((n) => ctx.tables.exists(n));
+  const attrs = ctx.tables.nodeAttrs(names);
+  const guests: GuestInfo[] = [];
+  for (const { host, g } of reported) {
+    const a = attrs.get(g.name);
+    let disks: { url: string }[] = [];
+    let nicBridges: string[] = [];
+    try {
+      disks = a?.['vm.storage'] ? parseStorageList(a['vm.storage']).map((d) => ({ url: formatDiskSpec(d) })) : [];
+      nicBridges = a?.['vm.nics'] ? parseNicList(a['vm.nics']).flatMap((n) => (n.bridge ? [n.bridge] : [])) : [];
+    } catch {
+      // invalid values cannot be stored; ignore defensively
+    }
+    const md = a?.['vm.migrationdest']?.split(',').map((s) => s.trim()).filter(Boolean);
+    guests.push({
+      name: g.name,
+      uuid: g.uuid,
+      host,
+      memoryMiB: g.memoryMib,
+      vcpus: g.vcpus,
+      state: guestState(g.state),
+      disks,
+      nicBridges,
+      ...(md && md.length ? { migrationdest: md } : {}),
+      ...(a?.['vm.antiaffinity'] ? { antiAffinity: a['vm.antiaffinity'] } : {}),
+    });
+  }
+  const storage = storageDeclarations(ctx.tables).map((d) => ({ url: d.url, shared: d.shared, hosts: d.hosts }));
+  return { hosts, guests, storage, inFlight };
+}
