@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DefineGuestResponse__Output, DiskList__Output, GuestList__Output, GuestStatus__Output, HostFacts__Output } from '@drover/contract';
 import { TestCluster } from '../support/cluster.js';
@@ -91,10 +91,11 @@ test('agent define - a spec becomes a managed domain with its disk created, star
   assert.ok(existsSync(join(vms, 'web1.qcow2')));
   const list = await agent.call<GuestList__Output>('ListGuests');
   assert.equal(list.guests.find((g) => g.name === 'web1')?.managed, true);
-  // Defining again with create_disks refuses to overwrite the existing disk.
-  const again = await agent.fail('DefineGuest', { spec: spec('web1', { disks: [{ url: `dir://${vms}?size=1G` }] }), createDisks: true });
-  assert.equal(again.code, grpc.status.ALREADY_EXISTS);
-  assert.match(again.details, /spec\.disks\[0\]\.path/);
+  // Defining again with create_disks uses the disk that exists: nothing is created or overwritten.
+  const before = readFileSync(join(vms, 'web1.qcow2'));
+  const again = await agent.call<DefineGuestResponse__Output>('DefineGuest', { spec: spec('web1', { uuid: res.status?.uuid, disks: [{ url: `dir://${vms}?size=1G` }] }), createDisks: true });
+  assert.equal(again.created.length, 0);
+  assert.ok(readFileSync(join(vms, 'web1.qcow2')).equals(before), 'the existing disk is untouched');
 });
 
 test('agent power - transitions report the true state', async () => {

@@ -132,7 +132,14 @@ export class LibvirtDiskStore implements DiskStore {
       const i = await v.info();
       return { exists: true, capacityBytes: i.capacity, allocationBytes: i.allocation };
     } catch (e) {
-      if (e instanceof LibvirtError && e.code === ErrorCode.NO_STORAGE_VOL) return { exists: false, capacityBytes: 0, allocationBytes: 0 };
+      if (e instanceof LibvirtError && e.code === ErrorCode.NO_STORAGE_VOL) {
+        // A file libvirt has not seen yet (its pool not refreshed, or no pool at all) still exists.
+        if (existsSync(path)) {
+          const st = statSync(path);
+          return { exists: true, capacityBytes: st.size, allocationBytes: st.blocks * 512 };
+        }
+        return { exists: false, capacityBytes: 0, allocationBytes: 0 };
+      }
       throw e;
     }
   }

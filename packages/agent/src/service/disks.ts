@@ -28,10 +28,15 @@ export function diskOut(d: ResolvedDisk): Disk__Output {
 }
 
 /** Creates every sized disk; all existence checks come first, so a refusal leaves the host unchanged. */
-export async function createDisks(deps: ServiceDeps, disks: readonly ResolvedDisk[], force: boolean, prefix: string): Promise<Disk__Output[]> {
+export async function createDisks(deps: ServiceDeps, disks: readonly ResolvedDisk[], force: boolean, prefix: string, opts: { missingOnly?: boolean } = {}): Promise<Disk__Output[]> {
   const store = await diskStore(deps);
-  const todo = disks.filter((d) => d.path !== undefined && d.sizeBytes > 0);
-  if (!force) {
+  let todo = disks.filter((d) => d.path !== undefined && d.sizeBytes > 0);
+  if (opts.missingOnly) {
+    // Defining a guest creates the disks it lacks and uses the ones that exist (never overwriting).
+    const missing: ResolvedDisk[] = [];
+    for (const d of todo) if (!(await store.info(d.path!)).exists) missing.push(d);
+    todo = missing;
+  } else if (!force) {
     for (const [i, d] of disks.entries()) {
       if (d.path !== undefined && d.sizeBytes > 0 && (await store.info(d.path)).exists) {
         throw alreadyExists(d.path, `${prefix}[${i}].path`);

@@ -1,4 +1,5 @@
 /** GetFacts, ListGuests, GetGuest, DefineGuest, UndefineGuest, GetDomainXml, SetBootOrder. */
+import { mkdirSync } from 'node:fs';
 import type * as grpc from '@grpc/grpc-js';
 import {
   invalidArgument, isValidNodeName, type DefineGuestRequest__Output, type DefineGuestResponse, type DomainXml, type GuestList, type GuestRequest__Output,
@@ -70,8 +71,9 @@ export function guestHandlers(deps: ServiceDeps) {
         specInvalid(e);
       }
       const conn = deps.lv.conn();
+      if (deps.cfg.console.logDir) mkdirSync(deps.cfg.console.logDir, { recursive: true });
       let created: Disk__Output[] = [];
-      if (r.createDisks) created = await createDisks(deps, disks, false, 'spec.disks');
+      if (r.createDisks) created = await createDisks(deps, disks, false, 'spec.disks', { missingOnly: true });
       else {
         for (const [i, d] of disks.entries()) {
           if (d.sizeBytes > 0 && d.path !== undefined) log.debug({ disk: i }, 'disk not created (create_disks not set)');

@@ -51,7 +51,9 @@ export function buildGuestSpec(tables: Tables, node: string, opts: SpecOptions =
     disks,
     bootOrder: a['vm.bootorder'] ? parseBootOrder(a['vm.bootorder']) : ['disk', 'network'],
     serialConsole: true,
-    vnc: { enabled: true, listen: opts.host?.address.replace(/:\d+$/, '') ?? '0.0.0.0', port: -1, password: '' },
+    // Listen on every address: a guest's VNC must still bind after it migrates to another host
+    // (access is by one-time password, see wvid).
+    vnc: { enabled: true, listen: '0.0.0.0', port: -1, password: '' },
     cpuMode: hvType === 'kvm' ? 'host-model' : '',
     cpuModel: '',
     hvType,

@@ -1,0 +1,41 @@
+/** Counter guests managed by drover on lab hosts: disk images placed, nodes added, powered on. */
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { counterImage, readCount, type Lab } from '../lab/index.js';
+import type { TestCluster } from './cluster.js';
+import { waitFor } from './procs.js';
+
+export const sharedDisks = (lab: Lab): string => join(lab.sharedDir, 'disks');
+export const localDisks = (lab: Lab): string => join(lab.localDir, 'disks');
+
+/** Declares the lab's shared directory as shared storage reachable by every host. */
+export async function declareSharedStorage(c: TestCluster, lab: Lab): Promise<void> {
+  mkdirSync(sharedDisks(lab), { recursive: true });
+  const r = await c.cli(['chtab', `url=dir://${sharedDisks(lab)}`, 'storage.shared=1', `storage.hosts=${lab.hosts.map((h) => h.name).join(',')}`]);
+  if (r.code !== 0) throw new Error(`chtab storage failed: ${r.stderr}`);
+}
+
+/** Adds counter guests on `host` with their disk on shared or host-local storage, and starts them. */
+export async function addCounterGuests(c: TestCluster, lab: Lab, names: string[], host: string, disk: 'shared' | 'local' = 'shared'): Promise<void> {
+  const image = await counterImage();
+  const h = lab.hosts.find((x) => x.name === host)!;
+  const dir = disk === 'shared' ? sharedDisks(lab) : join(h.localBacking, 'disks');
+  mkdirSync(dir, { recursive: true });
+  for (const n of names) copyFileSync(image, join(dir, `${n}.qcow2`));
+  const url = `dir://${disk === 'shared' ? sharedDisks(lab) : localDisks(lab)}`;
+  const add = await c.cli(['nodeadd', names.join(','), `vm.host=${host}`, 'vm.memory=64M', `vm.storage=${url}`, 'groups=counters']);
+  if (add.code !== 0) throw new Error(`nodeadd failed: ${add.stderr}`);
+  const on = await c.cli(['rpower', names.join(','), 'on']);
+  if (on.code !== 0) throw new Error(`rpower on failed: ${on.stderr}${on.stdout}`);
+  await waitFor(`${names.join(',')} counting`, () => names.every((n) => (readCount(lab, n) ?? 0) >= 2), 60_000, 250);
+}
+
+/** Where a guest runs, asked of every lab host's libvirtd directly (not of drover). */
+export async function whereRunning(lab: Lab, name: string, virsh: (h: Lab['hosts'][number], args: string[]) => Promise<string>): Promise<string[]> {
+  const out: string[] = [];
+  for (const h of lab.hosts) {
+    const list = (await virsh(h, ['list', '--name', '--state-running'])).split('\n').map((s) => s.trim());
+    if (list.includes(name)) out.push(h.name);
+  }
+  return out;
+}
