@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { getSharedLab, resetHosts, virsh, readCounts, assertCountRises, readBoots, sampleCounts, limitLink, unlimitLink, type Lab } from '../lab/index.js';
+import { Connection, LifecycleEvent, ResumedDetail, StartedDetail, type DomainEvent } from '@drover/libvirt';
 import { startLabCluster } from '../support/labcluster.js';
 import type { TestCluster } from '../support/cluster.js';
 import { waitFor } from '../support/procs.js';
@@ -72,4 +73,139 @@ test('rmigrate - bad input is refused with a clear reason and nothing moves', { 
   assert.notEqual(badHost.code, 0);
   assert.match(badHost.stderr, /node09/);
   assert.deepEqual(await whereRunning(lab, 'sh1', virsh), ['node02']);
+});
+
+interface Op { id: string; state: string; summary: string; steps: { guest: string; source: string; dest: string; state: string; error: string; attempt: number }[]; unplaced: string[] }
+
+/** Runs `fn` with node01's link slowed (tc tbf), so migrations out of it last long enough to act on. */
+async function slowed<T>(rate: string, fn: () => Promise<T>, host = 'node01'): Promise<T> {
+  const h = lab.hosts.find((x) => x.name === host)!;
+  await limitLink(h, rate);
+  try {
+    return await fn();
+  } finally {
+    await unlimitLink(h);
+  }
+}
+
+async function opOf(id: string): Promise<Op> {
+  return c.cliJson<Op>(['ops', 'show', id]);
+}
+
+test('rmigrate - a slowed migration cancelled with ops cancel: the guest stays on its source, running, vm.host unchanged', { timeout: 180_000 }, async () => {
+  await addCounterGuests(c, lab, ['cx1'], 'node01');
+  const cancel = await slowed('1mbit', async () => {
+    const r = await c.cli(['rmigrate', 'cx1', 'node03', '--no-watch', '-o', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    const id = (JSON.parse(r.stdout) as Op).id;
+    await waitFor('the move to be migrating', async () => (await opOf(id)).steps[0]?.state === 'migrating', 30_000, 200);
+    await new Promise((res) => setTimeout(res, 1500));
+    return { id, ...(await c.cli(['ops', 'cancel', id])) };
+  });
+  const id = cancel.id;
+  assert.equal(cancel.code, 0, `${cancel.stdout}\n${cancel.stderr}`);
+  const op = await opOf(id);
+  assert.equal(op.state, 'cancelled');
+  assert.equal(op.steps[0]?.state, 'cancelled');
+  assert.deepEqual(await whereRunning(lab, 'cx1', virsh), ['node01']);
+  assert.equal(await vmHost('cx1'), 'node01');
+  await sampleCounts(lab, 'cx1', 3, 300);
+  assertCountRises(readCounts(lab, 'cx1'), 'cx1 after the cancelled migration');
+});
+
+test('rmigrate - a migration that exceeds --timeout is aborted: the guest stays on its source, running', { timeout: 180_000 }, async () => {
+  const r = await slowed('1mbit', () => c.cli(['rmigrate', 'cx1', 'node03', '--timeout', '3']));
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(r.stdout, /cx1: failed node01 -> node03.*timed out after 3s/);
+  assert.deepEqual(await whereRunning(lab, 'cx1', virsh), ['node01']);
+  assert.equal(await vmHost('cx1'), 'node01');
+  await sampleCounts(lab, 'cx1', 3, 300);
+  assertCountRises(readCounts(lab, 'cx1'), 'cx1 after the timed-out migration');
+});
+
+test('rmigrate - a guest already migrating is refused', { timeout: 120_000 }, async () => {
+  await slowed('1mbit', async () => {
+    const r = await c.cli(['rmigrate', 'cx1', 'node02', '--no-watch', '-o', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    const id = (JSON.parse(r.stdout) as Op).id;
+    await waitFor('migrating', async () => (await opOf(id)).steps[0]?.state === 'migrating', 30_000, 200);
+    const again = await c.cli(['rmigrate', 'cx1', 'node03']);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /cx1: already migrating \(operation op-/);
+    assert.equal((await c.cli(['ops', 'cancel', id])).code, 0);
+  });
+  assert.deepEqual(await whereRunning(lab, 'cx1', virsh), ['node01']);
+});
+
+/** Watches a destination's libvirtd for incoming migrations (STARTED/MIGRATED .. RESUMED/MIGRATED). */
+async function watchIncoming(host: string): Promise<{ conn: Connection; spans: Map<string, { start: number; end?: number }> }> {
+  const h = lab.hosts.find((x) => x.name === host)!;
+  const conn = await Connection.open(h.uri);
+  const spans = new Map<string, { start: number; end?: number }>();
+  conn.on('event', (e: DomainEvent) => {
+    if (e.type !== 'lifecycle') return;
+    if (e.event === LifecycleEvent.STARTED && e.detail === StartedDetail.MIGRATED) spans.set(e.domain.name, { start: Date.now() });
+    if (e.event === LifecycleEvent.RESUMED && e.detail === ResumedDetail.MIGRATED) {
+      const s = spans.get(e.domain.name);
+      if (s) s.end = Date.now();
+    }
+  });
+  return { conn, spans };
+}
+
+function maxOverlap(spans: Iterable<{ start: number; end?: number }>): number {
+  const ev: [number, number][] = [];
+  for (const s of spans) ev.push([s.start, 1], [s.end ?? Number.MAX_SAFE_INTEGER, -1]);
+  ev.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let cur = 0;
+  let max = 0;
+  for (const [, d] of ev) max = Math.max(max, (cur += d));
+  return max;
+}
+
+test('revacuate - 6 guests off node01 onto node02 and node03, never more than 2 incoming per host (seen by their libvirtd), some overlapping', { timeout: 300_000 }, async () => {
+  const names = ['ev1', 'ev2', 'ev3', 'ev4', 'ev5', 'ev6'];
+  await addCounterGuests(c, lab, names, 'node01');
+  const n1 = lab.hosts.find((h) => h.name === 'node01')!;
+  const onNode01 = (await virsh(n1, ['list', '--name', '--state-running'])).split('\n').map((x) => x.trim()).filter(Boolean);
+  assert.ok(names.every((n) => onNode01.includes(n)));
+  const w2 = await watchIncoming('node02');
+  const w3 = await watchIncoming('node03');
+  try {
+    const r = await slowed('16mbit', () => c.cli(['revacuate', 'node01', '--max-out', '6', '--max-total', '8', '--max-in', '2']));
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    for (const n of onNode01) {
+      const where = await whereRunning(lab, n, virsh);
+      assert.equal(where.length, 1, `${n} runs on exactly one host: ${where.join(',')}`);
+      assert.ok(['node02', 'node03'].includes(where[0]!), `${n} left node01`);
+      assert.equal(await vmHost(n), where[0]);
+      assertCountRises(readCounts(lab, n), `${n} across the evacuation`);
+    }
+    const m2 = maxOverlap(w2.spans.values());
+    const m3 = maxOverlap(w3.spans.values());
+    assert.equal(w2.spans.size + w3.spans.size, onNode01.length, 'every move seen arriving by a destination libvirtd');
+    assert.ok(m2 <= 2 && m3 <= 2, `at most 2 incoming at once (node02 ${m2}, node03 ${m3})`);
+    assert.ok(m2 === 2 || m3 === 2, `some moves overlapped (node02 ${m2}, node03 ${m3})`);
+    const hosts = await c.cliJson<{ host: string; maintenance: boolean }[]>(['lshosts']);
+    assert.equal(hosts.find((h) => h.host === 'node01')?.maintenance, true, 'the evacuated host is in maintenance');
+  } finally {
+    await w2.conn.close();
+    await w3.conn.close();
+  }
+});
+
+test('maintenance - off --return brings the guests a maintenance moved away back home', { timeout: 300_000 }, async () => {
+  assert.equal((await c.cli(['maintenance', 'node01', 'off'])).code, 0);
+  const on = await c.cli(['maintenance', 'node02', 'on']);
+  assert.equal(on.code, 0, `${on.stdout}\n${on.stderr}`);
+  const moved = ['sh1', 'ev1', 'ev2', 'ev3', 'ev4', 'ev5', 'ev6', 'cx1'];
+  const onTwo: string[] = [];
+  for (const n of moved) if ((await whereRunning(lab, n, virsh))[0] === 'node02') onTwo.push(n);
+  assert.deepEqual(onTwo, [], 'node02 is empty');
+  const back = await c.cli(['maintenance', 'node02', 'off', '--return']);
+  assert.equal(back.code, 0, `${back.stdout}\n${back.stderr}`);
+  const returned = (back.stdout.match(/: done \S+ -> node02/g) ?? []).length;
+  assert.ok(returned >= 1, back.stdout);
+  const hosts = await c.cliJson<{ host: string; maintenance: boolean }[]>(['lshosts']);
+  assert.equal(hosts.find((h) => h.host === 'node02')?.maintenance, false);
 });
