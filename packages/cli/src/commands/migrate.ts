@@ -33,7 +33,8 @@ function stepLine(s: OperationStep__Output): string {
 export function printOperation(op: Operation__Output, output: string): void {
   if (output === 'json') return printJson(op);
   process.stdout.write(`operation ${op.id} (${op.kind}) ${op.state}${op.summary ? `: ${op.summary}` : ''}\n`);
-  for (const c of op.checks) process.stdout.write(`  check ${c}\n`);
+  // Every check on a dry run; afterwards only those that did not pass.
+  for (const c of op.checks) if (op.state === 'planned' || !/: ok /.test(c)) process.stdout.write(`  check ${c}\n`);
   if (op.steps.length) {
     printTable(['GUEST', 'FROM', 'TO', 'STATE', 'TIME', 'ERROR'], op.steps.map((s) => [s.guest, s.source, s.dest, s.state + (s.attempt > 1 ? ' (retry)' : ''),
       s.finishedMs && s.startedMs ? `${((s.finishedMs - s.startedMs) / 1000).toFixed(1)}s` : '-', s.error || '-']));

@@ -509,7 +509,8 @@ export class OperationEngine {
 
   /** The guests a finished maintenance of `host` moved away and that still run where they went. */
   evacuatedBy(host: string): { guest: string; now: string }[] {
-    const op = this.ctx.db.prepare("SELECT id FROM operations WHERE kind = 'maintenance' AND host = ? AND state IN ('done', 'partial', 'cancelled') ORDER BY created_ms DESC LIMIT 1").pluck().get(host) as string | undefined;
+    // revacuate also puts its host into maintenance, so both kinds count.
+    const op = this.ctx.db.prepare("SELECT id FROM operations WHERE kind IN ('maintenance', 'evacuate') AND host = ? AND state IN ('done', 'partial', 'cancelled') ORDER BY created_ms DESC LIMIT 1").pluck().get(host) as string | undefined;
     if (!op) return [];
     const rows = this.ctx.db.prepare("SELECT guest, dest FROM operation_steps WHERE op_id = ? AND state = 'done'").all(op) as { guest: string; dest: string }[];
     return rows.filter((r) => this.ctx.tables.get(r.guest, 'vm.host') === r.dest).map((r) => ({ guest: r.guest, now: r.dest }));
