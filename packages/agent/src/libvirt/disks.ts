@@ -15,6 +15,9 @@ import { volumeXml, type PoolDef } from '../storage/index.js';
 
 const run = promisify(execFile);
 
+/** ensurePool in flight per pool name (one agent process, one libvirtd). */
+const POOL_LOCKS = new Map<string, Promise<unknown>>();
+
 /** One disk to make: its file or device, and (for pool-backed disks) its pool and volume name. */
 export interface DiskTarget {
   path: string;
@@ -104,8 +107,24 @@ export class LibvirtDiskStore implements DiskStore {
   readonly kind = 'libvirt';
   constructor(private readonly conn: () => Connection) {}
 
-  /** The pool for `def`: found by name or target path, else defined, built and started. */
+  /**
+   * The pool for `def`: found by name or target path, else defined, built and started; then
+   * refreshed. Calls for the same pool are serialised in
+   * this process: concurrent incoming migrations to a host that has not seen the pool yet would
+   * otherwise each try to define it, and all but one fail ("pool ... already exists").
+   */
   async ensurePool(def: PoolDef): Promise<StoragePool> {
+    const prev = POOL_LOCKS.get(def.name) ?? Promise.resolve();
+    const mine = prev.catch(() => undefined).then(() => this.ensurePoolNow(def));
+    POOL_LOCKS.set(def.name, mine);
+    try {
+      return await mine;
+    } finally {
+      if (POOL_LOCKS.get(def.name) === mine) POOL_LOCKS.delete(def.name);
+    }
+  }
+
+  private async ensurePoolNow(def: PoolDef): Promise<StoragePool> {
     const c = this.conn();
     let p: StoragePool | undefined;
     for (const find of [() => c.lookupStoragePoolByName(def.name), () => c.lookupStoragePoolByTargetPath(def.targetPath)]) {
