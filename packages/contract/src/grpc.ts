@@ -4,11 +4,12 @@
  * and typed clients.
  */
 import * as grpc from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
-import { ReflectionService } from '@grpc/reflection';
+import type { HealthImplementation } from 'grpc-health-check';
+import type { ReflectionService } from '@grpc/reflection';
 import { X509Certificate } from 'node:crypto';
 import { packageDefinition, protoRoot } from './proto.js';
-import { identityOf, normalSerial, type CertIdentity, type CertKind } from './pki/index.js';
+import { identityOf, normalSerial, type CertIdentity } from './pki/identity.js';
+import type { CertKind } from './pki/index.js';
 import { toServiceError } from './errors.js';
 import type { Logger } from './log.js';
 
@@ -185,13 +186,20 @@ export function secureService(serviceName: string, impl: Record<string, (...args
   return out;
 }
 
+/** One reflection service per process: building it decodes every file descriptor (~40 ms), and it
+ *  holds no per-server state, so a process with many servers (the fleet simulator) shares it. */
+let reflection: ReflectionService | undefined;
+
 /** Adds gRPC health checking (grpc.health.v1) and server reflection for drover's services. */
 export function addHealthAndReflection(server: grpc.Server, services: string[]): HealthImplementation {
   const statusMap: Record<string, 'SERVING'> = { '': 'SERVING' };
   for (const s of services) statusMap[`drover.v1.${s}`] = 'SERVING';
-  const health = new HealthImplementation(statusMap);
+  // Loaded here, not at import: the CLI never serves and should not pay for these.
+  const { HealthImplementation: Health } = require('grpc-health-check') as typeof import('grpc-health-check');
+  const health = new Health(statusMap);
   health.addToServer(server);
-  new ReflectionService(packageDefinition()).addToServer(server);
+  reflection ??= new (require('@grpc/reflection') as typeof import('@grpc/reflection')).ReflectionService(packageDefinition());
+  reflection.addToServer(server);
   return health;
 }
 

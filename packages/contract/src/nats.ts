@@ -3,8 +3,11 @@
  * own NKEY, the nats-server configuration that gives every agent rights on its own subjects only,
  * and the JetStream stream that carries what must not be lost.
  */
-import { connect, nkeyAuthenticator, type ConnectionOptions, type NatsConnection } from 'nats';
-import { createUser, fromSeed } from 'nkeys.js';
+import type { ConnectionOptions, NatsConnection } from 'nats';
+
+// nats and nkeys are loaded on first use (the CLI never talks to NATS).
+const natsLib = (): typeof import('nats') => require('nats') as typeof import('nats');
+const nkeysLib = (): typeof import('nkeys.js') => require('nkeys.js') as typeof import('nkeys.js');
 
 export const SUBJECT_PREFIX = 'drover.v1.host';
 export const subjects = {
@@ -37,11 +40,11 @@ export const inboxPrefix = (host: string): string => `_INBOX_${host}`;
 export interface NkeyPair { seed: string; publicKey: string }
 /** A new NKEY user key pair (the seed is the secret; the public key goes into nats-server's config). */
 export function newNkey(): NkeyPair {
-  const kp = createUser();
+  const kp = nkeysLib().createUser();
   return { seed: new TextDecoder().decode(kp.getSeed()), publicKey: kp.getPublicKey() };
 }
 export function nkeyPublic(seed: string): string {
-  return fromSeed(new TextEncoder().encode(seed)).getPublicKey();
+  return nkeysLib().fromSeed(new TextEncoder().encode(seed)).getPublicKey();
 }
 
 export interface NatsConnectOptions {
@@ -58,7 +61,7 @@ export function connectNats(o: NatsConnectOptions): Promise<NatsConnection> {
   const opts: ConnectionOptions = {
     servers: o.url.split(',').map((s) => s.trim()),
     name: o.name,
-    authenticator: nkeyAuthenticator(new TextEncoder().encode(o.seed)),
+    authenticator: natsLib().nkeyAuthenticator(new TextEncoder().encode(o.seed)),
     reconnect: o.reconnect ?? true,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
@@ -67,7 +70,7 @@ export function connectNats(o: NatsConnectOptions): Promise<NatsConnection> {
     waitOnFirstConnect: false,
   };
   if (o.inboxPrefix) opts.inboxPrefix = o.inboxPrefix;
-  return connect(opts);
+  return natsLib().connect(opts);
 }
 
 export interface NatsServerConfigInput {

@@ -1,7 +1,7 @@
 /** Bundles handed to agents and admins: everything one of them needs to reach the cluster. */
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { writeFileAtomic, newNkey, type pki } from '@drover/contract';
+import { writeFileAtomic, newNkey, type IssuedCert, type UserRole } from '@drover/contract';
 import type { ClusterPki } from './pki/store.js';
 
 export interface AgentBundleInput { host: string; dir: string; natsUrl: string; serverAddress: string; grpcListen?: string; grpcAdvertise?: string; libvirtUri?: string }
@@ -10,7 +10,7 @@ export interface AgentBundleInput { host: string; dir: string; natsUrl: string; 
  * `drover-server enroll <host> --out <dir>`: issues the agent's certificate and NKEY directly and
  * writes `agent.yaml` with the key material beside it (files 0600).
  */
-export async function writeAgentBundle(p: ClusterPki, b: AgentBundleInput): Promise<{ config: string; cert: pki.IssuedCert; nkey: string }> {
+export async function writeAgentBundle(p: ClusterPki, b: AgentBundleInput): Promise<{ config: string; cert: IssuedCert; nkey: string }> {
   const cert = await p.issue('agent', b.host, { dnsNames: [b.host] });
   const nk = newNkey();
   p.setAgentNkey(b.host, nk.publicKey);
@@ -31,7 +31,7 @@ export async function writeAgentBundle(p: ClusterPki, b: AgentBundleInput): Prom
 }
 
 /** `drover-server user add`: an admin bundle (one YAML file, 0600) the CLI finds via DROVER_CONFIG. */
-export async function writeUserBundle(p: ClusterPki, u: { name: string; role: pki.UserRole; file: string; serverAddress: string }): Promise<pki.IssuedCert> {
+export async function writeUserBundle(p: ClusterPki, u: { name: string; role: UserRole; file: string; serverAddress: string }): Promise<IssuedCert> {
   const cert = await p.issue(u.role, u.name, { dnsNames: [u.name] });
   writeFileAtomic(u.file, stringify({ server: u.serverAddress, name: u.name, role: u.role, ca: p.caPem, cert: cert.certPem, key: cert.keyPem }), { mode: 0o600 });
   return cert;

@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { createLogger, runMain, pki, UserFacingError, natsServerConfig } from '@drover/contract';
+import { createLogger, runMain, pki, UserFacingError, natsServerConfig, type UserRole } from '@drover/contract';
 import { loadServerConfig, type ServerConfig } from './config.js';
 import { openDb } from './db/database.js';
 import { ClusterPki } from './pki/store.js';
@@ -113,7 +113,7 @@ export function main(argv: string[]): void {
       const cfg = cfgFrom(program.opts());
       const file = resolve(o.out || `${name}.drover.yaml`);
       await withPki(cfg, async (p) => {
-        await writeUserBundle(p, { name, role: o.role as pki.UserRole, file, serverAddress: o.server ?? (cfg.grpc.advertise || cfg.grpc.listen) });
+        await writeUserBundle(p, { name, role: o.role as UserRole, file, serverAddress: o.server ?? (cfg.grpc.advertise || cfg.grpc.listen) });
       });
       process.stdout.write(`${name}: ${o.role} bundle written to ${file} (use it with DROVER_CONFIG=${file})\n`);
     });
@@ -138,7 +138,7 @@ export function main(argv: string[]): void {
       await withPki(cfg, async (p) => {
         const old = (p.db.prepare('SELECT serial FROM certs WHERE name = ? AND revoked_ms IS NULL AND kind ' + (kind === 'agent' ? "= 'agent'" : "IN ('admin','operator','viewer')")).all(name) as { serial: string }[]);
         if (kind === 'agent') await writeAgentBundle(p, { host: name, dir: resolve(o.out), natsUrl: cfg.nats.url, serverAddress: cfg.grpc.advertise || cfg.grpc.listen });
-        else if (kind === 'user') await writeUserBundle(p, { name, role: o.role as pki.UserRole, file: resolve(o.out), serverAddress: cfg.grpc.advertise || cfg.grpc.listen });
+        else if (kind === 'user') await writeUserBundle(p, { name, role: o.role as UserRole, file: resolve(o.out), serverAddress: cfg.grpc.advertise || cfg.grpc.listen });
         else throw new UserFacingError(`renew: kind '${kind}': expected agent or user`, 2);
         for (const r of old) p.revokeSerial(r.serial);
         writeNatsConfig(cfg, p);

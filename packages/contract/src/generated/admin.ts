@@ -53,6 +53,7 @@ import type { TableRow as _drover_v1_TableRow, TableRow__Output as _drover_v1_Ta
 import type { Vnc as _drover_v1_Vnc, Vnc__Output as _drover_v1_Vnc__Output } from './drover/v1/Vnc.js';
 import type { WhoAmIRequest as _drover_v1_WhoAmIRequest, WhoAmIRequest__Output as _drover_v1_WhoAmIRequest__Output } from './drover/v1/WhoAmIRequest.js';
 import type { WhoAmIResponse as _drover_v1_WhoAmIResponse, WhoAmIResponse__Output as _drover_v1_WhoAmIResponse__Output } from './drover/v1/WhoAmIResponse.js';
+import type { WvidRequest as _drover_v1_WvidRequest, WvidRequest__Output as _drover_v1_WvidRequest__Output } from './drover/v1/WvidRequest.js';
 import type { DescriptorProto as _google_protobuf_DescriptorProto, DescriptorProto__Output as _google_protobuf_DescriptorProto__Output } from './google/protobuf/DescriptorProto.js';
 import type { EnumDescriptorProto as _google_protobuf_EnumDescriptorProto, EnumDescriptorProto__Output as _google_protobuf_EnumDescriptorProto__Output } from './google/protobuf/EnumDescriptorProto.js';
 import type { EnumOptions as _google_protobuf_EnumOptions, EnumOptions__Output as _google_protobuf_EnumOptions__Output } from './google/protobuf/EnumOptions.js';
@@ -140,6 +141,7 @@ export interface ProtoGrpcType {
       Vnc: MessageTypeDefinition<_drover_v1_Vnc, _drover_v1_Vnc__Output>
       WhoAmIRequest: MessageTypeDefinition<_drover_v1_WhoAmIRequest, _drover_v1_WhoAmIRequest__Output>
       WhoAmIResponse: MessageTypeDefinition<_drover_v1_WhoAmIResponse, _drover_v1_WhoAmIResponse__Output>
+      WvidRequest: MessageTypeDefinition<_drover_v1_WvidRequest, _drover_v1_WvidRequest__Output>
     }
   }
   google: {

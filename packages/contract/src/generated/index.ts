@@ -92,3 +92,4 @@ export * from './drover/v1/VncInfo.js';
 export * from './drover/v1/VncRequest.js';
 export * from './drover/v1/WhoAmIRequest.js';
 export * from './drover/v1/WhoAmIResponse.js';
+export * from './drover/v1/WvidRequest.js';

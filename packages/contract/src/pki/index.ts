@@ -29,12 +29,8 @@ export interface Ca { certPem: string; keyPem: string; cert: x509.X509Certificat
 /** A DNS label: letters, digits and `-`, 1 to 63 characters, no leading or trailing `-`. */
 export const NAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
-export class PkiError extends Error {
-  constructor(readonly code: string, message: string) {
-    super(message);
-    this.name = 'PkiError';
-  }
-}
+export { PkiError } from './errors.js';
+import { PkiError } from './errors.js';
 
 function pem(der: ArrayBuffer, label: string): string {
   return x509.PemConverter.encode(der, label) + '\n';
@@ -152,38 +148,11 @@ export async function readCsr(csrPem: string): Promise<CryptoKey> {
   return (await csr.publicKey.export(ALG, ['verify'])) as unknown as CryptoKey;
 }
 
-/** What a certificate says about its holder. */
-export interface CertIdentity { name: string; kind: CertKind; serial: string; fingerprint: string; notAfter: Date }
-
-const KINDS: readonly string[] = ['server', 'agent', 'admin', 'operator', 'viewer'];
-
-/** Reads name, kind and serial from a DER or PEM certificate. */
-export function identityOf(cert: Buffer | string): CertIdentity {
-  const c = new X509Certificate(cert);
-  const fields = new Map<string, string>();
-  for (const line of c.subject.split('\n')) {
-    const i = line.indexOf('=');
-    if (i > 0) fields.set(line.slice(0, i), line.slice(i + 1));
-  }
-  const kind = fields.get('OU') ?? '';
-  if (!KINDS.includes(kind)) throw new PkiError('BAD_SUBJECT', `certificate subject has no drover kind (OU=${kind || 'missing'})`);
-  return {
-    name: fields.get('CN') ?? '',
-    kind: kind as CertKind,
-    serial: c.serialNumber.toLowerCase().replace(/^0+/, ''),
-    fingerprint: c.fingerprint256,
-    notAfter: new Date(c.validTo),
-  };
-}
+export { identityOf, normalSerial, type CertIdentity } from './identity.js';
 
 /** The SHA-256 fingerprint of a PEM certificate, lower-case hex without separators. */
 export function fingerprintOf(certPem: string): string {
   const der = x509.PemConverter.decode(certPem)[0];
   if (!der) throw new PkiError('BAD_CERT', 'PEM holds no certificate');
   return createHash('sha256').update(Buffer.from(der)).digest('hex');
-}
-
-/** Normalises a serial for comparison (lower-case, no leading zeros). */
-export function normalSerial(s: string): string {
-  return s.toLowerCase().replace(/[^0-9a-f]/g, '').replace(/^0+/, '');
 }

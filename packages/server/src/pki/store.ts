@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, mkdirSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { pki, writeFileAtomic, UserFacingError, newNkey, nkeyPublic, DroverError } from '@drover/contract';
+import { pki, writeFileAtomic, UserFacingError, newNkey, nkeyPublic, DroverError, type Ca, type CertKind, type IssuedCert } from '@drover/contract';
 import * as grpc from '@grpc/grpc-js';
 import type { Db } from '../db/database.js';
 
@@ -21,7 +21,7 @@ export function pkiPaths(stateDir: string): PkiPaths {
 export interface TokenInfo { token: string; id: string; host: string; expiresMs: number }
 
 export class ClusterPki {
-  private constructor(readonly db: Db, readonly paths: PkiPaths, readonly ca: pki.Ca, readonly serverCertPem: string, readonly serverKeyPem: string) {
+  private constructor(readonly db: Db, readonly paths: PkiPaths, readonly ca: Ca, readonly serverCertPem: string, readonly serverKeyPem: string) {
     this.reloadRevoked();
   }
 
@@ -62,7 +62,7 @@ export class ClusterPki {
   get natsSeed(): string { return readFileSync(this.paths.natsSeed, 'utf8').trim(); }
 
   /** Issues a certificate and records it. */
-  async issue(kind: pki.CertKind, name: string, opts: { dnsNames?: string[]; ips?: string[]; publicKey?: Awaited<ReturnType<typeof pki.readCsr>>; days?: number } = {}): Promise<pki.IssuedCert> {
+  async issue(kind: CertKind, name: string, opts: { dnsNames?: string[]; ips?: string[]; publicKey?: Awaited<ReturnType<typeof pki.readCsr>>; days?: number } = {}): Promise<IssuedCert> {
     const cert = await pki.issueCert(this.ca, { name, kind, ...opts });
     this.db.prepare('INSERT INTO certs(serial, kind, name, issued_ms, not_after_ms) VALUES (?, ?, ?, ?, ?)')
       .run(pki.normalSerial(cert.serial), kind, name, Date.now(), cert.notAfter.getTime());

@@ -37,6 +37,7 @@ import type { TabDumpResponse as _drover_v1_TabDumpResponse, TabDumpResponse__Ou
 import type { TabSetRequest as _drover_v1_TabSetRequest, TabSetRequest__Output as _drover_v1_TabSetRequest__Output } from '../../drover/v1/TabSetRequest.js';
 import type { WhoAmIRequest as _drover_v1_WhoAmIRequest, WhoAmIRequest__Output as _drover_v1_WhoAmIRequest__Output } from '../../drover/v1/WhoAmIRequest.js';
 import type { WhoAmIResponse as _drover_v1_WhoAmIResponse, WhoAmIResponse__Output as _drover_v1_WhoAmIResponse__Output } from '../../drover/v1/WhoAmIResponse.js';
+import type { WvidRequest as _drover_v1_WvidRequest, WvidRequest__Output as _drover_v1_WvidRequest__Output } from '../../drover/v1/WvidRequest.js';
 
 export interface AdminServiceClient extends grpc.Client {
   CancelOperation(argument: _drover_v1_OperationRef, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_drover_v1_Operation__Output>): grpc.ClientUnaryCall;
@@ -250,10 +251,10 @@ export interface AdminServiceClient extends grpc.Client {
   whoAmI(argument: _drover_v1_WhoAmIRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_drover_v1_WhoAmIResponse__Output>): grpc.ClientUnaryCall;
   whoAmI(argument: _drover_v1_WhoAmIRequest, callback: grpc.requestCallback<_drover_v1_WhoAmIResponse__Output>): grpc.ClientUnaryCall;
   
-  Wvid(argument: _drover_v1_NoderangeRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_drover_v1_NodeResult__Output>;
-  Wvid(argument: _drover_v1_NoderangeRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_drover_v1_NodeResult__Output>;
-  wvid(argument: _drover_v1_NoderangeRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_drover_v1_NodeResult__Output>;
-  wvid(argument: _drover_v1_NoderangeRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_drover_v1_NodeResult__Output>;
+  Wvid(argument: _drover_v1_WvidRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_drover_v1_NodeResult__Output>;
+  Wvid(argument: _drover_v1_WvidRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_drover_v1_NodeResult__Output>;
+  wvid(argument: _drover_v1_WvidRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_drover_v1_NodeResult__Output>;
+  wvid(argument: _drover_v1_WvidRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_drover_v1_NodeResult__Output>;
   
 }
 
@@ -312,7 +313,7 @@ export interface AdminServiceHandlers extends grpc.UntypedServiceImplementation 
   
   WhoAmI: grpc.handleUnaryCall<_drover_v1_WhoAmIRequest__Output, _drover_v1_WhoAmIResponse>;
   
-  Wvid: grpc.handleServerStreamingCall<_drover_v1_NoderangeRequest__Output, _drover_v1_NodeResult>;
+  Wvid: grpc.handleServerStreamingCall<_drover_v1_WvidRequest__Output, _drover_v1_NodeResult>;
   
 }
 
@@ -344,5 +345,5 @@ export interface AdminServiceDefinition extends grpc.ServiceDefinition {
   TabSet: MethodDefinition<_drover_v1_TabSetRequest, _drover_v1_TabDumpResponse, _drover_v1_TabSetRequest__Output, _drover_v1_TabDumpResponse__Output>
   WatchOperation: MethodDefinition<_drover_v1_OperationRef, _drover_v1_OperationUpdate, _drover_v1_OperationRef__Output, _drover_v1_OperationUpdate__Output>
   WhoAmI: MethodDefinition<_drover_v1_WhoAmIRequest, _drover_v1_WhoAmIResponse, _drover_v1_WhoAmIRequest__Output, _drover_v1_WhoAmIResponse__Output>
-  Wvid: MethodDefinition<_drover_v1_NoderangeRequest, _drover_v1_NodeResult, _drover_v1_NoderangeRequest__Output, _drover_v1_NodeResult__Output>
+  Wvid: MethodDefinition<_drover_v1_WvidRequest, _drover_v1_NodeResult, _drover_v1_WvidRequest__Output, _drover_v1_NodeResult__Output>
 }

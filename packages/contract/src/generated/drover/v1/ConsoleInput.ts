@@ -8,6 +8,7 @@ export interface ConsoleInput {
   'write'?: (boolean);
   'force'?: (boolean);
   'data'?: (Buffer | Uint8Array | string);
+  'who'?: (string);
 }
 
 export interface ConsoleInput__Output {
@@ -16,4 +17,5 @@ export interface ConsoleInput__Output {
   'write': (boolean);
   'force': (boolean);
   'data': (Buffer);
+  'who': (string);
 }
