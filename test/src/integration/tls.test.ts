@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { clientOptions, grpcTypes, pki, unary } from '@drover/contract';
 import { TestCluster } from '../support/cluster.js';
-import { waitFor, run, BIN } from '../support/procs.js';
+import { waitFor, run, BIN, freePort, startProc } from '../support/procs.js';
 
 let c: TestCluster;
 before(async () => {
@@ -173,6 +173,17 @@ test('enrol - a token enrols a host once; reuse, a wrong host and a bad token ar
   // The enrolled host now appears in lshosts (down until its agent runs).
   const rows = await c.cliJson<{ host: string; state: string }[]>(['lshosts']);
   assert.equal(rows.find((r) => r.host === 'node09')?.state, 'down');
+  // nats-server was given the new host's key (config rewritten, SIGHUP): its agent connects and heartbeats.
+  const port = await freePort();
+  const agentCfg = parse(readFileSync(join(out, 'agent.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
+  agentCfg.grpc = { listen: `127.0.0.1:${port}` };
+  writeFileSync(join(out, 'agent.yaml'), stringify(agentCfg));
+  const agent = startProc('agent-node09', process.execPath, [BIN.agent, '--config', join(out, 'agent.yaml'), 'run'], { dir: c.dir, env: { DROVER_AGENT_HEARTBEAT_MS: '300', DROVER_AGENT_LIBVIRT_URI: 'test:///default' } });
+  try {
+    await waitFor('node09 up', async () => (await c.cliJson<{ host: string; state: string }[]>(['lshosts'])).find((r) => r.host === 'node09')?.state === 'up', 15_000, 200);
+  } finally {
+    await agent.stop();
+  }
 });
 
 test('enrol - an expired token is refused', async () => {
@@ -183,4 +194,3 @@ test('enrol - an expired token is refused', async () => {
   assert.match(r.stderr, /expired|too many/);
 });
 
-void stringify;
