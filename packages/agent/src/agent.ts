@@ -43,9 +43,9 @@ export class DroverAgent {
   private timer: NodeJS.Timeout | undefined;
   port = 0;
 
-  private constructor(readonly cfg: AgentConfig, readonly log: Logger, readonly nc: NatsConnection, private readonly server: grpc.Server, private readonly reporter: HostReporter, readonly bootId: string) {}
+  private constructor(readonly cfg: AgentConfig, readonly log: Logger, readonly nc: NatsConnection, private readonly server: grpc.Server, private readonly reporter: HostReporter, readonly bootId: string, readonly simulated: boolean) {}
 
-  static async start(cfg: AgentConfig, log: Logger, opts: { reporter?: HostReporter; handlers?: Record<string, (...a: never[]) => unknown>; bootId?: string } = {}): Promise<DroverAgent> {
+  static async start(cfg: AgentConfig, log: Logger, opts: { reporter?: HostReporter; handlers?: Record<string, (...a: never[]) => unknown>; bootId?: string; simulated?: boolean } = {}): Promise<DroverAgent> {
     const tls = readTls(cfg);
     const seed = readFileSync(cfg.nats.seedFile, 'utf8').trim();
     const nc = await connectNats({ url: cfg.nats.url, seed, name: `drover-agent ${cfg.host}`, inboxPrefix: inboxPrefix(cfg.host), reconnect: true, timeoutMs: 3000 })
@@ -56,7 +56,7 @@ export class DroverAgent {
     const svc = (grpcTypes().drover.v1.AgentService as unknown as { service: grpc.ServiceDefinition }).service;
     server.addService(svc, secureService('AgentService', opts.handlers ?? {}, { log }));
     addHealthAndReflection(server, ['AgentService']);
-    const agent = new DroverAgent(cfg, log, nc, server, opts.reporter ?? noLibvirt, opts.bootId ?? randomUUID());
+    const agent = new DroverAgent(cfg, log, nc, server, opts.reporter ?? noLibvirt, opts.bootId ?? randomUUID(), opts.simulated ?? false);
     agent.port = await bindServer(server, cfg.grpc.listen, serverCredentials(tls, true)).catch((e: Error) => {
       throw new UserFacingError(`cannot listen on ${cfg.grpc.listen} (${e.message}); set grpc.listen in the agent config`);
     });
@@ -85,6 +85,7 @@ export class DroverAgent {
       agentVersion: AGENT_VERSION,
       bootId: this.bootId,
       inventorySeq: this.reporter.inventorySeq?.() ?? 0,
+      simulated: this.simulated,
     };
     try {
       this.nc.publish(subjects.heartbeat(this.cfg.host), hbCodec.encode(hb));

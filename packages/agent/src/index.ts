@@ -4,3 +4,6 @@ export { LibvirtManager, nextBackoff, type ManagerOptions, type OpenFn } from '.
 export { safeRestart, commandRunner, type RestartResult, type RestartRunner, type RestartTarget } from './hypervisor/restart.js';
 export { ConsoleHub, ConsoleHubs, type ConsoleSink } from './console/hub.js';
 export { loadAgentConfig, AgentConfigSchema, type AgentConfig } from './config.js';
+export { SimulatedFleet, type SimulateOptions } from './simulate/index.js';
+export type { MigrationRunner } from './migration/migrations.js';
+export type { RuntimeOptions } from './runtime.js';

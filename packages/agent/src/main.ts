@@ -5,6 +5,10 @@ import { loadAgentConfig } from './config.js';
 import { startAgentRuntime } from './runtime.js';
 import { enrollWithToken } from './enroll.js';
 import { planSetup, runSetup } from './setup/setup.js';
+import { SimulatedFleet } from './simulate/index.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export function main(argv: string[]): void {
   const program = new Command('drover-agent')
@@ -41,6 +45,50 @@ export function main(argv: string[]): void {
       const cfg = loadAgentConfig(program.opts<{ config: string }>().config);
       const steps = planSetup(cfg.setup, cfg.storage.nfsMountBase);
       await runSetup(steps, { ...(o.root ? { root: o.root } : {}), dryRun: !!o.dryRun, print: (t) => process.stdout.write(t) });
+    });
+
+  program.command('simulate').description('SIMULATION: run many simulated hypervisor hosts in this process (libvirt test driver, one enrolment bundle each) for fleet tests and benchmarks')
+    .requiredOption('--base-config <dir>', 'enrolment bundles, one per host: <dir>/<host>/agent.yaml (drover-server enroll <host> --out <dir>/<host>)')
+    .option('--count <n>', 'how many hosts (in name order, from --first); default all', (v) => Number(v))
+    .option('--first <k>', 'index of the first host to run', (v) => Number(v), 0)
+    .option('--hosts <list>', 'run exactly these hosts (comma-separated) instead of --count/--first')
+    .option('--state-dir <dir>', 'where host files and migration journals go (default: a new temp dir)')
+    .option('--layout <file>', 'JSON {"<host>": [{"name", "memoryMiB", "vcpus", "state"}]} of the guests of each host')
+    .option('--guests <n>', 'guests per host, named <host>-NN, when there is no --layout', (v) => Number(v), 20)
+    .option('--host-memory-mib <n>', 'memory of each simulated host', (v) => Number(v), 262_144)
+    .option('--nats-url <url>', "override the bundles' nats.url")
+    .option('--listen-ip <ip>', 'loopback address for the command listeners', '127.0.0.1')
+    .option('--heartbeat-ms <ms>', 'heartbeat interval of every host', (v) => Number(v))
+    .option('--reconcile-ms <ms>', 'inventory reconcile interval of every host', (v) => Number(v))
+    .option('--migration-ms <ms>', 'how long an emulated live migration takes', (v) => Number(v), 2000)
+    .option('--facts-ms <ms>', 'how often each host re-reads its facts (a real agent: every heartbeat)', (v) => Number(v), 30_000)
+    .option('--start-concurrency <n>', 'hosts started at once', (v) => Number(v), 16)
+    .option('--log-level <level>', 'log level', 'warn')
+    .action(async (o: { baseConfig: string; count?: number; first: number; hosts?: string; stateDir?: string; layout?: string; guests: number; hostMemoryMib: number; natsUrl?: string; listenIp: string; heartbeatMs?: number; reconcileMs?: number; migrationMs: number; factsMs: number; startConcurrency: number; logLevel: string }) => {
+      const log = createLogger('drover-agent-sim', { level: o.logLevel as 'warn' });
+      const fleet = await SimulatedFleet.start({
+        baseConfig: o.baseConfig,
+        ...(o.count !== undefined ? { count: o.count } : {}),
+        first: o.first,
+        ...(o.hosts ? { hosts: o.hosts.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+        stateDir: o.stateDir ?? mkdtempSync(join(tmpdir(), 'drover-sim-')),
+        ...(o.layout ? { layout: o.layout } : {}),
+        guestsPerHost: o.guests,
+        hostMemoryMiB: o.hostMemoryMib,
+        ...(o.natsUrl ? { natsUrl: o.natsUrl } : {}),
+        listenIp: o.listenIp,
+        ...(o.heartbeatMs ? { heartbeatMs: o.heartbeatMs } : {}),
+        ...(o.reconcileMs ? { reconcileMs: o.reconcileMs } : {}),
+        migrationMs: o.migrationMs,
+        factsMs: o.factsMs,
+        startConcurrency: o.startConcurrency,
+      }, log);
+      const names = [...fleet.hosts.keys()];
+      process.stdout.write(`simulate: ${names.length} hosts ready (${names[0]}..${names[names.length - 1]})\n`);
+      const stop = (): void => void fleet.stop().then(() => process.exit(0), () => process.exit(1));
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+      await new Promise(() => undefined);
     });
 
   runMain('drover-agent', async () => {

@@ -11,7 +11,7 @@ import { agentHandlers, consoleHubs, type ServiceDeps } from './service/index.js
 import { Reports } from './reports/index.js';
 import type { RestartRunner } from './hypervisor/restart.js';
 import type { ConsoleHubs } from './console/hub.js';
-import { Migrations } from './migration/migrations.js';
+import { Migrations, type MigrationRunner } from './migration/migrations.js';
 
 export interface AgentRuntime {
   agent: DroverAgent;
@@ -22,7 +22,18 @@ export interface AgentRuntime {
   stop(): Promise<void>;
 }
 
-export async function startAgentRuntime(cfg: AgentConfig, log: Logger, opts: { open?: OpenFn; restartRunner?: RestartRunner } = {}): Promise<AgentRuntime> {
+export interface RuntimeOptions {
+  open?: OpenFn;
+  restartRunner?: RestartRunner;
+  /** Runs migration jobs (libvirt's own by default; the fleet simulator emulates them). */
+  migrationRunner?: MigrationRunner;
+  /** A simulated host (`drover-agent simulate`): its heartbeats say so. */
+  simulated?: boolean;
+  /** How often host facts are re-read (default: every heartbeat, at least 1 s). */
+  factsEveryMs?: number;
+}
+
+export async function startAgentRuntime(cfg: AgentConfig, log: Logger, opts: RuntimeOptions = {}): Promise<AgentRuntime> {
   readTls(cfg); // a missing certificate is reported before anything starts
   const bootId = randomUUID();
   const lv = new LibvirtManager({
@@ -33,7 +44,7 @@ export async function startAgentRuntime(cfg: AgentConfig, log: Logger, opts: { o
     keepaliveCount: cfg.libvirt.keepaliveCount,
     reconnectMinMs: cfg.libvirt.reconnectMinMs,
     reconnectMaxMs: cfg.libvirt.reconnectMaxMs,
-    factsEveryMs: Math.max(1000, cfg.heartbeatMs),
+    factsEveryMs: opts.factsEveryMs ?? Math.max(1000, cfg.heartbeatMs),
     ...(opts.open ? { open: opts.open } : {}),
   });
   let reports: Reports | undefined;
@@ -41,7 +52,7 @@ export async function startAgentRuntime(cfg: AgentConfig, log: Logger, opts: { o
   const deps: ServiceDeps = { cfg, log, lv, changed: () => reports?.inventory.changed() };
   const hubs = consoleHubs(deps);
   const advertise = (): string => agent?.advertise ?? (cfg.grpc.advertise || cfg.grpc.listen);
-  const migrations = new Migrations(deps, () => agent?.nc, advertise);
+  const migrations = new Migrations(deps, () => agent?.nc, advertise, opts.migrationRunner);
   const handlers = agentHandlers(deps, {
     hubs,
     migrations,
@@ -53,6 +64,7 @@ export async function startAgentRuntime(cfg: AgentConfig, log: Logger, opts: { o
     agent = await DroverAgent.start(cfg, log, {
       bootId,
       handlers,
+      simulated: opts.simulated ?? false,
       reporter: { libvirt: () => lv.libvirt(), facts: () => lv.facts(), inventorySeq: () => reports?.inventory.seq ?? 0 },
     });
   } catch (e) {

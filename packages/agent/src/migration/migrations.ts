@@ -15,7 +15,7 @@ import {
   type PrepareMigrationRequest__Output, type PrepareMigrationResponse, type CheckReachableRequest__Output, type CheckReachableResponse,
   type Logger,
 } from '@drover/contract';
-import { ErrorCode, JobType, LibvirtError, MigrateFlags, type Domain, type JobStats } from '@drover/libvirt';
+import { ErrorCode, JobType, LibvirtError, MigrateFlags, type Domain, type JobStats, type MigrateParams } from '@drover/libvirt';
 import type { ServiceDeps } from '../service/context.js';
 import { lookupGuest } from '../service/context.js';
 import { guestStatus } from '../libvirt/guests.js';
@@ -27,12 +27,37 @@ const progressCodec = codec<MigrationProgress>('MigrationProgress');
 const outcomeCodec = codec<MigrationOutcome>('MigrationOutcome');
 const FINAL: readonly JobState[] = ['JOB_STATE_COMPLETED', 'JOB_STATE_FAILED', 'JOB_STATE_CANCELLED'];
 
+/**
+ * What runs the migration job itself. On a real host that is libvirt (a peer-to-peer
+ * migrateToURI3 on the binding's own thread); the fleet simulator plugs in an emulation, since
+ * libvirt's test driver cannot migrate. Everything around the job (journal, progress, timeouts,
+ * abort, outcome) is the same code either way.
+ */
+export interface MigrationRunner {
+  /** Runs the job; resolves when the guest runs on the destination, rejects on failure or abort. */
+  migrate(dom: Domain, destUri: string, params: MigrateParams, flags: number): Promise<void>;
+  jobStats(dom: Domain): Promise<JobStats>;
+  abort(dom: Domain): Promise<void>;
+  /** Whether a job runs on the domain now (QueryMigration). */
+  jobActive(dom: Domain): Promise<boolean>;
+}
+
+export const libvirtRunner: MigrationRunner = {
+  migrate: (dom, destUri, params, flags) => dom.migrateToURI3(destUri, params, flags),
+  jobStats: (dom) => dom.jobStats(),
+  abort: (dom) => dom.abortJob(),
+  jobActive: async (dom) => {
+    const ji = await dom.jobInfo().catch(() => undefined);
+    return !!ji && (ji.type === JobType.BOUNDED || ji.type === JobType.UNBOUNDED);
+  },
+};
+
 interface Live { rec: MigrationRecord; dom: Domain; timer?: NodeJS.Timeout; lastRemaining: number; lastProgressMs: number; log: Logger }
 
 export class Migrations {
   readonly journal: MigrationJournal;
   private readonly live = new Map<string, Live>();
-  constructor(private readonly deps: ServiceDeps, private readonly nc: () => NatsConnection | undefined, private readonly advertise: () => string) {
+  constructor(private readonly deps: ServiceDeps, private readonly nc: () => NatsConnection | undefined, private readonly advertise: () => string, private readonly runner: MigrationRunner = libvirtRunner) {
     this.journal = new MigrationJournal(deps.cfg.migration.journal);
   }
 
@@ -101,7 +126,7 @@ export class Migrations {
       ...(o.autoConverge ? { autoConvergeInitial: 20, autoConvergeIncrement: 10 } : {}),
     };
     live.log.info({ dest: req.dest, uri: req.destUri, flags, params }, 'migration started');
-    const job = dom.migrateToURI3(req.destUri, params, flags);
+    const job = this.runner.migrate(dom, req.destUri, params, flags);
     this.monitor(live, o.timeoutS, o.stallS);
     job.then(
       () => void this.finish(live, 'JOB_STATE_COMPLETED'),
@@ -118,7 +143,7 @@ export class Migrations {
         if (FINAL.includes(live.rec.state)) return;
         let st: JobStats | undefined;
         try {
-          st = await live.dom.jobStats();
+          st = await this.runner.jobStats(live.dom);
         } catch {
           return;
         }
@@ -168,7 +193,7 @@ export class Migrations {
     this.journal.save();
     live.log.warn({ why }, 'aborting migration job');
     try {
-      await live.dom.abortJob();
+      await this.runner.abort(live.dom);
     } catch (e) {
       live.log.warn({ err: (e as Error).message }, 'abortJob failed');
     }
@@ -242,8 +267,7 @@ export class Migrations {
     const status = dom ? await guestStatus(dom) : undefined;
     let state: JobState = rec?.state ?? 'JOB_STATE_UNKNOWN';
     if (dom && (!rec || !FINAL.includes(rec.state))) {
-      const ji = await dom.jobInfo().catch(() => undefined);
-      if (ji && (ji.type === JobType.BOUNDED || ji.type === JobType.UNBOUNDED)) state = 'JOB_STATE_RUNNING';
+      if (await this.runner.jobActive(dom)) state = 'JOB_STATE_RUNNING';
       else if (rec && rec.state === 'JOB_STATE_RUNNING' && !this.live.has(rec.jobId)) state = 'JOB_STATE_UNKNOWN';
     }
     return {

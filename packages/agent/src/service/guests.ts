@@ -14,6 +14,7 @@ import { resolveDisks } from './diskplan.js';
 import { createDisks, deleteDisks, diskOut } from './disks.js';
 import { specInvalid, toGuestSpec, withDroverMetadata } from './spec.js';
 import { AGENT_VERSION } from '../version.js';
+import { oneTimePassword } from './vnc.js';
 
 export async function statusOf(deps: ServiceDeps, dom: Domain): Promise<GuestStatus> {
   return guestStatus(dom, deps.lv.managedCache);
@@ -63,7 +64,12 @@ export function guestHandlers(deps: ServiceDeps) {
       if (!isValidNodeName(name)) throw invalidArgument(`spec.name: ${JSON.stringify(name).slice(0, 80)} is not a guest name (1 to 63 letters, digits and -, a DNS label)`);
       // Everything is checked before anything on the host changes.
       const disks = resolveDisks(deps.cfg, name, r.spec.disks, 'spec.disks');
-      const spec = toGuestSpec(r.spec, disks, defaultHypervisor(deps), deps.cfg.console.logDir);
+      let spec = toGuestSpec(r.spec, disks, defaultHypervisor(deps), deps.cfg.console.logDir);
+      // A VNC display without a password would be open to anyone who reaches the host, and QEMU
+      // refuses to set a password later (wvid's one-time passwords) on a display started without
+      // password authentication. So a display always gets one: a random one nobody knows, until
+      // wvid sets a one-time password.
+      if (spec.vnc && !spec.vnc.passwd) spec = { ...spec, vnc: { ...spec.vnc, passwd: oneTimePassword() } };
       let xml: string;
       try {
         xml = withDroverMetadata(buildDomainXml(spec), { name: spec.name, agent: AGENT_VERSION });

@@ -10,7 +10,7 @@ import { powerHandlers } from './power.js';
 import { vncHandlers } from './vnc.js';
 import { migrationHandlers } from './migration.js';
 import type { Migrations } from '../migration/migrations.js';
-import { lookupGuest, type ServiceDeps } from './context.js';
+import { failedPrecondition, lookupGuest, type ServiceDeps } from './context.js';
 
 export type { ServiceDeps } from './context.js';
 
@@ -18,6 +18,7 @@ export type { ServiceDeps } from './context.js';
 export function consoleHubs(deps: ServiceDeps): ConsoleHubs {
   return new ConsoleHubs(async (guest, force) => {
     const dom = await lookupGuest(deps, deps.lv.conn(), guest);
+    if (!(await dom.isActive())) throw failedPrecondition(`guest '${guest}' is not running on ${deps.cfg.host}; its console exists only while it runs`, { host: deps.cfg.host, node: guest }, `power it on first: rpower ${guest} on`);
     return dom.openConsole(undefined, { force, safe: false });
   }, deps.log.child({ host: deps.cfg.host, op: 'console' }));
 }

@@ -56,7 +56,8 @@ function attach(api: Api, node: string, o: { force?: boolean; readOnly?: boolean
     call.on('error', (e: grpc.ServiceError) => (detached ? res({ movedTo, detached }) : rej(api.explain(e))));
   });
   input.on('data', onInput);
-  void ended.finally(() => input.off('data', onInput));
+  const stop = (): void => void input.off('data', onInput);
+  ended.then(stop, stop); // (a rejection is the caller's to handle, not an unhandled one here)
   call.write({ guest: node, write: !o.readOnly, force: !!o.force });
   return { ended };
 }

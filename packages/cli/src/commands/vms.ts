@@ -1,6 +1,6 @@
 /** mkvm, rmvm, lsvm and wvid. */
 import type { Command } from 'commander';
-import type { LsVmResponse__Output } from '@drover/contract';
+import { UserFacingError, type LsVmResponse__Output } from '@drover/contract';
 import { withApi } from '../run.js';
 import { inlineNoderangeFiles } from './noderange-file.js';
 import { checkOutput } from './tables-common.js';
@@ -44,9 +44,15 @@ export function register(program: Command): void {
 
   program.command('wvid').description('VNC details of guests: host, port and a one-time password (5 minutes)')
     .argument('<noderange>', 'guests')
+    .option('--ttl <seconds>', 'how long the one-time password is valid (1 to 3600; default 300)')
     .option('-o, --output <format>', 'text or json', 'text')
-    .action(async (noderange: string, o: { output: string }) => withApi(async (api) => {
+    .action(async (noderange: string, o: { ttl?: string; output: string }) => withApi(async (api) => {
       checkOutput(o.output);
-      process.exitCode = await streamResults(api, 'Wvid', { noderange: inlineNoderangeFiles(noderange) }, o.output);
+      let passwordTtlS = 0;
+      if (o.ttl !== undefined) {
+        passwordTtlS = Number(o.ttl);
+        if (!Number.isInteger(passwordTtlS) || passwordTtlS < 1 || passwordTtlS > 3600) throw new UserFacingError(`wvid: --ttl '${o.ttl}': expected whole seconds from 1 to 3600`, 2);
+      }
+      process.exitCode = await streamResults(api, 'Wvid', { noderange: inlineNoderangeFiles(noderange), passwordTtlS }, o.output);
     }));
 }

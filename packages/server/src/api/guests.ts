@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import {
   DroverError, fromServiceError, toServiceError, callerOf,
   type PowerRequest__Output, type NodeResult, type GuestStatus__Output, type DefineGuestResponse__Output, type MkVmRequest__Output,
-  type RmVmRequest__Output, type LsVmRequest__Output, type LsVmResponse, type NoderangeRequest__Output, type VncInfo__Output,
+  type RmVmRequest__Output, type LsVmRequest__Output, type LsVmResponse, type WvidRequest__Output, type VncInfo__Output,
   type UndefineGuestResponse__Output, type ConsoleInput__Output, type ConsoleOutput__Output, type GuestList__Output,
 } from '@drover/contract';
 import type { ServerContext } from '../context.js';
@@ -17,12 +17,30 @@ import { buildGuestSpec } from '../guests/spec.js';
 import { boundedAll, isActive, stateWord } from '../guests/state.js';
 
 const DEFAULT_FANOUT = 64;
+/** wvid's one-time VNC password: valid 5 minutes unless asked otherwise, never more than an hour. */
+const WVID_TTL_S = 300;
+const WVID_MAX_TTL_S = 3600;
 type Stream<Req> = grpc.ServerWritableStream<Req, NodeResult>;
 
 function ok(node: string, message: string, data: Record<string, string> = {}): NodeResult {
   return { node, ok: true, message, code: '', data };
 }
+/**
+ * The agent's own answer when it answered UNAVAILABLE about its libvirt (LIBVIRT_UNAVAILABLE):
+ * the agent pool reports every UNAVAILABLE as AGENT_UNREACHABLE ("agent did not answer"), which
+ * sends the admin to the wrong daemon. The agent's error code travels in the cause's metadata.
+ */
+export function agentOwnError(err: unknown): unknown {
+  const d = err as DroverError | undefined;
+  if (!(d instanceof DroverError) || d.code !== 'AGENT_UNREACHABLE' || !d.cause) return err;
+  const inner = fromServiceError(d.cause);
+  if (inner.code !== 'LIBVIRT_UNAVAILABLE') return err;
+  const host = d.host ?? inner.host;
+  return new DroverError(inner.code, host ? `${host}: ${inner.message}` : inner.message, { status: grpc.status.UNAVAILABLE, ...(host ? { host } : {}), ...(inner.node ? { node: inner.node } : {}), cause: d.cause });
+}
+
 function failed(node: string, err: unknown): NodeResult {
+  err = agentOwnError(err);
   const d = err instanceof DroverError ? err : fromServiceError(err);
   return { node, ok: false, message: d.message.startsWith(`${node}:`) ? d.message.slice(node.length + 1).trim() : d.message, code: d.code, data: {} };
 }
@@ -76,8 +94,9 @@ export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]
     return stateWord(r.state);
   }
 
-  function statFromInventory(node: string): NodeResult {
-    const host = hostOf(node);
+  /** stat from the reported inventory; `known` is the node's vm.host when the caller read many at once. */
+  function statFromInventory(node: string, known?: string): NodeResult {
+    const host = known ?? hostOf(node);
     const view = ctx.hosts.get(host);
     if (!view || view.state !== 'up') {
       const age = view?.lastSeenMs ? `${Math.round((Date.now() - view.lastSeenMs) / 1000)}s ago` : 'never';
@@ -126,8 +145,10 @@ export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]
     try {
       const g = await ctx.agents.call<GuestStatus__Output>(host, 'GetGuest', { guest: node }, { deadlineMs: 15_000 });
       return ok(node, stateWord(g.state), { state: stateWord(g.state), host, reason: g.reason });
-    } catch (e) {
+    } catch (err) {
+      const e = agentOwnError(err);
       if ((e as DroverError).status === grpc.status.NOT_FOUND) return ok(node, 'off (not defined)', { state: 'off', host, defined: 'false' });
+      if ((e as DroverError).code === 'LIBVIRT_UNAVAILABLE') return ok(node, `unknown (${(e as Error).message})`, { state: 'unknown', host, reason: 'libvirt unreachable' });
       if ((e as DroverError).code === 'HOST_DOWN' || (e as DroverError).code === 'AGENT_UNREACHABLE') return ok(node, `unknown (${(e as Error).message})`, { state: 'unknown', host });
       throw e;
     }
@@ -137,9 +158,11 @@ export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]
     const req = call.request;
     const nodes = ctx.expand(req.noderange, { requireKnown: true });
     if (!req.live) {
+      // vm.host of every node in one pass (40,000 single-row queries cost more than the stat itself)
+      const hostOfNode = ctx.tables.getMany(nodes, 'vm.host');
       for (const node of nodes) {
         try {
-          call.write(statFromInventory(node));
+          call.write(statFromInventory(node, hostOfNode.get(node)));
         } catch (e) {
           call.write(failed(node, e));
         }
@@ -203,12 +226,14 @@ export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]
     return { host, hostState, ageMs: inv ? Date.now() - inv.updatedMs : 0, guests: inv ? [...inv.guests.values()].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true })) : [] };
   };
 
-  const Wvid = async (call: Stream<NoderangeRequest__Output>): Promise<void> => {
+  const Wvid = async (call: Stream<WvidRequest__Output>): Promise<void> => {
     const nodes = ctx.expand(call.request.noderange, { requireKnown: true });
+    const ttl = call.request.passwordTtlS || WVID_TTL_S;
+    if (ttl > WVID_MAX_TTL_S) throw new DroverError('INVALID_ARGUMENT', `wvid: password validity ${ttl}s is longer than the ${WVID_MAX_TTL_S}s allowed`, { status: grpc.status.INVALID_ARGUMENT });
     await boundedAll(nodes, 16, async (node) => {
       try {
         const host = hostOf(node);
-        const v = await ctx.agents.call<VncInfo__Output>(host, 'GetVnc', { guest: node, passwordTtlS: 300 });
+        const v = await ctx.agents.call<VncInfo__Output>(host, 'GetVnc', { guest: node, passwordTtlS: ttl });
         call.write(ok(node, `vnc://${v.address}:${v.port} password ${v.password} (valid until ${new Date(v.expiresMs).toISOString()})`,
           { host, address: v.address, port: String(v.port), password: v.password, expires: String(v.expiresMs) }));
       } catch (e) {
@@ -242,7 +267,7 @@ export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]
         upstream.on('data', (o: ConsoleOutput__Output) => call.write(o));
         upstream.on('error', (e: grpc.ServiceError) => end(e.code === grpc.status.CANCELLED ? undefined : e));
         upstream.on('end', () => end());
-        upstream.write({ host, guest: node, write: m.write, force: m.force, data: m.data });
+        upstream.write({ host, guest: node, write: m.write, force: m.force, data: m.data, who: callerOf(call)?.name ?? '' });
         log.info({ node, host, who: callerOf(call)?.name, write: m.write }, 'console attached');
       } catch (e) {
         end(e);

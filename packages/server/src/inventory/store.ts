@@ -8,8 +8,31 @@ import type { GuestStatus__Output, Inventory__Output, GuestEvent__Output, Logger
 
 export interface HostInventory { host: string; seq: number; bootId: string; updatedMs: number; guests: Map<string, GuestStatus__Output> }
 
+/** name (or UUID) -> the hosts reporting a guest of that name (or UUID). */
+class HostIndex {
+  private readonly m = new Map<string, Set<string>>();
+  add(key: string, host: string): void {
+    if (!key) return;
+    let s = this.m.get(key);
+    if (!s) this.m.set(key, (s = new Set()));
+    s.add(host);
+  }
+  delete(key: string, host: string): void {
+    const s = this.m.get(key);
+    if (!s) return;
+    s.delete(host);
+    if (s.size === 0) this.m.delete(key);
+  }
+  get(key: string): ReadonlySet<string> | undefined {
+    return this.m.get(key);
+  }
+}
+
 export class InventoryStore {
   private readonly hosts = new Map<string, HostInventory>();
+  /** Indexes over every host's guests, so a lookup by guest costs O(hosts having it), not O(hosts). */
+  private readonly byName = new HostIndex();
+  private readonly byUuid = new HostIndex();
   /** Hosts whose inventory must be fetched again. */
   readonly needResync = new Set<string>();
   readonly listeners = new Set<(host: string, changed: GuestStatus__Output[], removed: string[]) => void>();
@@ -21,6 +44,8 @@ export class InventoryStore {
     if (inv.full) {
       const guests = new Map(inv.guests.map((g) => [g.name, g]));
       const removed = cur ? [...cur.guests.keys()].filter((n) => !guests.has(n)) : [];
+      if (cur) for (const g of cur.guests.values()) this.unindex(inv.host, g);
+      for (const g of guests.values()) this.index(inv.host, g);
       this.hosts.set(inv.host, { host: inv.host, seq: inv.seq, bootId: inv.bootId, updatedMs: this.now(), guests });
       this.needResync.delete(inv.host);
       this.emit(inv.host, inv.guests, removed);
@@ -31,8 +56,8 @@ export class InventoryStore {
       this.needResync.add(inv.host);
       return;
     }
-    for (const g of inv.guests) cur.guests.set(g.name, g);
-    for (const n of inv.removed) cur.guests.delete(n);
+    for (const g of inv.guests) this.put(cur, g);
+    for (const n of inv.removed) this.drop(cur, n);
     cur.seq = inv.seq;
     cur.updatedMs = this.now();
     this.emit(inv.host, inv.guests, inv.removed);
@@ -52,7 +77,7 @@ export class InventoryStore {
     const cur = this.hosts.get(ev.host);
     if (!cur) return;
     if (ev.kind === 'undefined') {
-      if (cur.guests.delete(ev.guest)) this.emit(ev.host, [], [ev.guest]);
+      if (this.drop(cur, ev.guest)) this.emit(ev.host, [], [ev.guest]);
       return;
     }
     const g = cur.guests.get(ev.guest);
@@ -73,16 +98,48 @@ export class InventoryStore {
   }
 
   host(host: string): HostInventory | undefined { return this.hosts.get(host); }
-  dropHost(host: string): void { this.hosts.delete(host); }
+  dropHost(host: string): void {
+    const cur = this.hosts.get(host);
+    if (cur) for (const g of cur.guests.values()) this.unindex(host, g);
+    this.hosts.delete(host);
+  }
 
-  /** Every host on which a guest of this name (or UUID) is defined. */
+  /** Every host on which a guest of this name (or UUID) is defined (hosts in the order they first reported). */
   whereIs(name: string, uuid?: string): { host: string; guest: GuestStatus__Output }[] {
+    const byName = this.byName.get(name);
+    const byUuid = uuid ? this.byUuid.get(uuid) : undefined;
+    if (!byName && !byUuid) return [];
+    const candidates = new Set<string>([...(byName ?? []), ...(byUuid ?? [])]);
     const out: { host: string; guest: GuestStatus__Output }[] = [];
-    for (const h of this.hosts.values()) {
-      const g = h.guests.get(name) ?? (uuid ? [...h.guests.values()].find((x) => x.uuid === uuid) : undefined);
-      if (g) out.push({ host: h.host, guest: g });
+    for (const host of candidates.size > 1 ? [...this.hosts.keys()].filter((h) => candidates.has(h)) : candidates) {
+      const h = this.hosts.get(host);
+      if (!h) continue;
+      let g = h.guests.get(name);
+      if (!g && uuid) for (const x of h.guests.values()) if (x.uuid === uuid) { g = x; break; }
+      if (g) out.push({ host, guest: g });
     }
     return out;
+  }
+
+  private index(host: string, g: GuestStatus__Output): void {
+    this.byName.add(g.name, host);
+    this.byUuid.add(g.uuid, host);
+  }
+  private unindex(host: string, g: GuestStatus__Output): void {
+    this.byName.delete(g.name, host);
+    this.byUuid.delete(g.uuid, host);
+  }
+  private put(cur: HostInventory, g: GuestStatus__Output): void {
+    const prev = cur.guests.get(g.name);
+    if (prev) this.unindex(cur.host, prev);
+    cur.guests.set(g.name, g);
+    this.index(cur.host, g);
+  }
+  private drop(cur: HostInventory, name: string): boolean {
+    const prev = cur.guests.get(name);
+    if (!prev) return false;
+    this.unindex(cur.host, prev);
+    return cur.guests.delete(name);
   }
   allHosts(): HostInventory[] { return [...this.hosts.values()]; }
 

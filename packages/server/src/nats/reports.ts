@@ -49,38 +49,38 @@ export class ReportIngest {
   }
 
   start(): void {
-    const sub = this.nc.subscribe(subjects.allHeartbeats);
-    this.subs.push(sub);
-    void (async () => {
-      for await (const m of sub) {
+    // Callback subscriptions: a message is handled as the client parses it, without an async
+    // iterator's promise per message (about twice the ingest rate at fleet scale).
+    this.subs.push(this.nc.subscribe(subjects.allHeartbeats, {
+      callback: (err, m) => {
+        if (err) return;
         const host = hostOfSubject(m.subject);
         try {
           const hb = hbCodec.decode(m.data);
           if (!host || hb.host !== host) {
             this.log.warn({ subject: m.subject, claimed: hb.host }, 'heartbeat names another host than its subject; dropped');
-            continue;
+            return;
           }
           this.hosts.heartbeat(hb);
           this.inventory.checkSeq(hb.host, hb.bootId, hb.inventorySeq);
         } catch (e) {
           this.log.warn({ subject: m.subject, err: (e as Error).message }, 'undecodable heartbeat dropped');
         }
-      }
-    })();
-    const inv = this.nc.subscribe(subjects.allInventories);
-    this.subs.push(inv);
-    void (async () => {
-      for await (const m of inv) {
+      },
+    }));
+    this.subs.push(this.nc.subscribe(subjects.allInventories, {
+      callback: (err, m) => {
+        if (err) return;
         const host = hostOfSubject(m.subject);
         try {
           const msg = invCodec.decode(m.data);
-          if (msg.host !== host) continue;
+          if (msg.host !== host) return;
           this.inventory.applyInventory(msg);
         } catch (e) {
           this.log.warn({ subject: m.subject, err: (e as Error).message }, 'undecodable inventory dropped');
         }
-      }
-    })();
+      },
+    }));
     void this.consumeEvents();
     this.resyncTimer = setInterval(() => void this.resync(), 500);
     this.resyncTimer.unref();
@@ -122,9 +122,22 @@ export class ReportIngest {
   }
 
   private resyncing = new Set<string>();
+  /** When each host was first seen needing a resync. */
+  private wanting = new Map<string, number>();
+  /**
+   * A host's first heartbeat usually overtakes its first full inventory (they travel on separate
+   * subjects), so a resync is asked only when the need outlives this grace; otherwise every host
+   * of a starting fleet would be listed over gRPC once for nothing (2,000 calls and channels).
+   */
+  resyncGraceMs = 2000;
   /** Fetches the full guest list of hosts whose inventory is missing or out of sequence. */
   private async resync(): Promise<void> {
+    const now = Date.now();
+    for (const host of this.wanting.keys()) if (!this.inventory.needResync.has(host)) this.wanting.delete(host);
     for (const host of [...this.inventory.needResync]) {
+      const since = this.wanting.get(host);
+      if (since === undefined) this.wanting.set(host, now);
+      if (now - (since ?? now) < this.resyncGraceMs) continue;
       if (this.resyncing.has(host) || this.resyncing.size >= 16) continue;
       const h = this.hosts.get(host);
       if (!h || h.state !== 'up' || !h.address) continue;

@@ -119,7 +119,7 @@ export class OperationEngine {
     if (dest && !this.ctx.hosts.get(dest)) throw new DroverError('HOST_UNKNOWN', `destination '${dest}' is not a known host (see lshosts)`, { status: grpc.status.NOT_FOUND, host: dest });
     const busy = nodes.filter((n) => this.stepOfGuest(n));
     if (busy.length) throw fail('ALREADY_MIGRATING', busy.map((n) => `${n}: already migrating (operation ${this.stepOfGuest(n)!.opId}); wait for it or cancel it with drover ops cancel`).join('\n'), busy[0]);
-    const snap = buildSnapshot(this.ctx, this.inFlight());
+    const snap = buildSnapshot(this.ctx, this.inFlight(), new Set(nodes));
     const known = new Set(snap.guests.map((g) => g.name));
     const missing = nodes.filter((n) => !known.has(n));
     if (missing.length) throw fail('NOT_RUNNING', missing.map((n) => `${n}: not reported running on any host (power it on, or check its host with rpower stat)`).join('\n'), missing[0]);
@@ -150,7 +150,8 @@ export class OperationEngine {
     const options = { ...DEFAULT_OPTIONS, ...o };
     const policy = this.policyFor({ ...over, copyStorage: options.copyStorage });
     if (!dryRun) this.ctx.hosts.setMaintenance(host, true);
-    const snap = buildSnapshot(this.ctx, this.inFlight());
+    const onHost = new Set([...(this.ctx.inventory.host(host)?.guests.keys() ?? [])]);
+    const snap = buildSnapshot(this.ctx, this.inFlight(), onHost);
     const plan = planEvacuation(snap, host, policy);
     return this.create(kind, plan, policy, options, requestedBy, [], dryRun, host);
   }

@@ -44,7 +44,12 @@ export function sitePolicy(ctx: ServerContext): PolicyInput {
   return p as PolicyInput;
 }
 
-export function buildSnapshot(ctx: ServerContext, inFlight: readonly InFlightMove[]): ClusterSnapshot {
+/**
+ * `focus` names the guests that may move: only they need their table attributes (storage, NICs,
+ * migrationdest); every other guest counts for capacity and anti-affinity only, so a plan on a
+ * 40,000-guest cluster reads the tables for a few guests, not all of them.
+ */
+export function buildSnapshot(ctx: ServerContext, inFlight: readonly InFlightMove[], focus?: ReadonlySet<string>): ClusterSnapshot {
   const overrides = new Map((ctx.db.prepare('SELECT node, memory, cpus FROM hypervisor').all() as { node: string; memory: string | null; cpus: string | null }[])
     .map((r) => [r.node, { memory: num(r.memory ?? undefined), cpus: num(r.cpus ?? undefined) }]));
   const hosts: HostInfo[] = ctx.hosts.all().map((h) => {
@@ -66,11 +71,13 @@ export function buildSnapshot(ctx: ServerContext, inFlight: readonly InFlightMov
   });
   // Table attributes of every managed guest the agents report.
   const reported = ctx.inventory.allHosts().flatMap((h) => [...h.guests.values()].map((g) => ({ host: h.host, g })));
-  const names = reported.map((r) => r.g.name).filter((n) => ctx.tables.exists(n));
+  const names = focus ? [...focus].filter((n) => ctx.tables.exists(n)) : reported.map((r) => r.g.name).filter((n) => ctx.tables.exists(n));
   const attrs = ctx.tables.nodeAttrs(names);
+  const groups = new Map((ctx.db.prepare('SELECT node, antiaffinity FROM vm WHERE antiaffinity IS NOT NULL').all() as { node: string; antiaffinity: string }[]).map((r) => [r.node, r.antiaffinity]));
   const guests: GuestInfo[] = [];
   for (const { host, g } of reported) {
     const a = attrs.get(g.name);
+    const group = a?.['vm.antiaffinity'] ?? groups.get(g.name);
     let disks: { url: string }[] = [];
     let nicBridges: string[] = [];
     try {
@@ -90,7 +97,7 @@ export function buildSnapshot(ctx: ServerContext, inFlight: readonly InFlightMov
       disks,
       nicBridges,
       ...(md && md.length ? { migrationdest: md } : {}),
-      ...(a?.['vm.antiaffinity'] ? { antiAffinity: a['vm.antiaffinity'] } : {}),
+      ...(group ? { antiAffinity: group } : {}),
     });
   }
   const storage = storageDeclarations(ctx.tables).map((d) => ({ url: d.url, shared: d.shared, hosts: d.hosts }));

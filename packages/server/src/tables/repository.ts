@@ -67,9 +67,39 @@ export class Tables {
   // -------------------------------------------------------------------------------------------
   // Reading
 
+  /**
+   * Node names (natural order) and groups, read once and kept until the node tables change: every
+   * write of this class bumps `gen`, and SQLite's data_version moves when another connection (a
+   * `drover-server` command on the same file) commits. Expanding a noderange over 40,000 nodes
+   * then costs a lookup, not a full read and a natural sort of nodelist per call.
+   */
+  private nodeView: { stamp: string; names: string[]; groups: Map<string, string[]> } | undefined;
+  private gen = 0;
+  private dataVersion: Statement | undefined;
+
+  private stamp(): string {
+    this.dataVersion ??= this.db.prepare('PRAGMA data_version').pluck();
+    return `${this.gen}/${String(this.dataVersion.get())}`;
+  }
+
+  /** Drops the cached node names and groups (after any write to the node tables). */
+  private changed(): void {
+    this.gen++;
+    this.nodeView = undefined;
+  }
+
+  private view(): { names: string[]; groups: Map<string, string[]> } {
+    const stamp = this.stamp();
+    if (this.nodeView && this.nodeView.stamp === stamp) return this.nodeView;
+    const v = { stamp, names: sortNodes((this.stmt('SELECT node FROM nodelist').pluck().all() as string[])), groups: this.readGroups() };
+    // Inside a transaction the rows read may still be rolled back: use them, do not keep them.
+    if (!this.db.inTransaction) this.nodeView = v;
+    return v;
+  }
+
   /** Every node, in natural order. */
   nodeNames(): string[] {
-    return sortNodes((this.stmt('SELECT node FROM nodelist').pluck().all() as string[]));
+    return [...this.view().names];
   }
 
   exists(node: string): boolean {
@@ -78,6 +108,10 @@ export class Tables {
 
   /** Group name -> members (natural order), from nodelist.groups. */
   groups(): Map<string, string[]> {
+    return new Map([...this.view().groups].map(([g, m]) => [g, [...m]]));
+  }
+
+  private readGroups(): Map<string, string[]> {
     const out = new Map<string, string[]>();
     for (const r of this.stmt('SELECT node, groups FROM nodelist WHERE groups IS NOT NULL').all() as { node: string; groups: string }[]) {
       for (const g of r.groups.split(',')) {
@@ -107,9 +141,10 @@ export class Tables {
       cache.set(key, m);
       return m;
     };
+    const v = this.view();
     return {
-      nodes: this.nodeNames(),
-      groups: this.groups(),
+      nodes: v.names,
+      groups: v.groups,
       attr: (node, table, column) => columnValues(table.toLowerCase(), column.toLowerCase()).get(node),
     };
   }
@@ -131,10 +166,15 @@ export class Tables {
       const cols = t.columns.filter((c) => c.name !== 'node' && !c.hidden && (!only || only.some((a) => a.table === t && a.column === c)));
       if (cols.length === 0) continue;
       const sel = cols.map((c) => `"${c.name}"`).join(', ');
-      for (const chunk of chunks(nodes, 500)) {
-        const rows = this.db.prepare(`SELECT node, ${sel} FROM "${t.name}" WHERE node IN (${chunk.map(() => '?').join(',')})`).all(...chunk) as Record<string, string | null>[];
+      // Many nodes: one pass over the table beats thousands of IN (...) lookups.
+      const parts = nodes.length > 2000 ? [[]] : chunks(nodes, 500);
+      for (const chunk of parts) {
+        const rows = (chunk.length
+          ? this.stmt(`SELECT node, ${sel} FROM "${t.name}" WHERE node IN (${chunk.map(() => '?').join(',')})`).all(...chunk)
+          : this.stmt(`SELECT node, ${sel} FROM "${t.name}"`).all()) as Record<string, string | null>[];
         for (const r of rows) {
-          const attrs = out.get(r.node!)!;
+          const attrs = out.get(r.node!);
+          if (!attrs) continue;
           for (const c of cols) {
             const v = r[c.name];
             if (v !== null && v !== undefined) attrs[`${t.name}.${c.name}`] = String(v);
@@ -149,8 +189,27 @@ export class Tables {
   get(node: string, attribute: string): string | undefined {
     const a = resolveNodeAttr(attribute);
     if (typeof a === 'string') throw new TablesError('ATTR_UNKNOWN', [{ node, message: a }]);
-    const v = this.db.prepare(`SELECT "${a.column.name}" FROM "${a.table.name}" WHERE node = ?`).pluck().get(node) as string | null | undefined;
+    const v = this.stmt(`SELECT "${a.column.name}" FROM "${a.table.name}" WHERE node = ?`).pluck().get(node) as string | null | undefined;
     return v ?? undefined;
+  }
+
+  /** One attribute of many nodes (node -> value; unset values absent), in one pass when there are many. */
+  getMany(nodes: readonly string[], attribute: string): Map<string, string> {
+    const a = resolveNodeAttr(attribute);
+    if (typeof a === 'string') throw new TablesError('ATTR_UNKNOWN', [{ node: nodes[0] ?? '', message: a }]);
+    const out = new Map<string, string>();
+    if (nodes.length > 200) {
+      const want = new Set(nodes);
+      for (const r of this.stmt(`SELECT node, "${a.column.name}" AS v FROM "${a.table.name}" WHERE "${a.column.name}" IS NOT NULL`).all() as { node: string; v: string }[]) {
+        if (want.has(r.node)) out.set(r.node, String(r.v));
+      }
+      return out;
+    }
+    for (const n of nodes) {
+      const v = this.get(n, attribute);
+      if (v !== undefined) out.set(n, v);
+    }
+    return out;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -195,7 +254,11 @@ export class Tables {
   /** rmdef: removes nodes and every row of theirs in the node tables. Returns how many were removed. */
   removeNodes(nodes: readonly string[]): number {
     const del = this.stmt('DELETE FROM nodelist WHERE node = ?');
-    return this.db.transaction(() => nodes.reduce((n, node) => n + del.run(node).changes, 0))();
+    try {
+      return this.db.transaction(() => nodes.reduce((n, node) => n + del.run(node).changes, 0))();
+    } finally {
+      this.changed();
+    }
   }
 
   private apply(nodes: readonly string[], changes: Map<string, Change>, failures: Failure[], opts: { creating: boolean }): void {
@@ -284,6 +347,9 @@ export class Tables {
       const prune = t === 'nodelist' ? undefined : this.db.prepare(`DELETE FROM "${t}" WHERE node = ? AND ${others}`);
       return { t, cols, up, prune };
     });
+    // Only new nodes or nodelist columns (groups) change the cached names and groups.
+    const touchesNodes = creating || byTable.has('nodelist');
+    if (touchesNodes) this.changed();
     try {
       this.db.transaction(() => {
         for (const node of nodes) {
@@ -301,6 +367,8 @@ export class Tables {
         throw new TablesError('ATTR_CONFLICT', [], `${(e as Error).message}: a unique value (mac.mac, hosts.ip, vm.uuid) would be held by two nodes at once; clear it on one node first`);
       }
       throw e;
+    } finally {
+      if (touchesNodes) this.changed();
     }
   }
 
@@ -379,6 +447,14 @@ export class Tables {
    * so they follow the same checks; nodes are created only by nodeadd.
    */
   setRow(table: string, key: Readonly<Record<string, string>>, values: Readonly<Record<string, string>>, del = false): TableDump {
+    try {
+      return this.writeRow(table, key, values, del);
+    } finally {
+      this.changed(); // nodelist.groups may have changed
+    }
+  }
+
+  private writeRow(table: string, key: Readonly<Record<string, string>>, values: Readonly<Record<string, string>>, del: boolean): TableDump {
     const def = tableDef(table.trim().toLowerCase());
     if (!def || def.kind === 'journal') {
       throw new TablesError('TABLE_UNKNOWN', [], def ? `table ${def.name} is written by drover-server only` : `unknown table '${table}'; tables: ${tableNames().join(', ')}`);
