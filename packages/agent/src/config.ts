@@ -45,6 +45,9 @@ export const AgentConfigSchema = z.object({
   hypervisor: z.object({
     /** argv that restarts this host's libvirtd (never a shell string). */
     restartCommand: z.array(z.string().min(1)).default(['systemctl', 'restart', 'libvirtd']),
+    /** Domain type this host's guests get, reported to the server: '' = what libvirt offers
+     * (kvm when /dev/kvm works, else qemu/TCG); 'qemu' forces TCG (e.g. nested test hosts). */
+    domainType: z.enum(['', 'kvm', 'qemu', 'xen']).default(''),
     /** How long to wait for libvirt to answer again after the restart command. */
     reconnectTimeoutMs: z.number().int().min(100).default(60_000),
   }).prefault({}),

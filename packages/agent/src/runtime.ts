@@ -65,7 +65,10 @@ export async function startAgentRuntime(cfg: AgentConfig, log: Logger, opts: Run
       bootId,
       handlers,
       simulated: opts.simulated ?? false,
-      reporter: { libvirt: () => lv.libvirt(), facts: () => lv.facts(), inventorySeq: () => reports?.inventory.seq ?? 0 },
+      reporter: { libvirt: () => lv.libvirt(), facts: () => {
+        const f = lv.facts();
+        return f && cfg.hypervisor.domainType ? { ...f, hvType: cfg.hypervisor.domainType } : f;
+      }, inventorySeq: () => reports?.inventory.seq ?? 0 },
     });
   } catch (e) {
     await lv.stop();

@@ -12,6 +12,7 @@ import { startLabCluster, AGENT_PORT } from '../support/labcluster.js';
 import type { TestCluster } from '../support/cluster.js';
 import { BIN, waitFor } from '../support/procs.js';
 import { addCounterGuests, declareSharedStorage } from '../support/labguests.js';
+import { droverOnSharedLab } from '../support/labguests.js';
 import { AgentClient } from '../support/agent-client.js';
 
 let lab: Lab;
@@ -61,14 +62,7 @@ class Rcons {
 }
 
 before(async () => {
-  lab = await getSharedLab();
-  await resetHosts(lab);
-  c = await startLabCluster(lab);
-  await waitFor('three hosts up with libvirt', async () => {
-    const hs = await c.cliJson<{ state: string; libvirt: string }[]>(['lshosts']);
-    return hs.length === 3 && hs.every((h) => h.state === 'up' && h.libvirt === 'ok');
-  }, 60_000, 300);
-  await declareSharedStorage(c, lab);
+  ({ lab, c } = await droverOnSharedLab());
   await addCounterGuests(c, lab, [GUEST], 'node01');
 });
 after(async () => {

@@ -11,6 +11,7 @@ import { startLabCluster } from '../support/labcluster.js';
 import type { TestCluster } from '../support/cluster.js';
 import { waitFor } from '../support/procs.js';
 import { addCounterGuests, declareSharedStorage, whereRunning } from '../support/labguests.js';
+import { droverOnSharedLab } from '../support/labguests.js';
 
 let lab: Lab;
 let c: TestCluster;
@@ -18,14 +19,7 @@ let c: TestCluster;
 interface Op { id: string; state: string; summary: string; steps: { guest: string; source: string; dest: string; state: string; error: string }[] }
 
 before(async () => {
-  lab = await getSharedLab();
-  await resetHosts(lab);
-  c = await startLabCluster(lab);
-  await waitFor('three hosts up with libvirt', async () => {
-    const hs = await c.cliJson<{ state: string; libvirt: string }[]>(['lshosts']);
-    return hs.length === 3 && hs.every((h) => h.state === 'up' && h.libvirt === 'ok');
-  }, 60_000, 300);
-  await declareSharedStorage(c, lab);
+  ({ lab, c } = await droverOnSharedLab());
 });
 after(async () => {
   for (const h of lab?.hosts ?? []) await unlimitLink(h).catch(() => undefined);

@@ -13,19 +13,13 @@ import { startLabCluster } from '../support/labcluster.js';
 import type { TestCluster } from '../support/cluster.js';
 import { waitFor } from '../support/procs.js';
 import { addCounterGuests, declareSharedStorage, whereRunning } from '../support/labguests.js';
+import { droverOnSharedLab } from '../support/labguests.js';
 
 let lab: Lab;
 let c: TestCluster;
 
 before(async () => {
-  lab = await getSharedLab();
-  await resetHosts(lab);
-  c = await startLabCluster(lab);
-  await waitFor('three hosts up with libvirt', async () => {
-    const hs = await c.cliJson<{ state: string; libvirt: string }[]>(['lshosts']);
-    return hs.length === 3 && hs.every((h) => h.state === 'up' && h.libvirt === 'ok');
-  }, 60_000, 300);
-  await declareSharedStorage(c, lab);
+  ({ lab, c } = await droverOnSharedLab());
 });
 after(async () => {
   await c?.stop();

@@ -26,6 +26,8 @@ export async function startLabCluster(lab: Lab, opts: ClusterOptions = {}): Prom
       DROVER_AGENT_CONSOLE_LOG_DIR: join(lab.sharedDir, 'serial'),
       // The lab's libvirtd listens on TCP without authentication (production hosts use TLS).
       DROVER_AGENT_MIGRATION_URI: byName.get(host)!.uri,
+      // Guests run under TCG, as lab.md measured (this machine's /dev/kvm is not relied on).
+      DROVER_AGENT_HYPERVISOR_DOMAIN_TYPE: 'qemu',
       ...(opts.agentEnv?.(host) ?? {}),
     }),
     spawnAgent: (host, argv, env, logFile) => {

@@ -1,7 +1,8 @@
 /** Counter guests managed by drover on lab hosts: disk images placed, nodes added, powered on. */
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { counterImage, readCount, type Lab } from '../lab/index.js';
+import { counterImage, getSharedLab, readCount, resetHosts, type Lab } from '../lab/index.js';
+import { startLabCluster } from './labcluster.js';
 import type { TestCluster } from './cluster.js';
 import { waitFor } from './procs.js';
 
@@ -38,4 +39,20 @@ export async function whereRunning(lab: Lab, name: string, virsh: (h: Lab['hosts
     if (list.includes(name)) out.push(h.name);
   }
   return out;
+}
+
+/**
+ * The usual start of an end-to-end file: the run's shared lab with its guests cleared, a drover
+ * cluster on it with every host up and libvirt reachable, and the shared directory declared.
+ */
+export async function droverOnSharedLab(opts: Parameters<typeof startLabCluster>[1] = {}): Promise<{ lab: Lab; c: TestCluster }> {
+  const lab = await getSharedLab();
+  await resetHosts(lab);
+  const c = await startLabCluster(lab, opts);
+  await waitFor('every lab host up with libvirt', async () => {
+    const hs = await c.cliJson<{ state: string; libvirt: string }[]>(['lshosts']);
+    return hs.length === lab.hosts.length && hs.every((h) => h.state === 'up' && h.libvirt === 'ok');
+  }, 60_000, 300);
+  await declareSharedStorage(c, lab);
+  return { lab, c };
 }

@@ -97,6 +97,18 @@ export class InventoryStore {
     else if (cur.seq === inventorySeq) cur.updatedMs = this.now();
   }
 
+  /**
+   * One guest as an agent just answered for it (GetGuest): recorded at once, and the host's full
+   * list is fetched again so the sequence of diffs stays consistent.
+   */
+  noteGuest(host: string, g: GuestStatus__Output): void {
+    let cur = this.hosts.get(host);
+    if (!cur) this.hosts.set(host, (cur = { host, seq: -1, bootId: '', updatedMs: this.now(), guests: new Map() }));
+    this.put(cur, g);
+    this.needResync.add(host);
+    this.emit(host, [g], []);
+  }
+
   host(host: string): HostInventory | undefined { return this.hosts.get(host); }
   dropHost(host: string): void {
     const cur = this.hosts.get(host);

@@ -12,7 +12,7 @@ import type { NatsConnection, Subscription } from 'nats';
 import {
   codec, DroverError, subjects,
   type MigrationOutcome__Output, type MigrationProgress__Output, type Operation, type OperationStep, type OperationUpdate,
-  type PrepareMigrationResponse__Output, type QueryMigrationResponse__Output, type StartMigrationResponse__Output, type CheckReachableResponse__Output,
+  type PrepareMigrationResponse__Output, type GuestStatus__Output, type GuestList__Output, type QueryMigrationResponse__Output, type StartMigrationResponse__Output, type CheckReachableResponse__Output,
   type Logger,
 } from '@drover/contract';
 import type { ServerContext } from '../context.js';
@@ -119,8 +119,20 @@ export class OperationEngine {
     if (dest && !this.ctx.hosts.get(dest)) throw new DroverError('HOST_UNKNOWN', `destination '${dest}' is not a known host (see lshosts)`, { status: grpc.status.NOT_FOUND, host: dest });
     const busy = nodes.filter((n) => this.stepOfGuest(n));
     if (busy.length) throw fail('ALREADY_MIGRATING', busy.map((n) => `${n}: already migrating (operation ${this.stepOfGuest(n)!.opId}); wait for it or cancel it with drover ops cancel`).join('\n'), busy[0]);
-    const snap = buildSnapshot(this.ctx, this.inFlight(), new Set(nodes));
-    const known = new Set(snap.guests.map((g) => g.name));
+    let snap = buildSnapshot(this.ctx, this.inFlight(), new Set(nodes));
+    let known = new Set(snap.guests.filter((g) => g.state === 'running' || g.state === 'paused').map((g) => g.name));
+    const unsure = nodes.filter((n) => !known.has(n));
+    if (unsure.length) {
+      // The reported inventory may lag a guest just started: ask its host before refusing.
+      await Promise.all(unsure.map(async (n) => {
+        const h = this.ctx.tables.get(n, 'vm.host');
+        if (!h) return;
+        const g = await this.ctx.agents.call<GuestStatus__Output>(h, 'GetGuest', { guest: n }, { deadlineMs: 10_000 }).catch(() => undefined);
+        if (g) this.ctx.inventory.noteGuest(h, g);
+      }));
+      snap = buildSnapshot(this.ctx, this.inFlight(), new Set(nodes));
+      known = new Set(snap.guests.map((g) => g.name));
+    }
     const missing = nodes.filter((n) => !known.has(n));
     if (missing.length) throw fail('NOT_RUNNING', missing.map((n) => `${n}: not reported running on any host (power it on, or check its host with rpower stat)`).join('\n'), missing[0]);
     const checks: string[] = [];
@@ -150,6 +162,9 @@ export class OperationEngine {
     const options = { ...DEFAULT_OPTIONS, ...o };
     const policy = this.policyFor({ ...over, copyStorage: options.copyStorage });
     if (!dryRun) this.ctx.hosts.setMaintenance(host, true);
+    // Plan from what the host says now, not from a report that may lag a guest just started.
+    const live = await this.ctx.agents.call<GuestList__Output>(host, 'ListGuests', {}, { deadlineMs: 15_000 }).catch(() => undefined);
+    for (const g of live?.guests ?? []) this.ctx.inventory.noteGuest(host, g);
     const onHost = new Set([...(this.ctx.inventory.host(host)?.guests.keys() ?? [])]);
     const snap = buildSnapshot(this.ctx, this.inFlight(), onHost);
     const plan = planEvacuation(snap, host, policy);

@@ -1,4 +1,5 @@
 /**
+ * (Named to run after the other end-to-end files: it kills and replaces lab hosts' libvirtd.)
  * drover-agent on real lab hosts (libvirtd + QEMU in network namespaces), through real drover
  * processes: lifecycle events reaching NATS JetStream, reconnecting after the host's libvirtd is
  * killed and started again, a guest with a NIC on the host's guest bridge and a disk (its domain
