@@ -8,7 +8,7 @@ import * as tls from 'node:tls';
 import { createHash, X509Certificate } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { clientCredentials, clientOptions, grpcTypes, newNkey, pki, unary, writeFileAtomic, UserFacingError, fromServiceError, type EnrollResponse__Output } from '@drover/contract';
+import { clientOptions, grpcTypes, newNkey, pki, unary, writeFileAtomic, UserFacingError, fromServiceError, type EnrollResponse__Output } from '@drover/contract';
 
 function splitAddr(addr: string): { host: string; port: number } {
   const m = /^(.*):(\d+)$/.exec(addr);
@@ -74,6 +74,5 @@ export async function enrollWithToken(o: { server: string; token: string; host: 
     server: { address: res.serverAddress },
     ...(o.libvirtUri ? { libvirt: { uri: o.libvirtUri } } : {}),
   }), { mode: 0o600 });
-  void clientCredentials;
   return config;
 }

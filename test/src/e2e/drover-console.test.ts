@@ -7,11 +7,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { getSharedLab, resetHosts, readCount, type Lab } from '../lab/index.js';
-import { startLabCluster, AGENT_PORT } from '../support/labcluster.js';
+import { resetHosts, readCount, type Lab } from '../lab/index.js';
+import { AGENT_PORT } from '../support/labcluster.js';
 import type { TestCluster } from '../support/cluster.js';
 import { BIN, waitFor } from '../support/procs.js';
-import { addCounterGuests, declareSharedStorage } from '../support/labguests.js';
+import { addCounterGuests } from '../support/labguests.js';
 import { droverOnSharedLab } from '../support/labguests.js';
 import { AgentClient } from '../support/agent-client.js';
 

@@ -6,11 +6,10 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { getSharedLab, resetHosts, virsh, readCounts, assertCountRises, readBoots, limitLink, unlimitLink, killLibvirtd, startLibvirtd, sampleCounts, type Lab } from '../lab/index.js';
-import { startLabCluster } from '../support/labcluster.js';
+import { resetHosts, virsh, readCounts, assertCountRises, readBoots, limitLink, unlimitLink, killLibvirtd, startLibvirtd, sampleCounts, type Lab } from '../lab/index.js';
 import type { TestCluster } from '../support/cluster.js';
 import { waitFor } from '../support/procs.js';
-import { addCounterGuests, declareSharedStorage, whereRunning } from '../support/labguests.js';
+import { addCounterGuests, whereRunning } from '../support/labguests.js';
 import { droverOnSharedLab } from '../support/labguests.js';
 
 let lab: Lab;

@@ -7,12 +7,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { getSharedLab, resetHosts, virsh, readCounts, assertCountRises, readBoots, sampleCounts, limitLink, unlimitLink, type Lab } from '../lab/index.js';
+import { resetHosts, virsh, readCounts, assertCountRises, readBoots, sampleCounts, limitLink, unlimitLink, type Lab } from '../lab/index.js';
 import { Connection, LifecycleEvent, ResumedDetail, StartedDetail, type DomainEvent } from '@drover/libvirt';
-import { startLabCluster } from '../support/labcluster.js';
 import type { TestCluster } from '../support/cluster.js';
 import { waitFor } from '../support/procs.js';
-import { addCounterGuests, declareSharedStorage, whereRunning } from '../support/labguests.js';
+import { addCounterGuests, whereRunning } from '../support/labguests.js';
 import { droverOnSharedLab } from '../support/labguests.js';
 
 let lab: Lab;

@@ -12,11 +12,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCipheriv } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import { getSharedLab, resetHosts, type Lab } from '../lab/index.js';
-import { startLabCluster } from '../support/labcluster.js';
+import { resetHosts, type Lab } from '../lab/index.js';
 import type { TestCluster } from '../support/cluster.js';
-import { waitFor } from '../support/procs.js';
-import { addCounterGuests, declareSharedStorage } from '../support/labguests.js';
+import { addCounterGuests } from '../support/labguests.js';
 import { droverOnSharedLab } from '../support/labguests.js';
 
 let lab: Lab;

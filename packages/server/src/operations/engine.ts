@@ -270,10 +270,15 @@ export class OperationEngine {
     if (error) s.error = error;
     if (to === 'preparing') s.startedMs = Date.now();
     if (isFinal(to)) s.finishedMs = Date.now();
-    this.ctx.db.prepare('UPDATE operation_steps SET state = ?, error = ?, job_id = ?, started_ms = ?, finished_ms = ?, detail = ? WHERE op_id = ? AND step_id = ?')
-      .run(to, s.error, s.jobId, s.startedMs || null, s.finishedMs || null, JSON.stringify({ move: s.move, destUri: s.destUri }), run.id, s.stepId);
+    this.journal(run, s);
     run.log.info({ step: s.stepId, node: s.move.guest, host: s.move.source, dest: s.move.dest, state: to, ...(s.error ? { err: s.error } : {}) }, `${s.move.guest}: ${to}`);
     this.notify(run, s);
+  }
+
+  /** Writes a step's row as it stands (state, error, job id, times, destination URI). */
+  private journal(run: OpRun, s: StepRow): void {
+    this.ctx.db.prepare('UPDATE operation_steps SET state = ?, error = ?, job_id = ?, started_ms = ?, finished_ms = ?, detail = ? WHERE op_id = ? AND step_id = ?')
+      .run(s.state, s.error, s.jobId, s.startedMs || null, s.finishedMs || null, JSON.stringify({ move: s.move, destUri: s.destUri }), run.id, s.stepId);
   }
 
   private async runStep(run: OpRun, s: StepRow): Promise<void> {
@@ -301,7 +306,7 @@ export class OperationEngine {
         options: { bandwidthMibps: o.bandwidthMibps, maxDowntimeMs: o.maxDowntimeMs, copyStorage: copy, unsafeShared: !copy, autoConverge: o.autoConverge, postcopy: false, timeoutS: o.timeoutS, stallS: o.stallS, tls: false },
       }, { deadlineMs: 30_000 });
       s.jobId = started.jobId;
-      this.transition(run, s, 'migrating');
+      this.journal(run, s);
       const out = await this.awaitOutcome(run, s, outcome);
       await this.settle(run, s, out.state === 'JOB_STATE_COMPLETED', out.error, log);
     } catch (e) {
