@@ -1,7 +1,7 @@
 /** Counter guests managed by drover on lab hosts: disk images placed, nodes added, powered on. */
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { counterImage, getSharedLab, readCount, resetHosts, type Lab } from '../lab/index.js';
+import { counterImage, getSharedLab, readCount, resetHosts, serialLogPath, type Lab } from '../lab/index.js';
 import { startLabCluster } from './labcluster.js';
 import type { TestCluster } from './cluster.js';
 import { waitFor } from './procs.js';
@@ -22,7 +22,12 @@ export async function addCounterGuests(c: TestCluster, lab: Lab, names: string[]
   const h = lab.hosts.find((x) => x.name === host)!;
   const dir = disk === 'shared' ? sharedDisks(lab) : join(h.localBacking, 'disks');
   mkdirSync(dir, { recursive: true });
-  for (const n of names) copyFileSync(image, join(dir, `${n}.qcow2`));
+  for (const n of names) {
+    copyFileSync(image, join(dir, `${n}.qcow2`));
+    // A name reused by an earlier run (or a retried test file) must not inherit its serial log:
+    // the counts read back would seem to restart.
+    rmSync(serialLogPath(lab.sharedDir, n), { force: true });
+  }
   const url = `dir://${disk === 'shared' ? sharedDisks(lab) : localDisks(lab)}`;
   const add = await c.cli(['nodeadd', names.join(','), `vm.host=${host}`, 'vm.memory=64M', `vm.storage=${url}`, 'groups=counters']);
   if (add.code !== 0) throw new Error(`nodeadd failed: ${add.stderr}`);

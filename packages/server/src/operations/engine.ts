@@ -48,6 +48,8 @@ interface StepRow {
   startedMs: number;
   finishedMs: number;
   destUri: string;
+  /** failed for good: the guest was not where the move expected it, so no retry on the alternative */
+  final?: boolean;
   progress?: MigrationProgress__Output;
   /** resolves when an outcome arrives for this step */
   outcome?: (o: MigrationOutcome__Output) => void;
@@ -234,7 +236,8 @@ export class OperationEngine {
         const state = {
           running,
           done: run.steps.filter((s) => s.state === 'done').map((s) => s.move),
-          failed: run.steps.filter((s) => s.state === 'failed' || s.state === 'cancelled').map((s) => s.move),
+          failed: run.steps.filter((s) => (s.state === 'failed' && !s.final) || s.state === 'cancelled').map((s) => s.move),
+          failedFinal: run.steps.filter((s) => s.state === 'failed' && s.final).map((s) => s.move),
           external: [...this.runs.values()].filter((r) => r !== run).flatMap((r) => r.steps.filter((s) => ACTIVE.includes(s.state)).map((s) => ({ guest: s.move.guest, source: s.move.source, dest: s.move.dest }))),
         };
         const startable = run.cancelling ? [] : nextStartable(run.plan, state, run.policy);
@@ -278,7 +281,7 @@ export class OperationEngine {
   /** Writes a step's row as it stands (state, error, job id, times, destination URI). */
   private journal(run: OpRun, s: StepRow): void {
     this.ctx.db.prepare('UPDATE operation_steps SET state = ?, error = ?, job_id = ?, started_ms = ?, finished_ms = ?, detail = ? WHERE op_id = ? AND step_id = ?')
-      .run(s.state, s.error, s.jobId, s.startedMs || null, s.finishedMs || null, JSON.stringify({ move: s.move, destUri: s.destUri }), run.id, s.stepId);
+      .run(s.state, s.error, s.jobId, s.startedMs || null, s.finishedMs || null, JSON.stringify({ move: s.move, destUri: s.destUri, ...(s.final ? { final: true } : {}) }), run.id, s.stepId);
   }
 
   private async runStep(run: OpRun, s: StepRow): Promise<void> {
@@ -351,6 +354,7 @@ export class OperationEngine {
         log.info({ ms: s.finishedMs - s.startedMs }, `${guest}: now on ${dest}`);
         return;
       }
+      s.final = true;
       this.transition(run, s, 'failed', `verification: expected ${guest} running on ${dest} only, found ${describe(d)} on ${dest} and ${describe(src)} on ${source}`);
       return;
     }
@@ -384,9 +388,12 @@ export class OperationEngine {
 
   /** Settles a step whose fate we do not know, from both hosts' answers (machine.reconcile). */
   private async reconcileStep(run: OpRun, s: StepRow): Promise<void> {
+    let later = 0;
+    let why = '';
     for (let i = 0; i < 120 && !this.stopped; i++) {
       const [src, dst] = await Promise.all([this.query(s.move.source, run, s), this.query(s.move.dest, run, s)]);
-      const r = reconcile(s.state, !!s.jobId || s.state === 'migrating' || s.state === 'verifying', this.facts(src), this.facts(dst));
+      const r = reconcile(s.state, !!s.jobId || s.state === 'migrating' || s.state === 'verifying', this.facts(src), this.facts(dst), later);
+      why = r.why;
       run.log.info({ step: s.stepId, node: s.move.guest, action: r.action, why: r.why }, 'reconciling step');
       switch (r.action) {
         case 'finish':
@@ -404,6 +411,7 @@ export class OperationEngine {
           else if (s.state !== 'queued') this.transition(run, s, 'failed', `not started (${r.why})`);
           return;
         case 'conflict':
+          s.final = true;
           this.transition(run, s, s.state === 'queued' ? 'cancelled' : 'failed', `conflict: ${r.why}; nothing was changed — check both hosts (rpower stat --live) before acting`);
           return;
         case 'wait': {
@@ -413,10 +421,11 @@ export class OperationEngine {
           return this.settle(run, s, out.state === 'JOB_STATE_COMPLETED', out.error, run.log);
         }
         case 'retry-later':
+          later++;
           await new Promise((res) => setTimeout(res, 2000).unref());
       }
     }
-    throw new Error('could not reach both hosts to settle the step');
+    throw new Error(`could not settle the step in 4 minutes (last: ${why})`);
   }
 
   /** An outcome from JetStream (possibly for an operation this server process did not start). */
@@ -557,10 +566,10 @@ export class OperationEngine {
         summary: '', checks: JSON.parse(String(row.checks ?? '[]')) as string[], unplaced: JSON.parse(String(row.unplaced ?? '[]')) as string[], log: this.log.child({ op: id }), pumping: false,
       };
       for (const st of this.ctx.db.prepare('SELECT * FROM operation_steps WHERE op_id = ? ORDER BY seq').all(id) as Record<string, unknown>[]) {
-        const detail = JSON.parse(String(st.detail ?? '{}')) as { move: Move; destUri?: string };
+        const detail = JSON.parse(String(st.detail ?? '{}')) as { move: Move; destUri?: string; final?: boolean };
         run.steps.push({
           opId: id, stepId: String(st.step_id), seq: Number(st.seq), move: detail.move, state: String(st.state) as StepState, attempt: Number(st.attempt),
-          error: String(st.error ?? ''), jobId: String(st.job_id ?? ''), startedMs: Number(st.started_ms ?? 0), finishedMs: Number(st.finished_ms ?? 0), destUri: detail.destUri ?? '',
+          error: String(st.error ?? ''), jobId: String(st.job_id ?? ''), startedMs: Number(st.started_ms ?? 0), finishedMs: Number(st.finished_ms ?? 0), destUri: detail.destUri ?? '', ...(detail.final ? { final: true } : {}),
         });
       }
       this.runs.set(id, run);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { canTransition, reconcile, type HostFacts, type StepState } from './machine.js';
+import { canTransition, reconcile, SWITCHOVER_TRIES, type HostFacts, type StepState } from './machine.js';
 
 const on: HostFacts = { reachable: true, defined: true, running: true, paused: false, job: 'none' };
 const gone: HostFacts = { reachable: true, defined: false, running: false, paused: false, job: 'none' };
@@ -61,4 +61,14 @@ test('reconcile - property: no decision ever resumes or keeps a source copy whil
       assert.equal(r.action, 'conflict', `both active -> ${r.action}`);
     }
   }), { numRuns: 2000, seed: 7 });
+});
+
+test('reconcile - the destination paused while the source is gone is the switch-over: waited out, then a conflict', () => {
+  const srcDone: HostFacts = { ...gone, job: 'completed' };
+  const dstPaused: HostFacts = { ...gone, defined: true, paused: true };
+  assert.equal(reconcile('migrating', true, srcDone, dstPaused).action, 'retry-later');
+  assert.equal(reconcile('migrating', true, srcDone, dstPaused, SWITCHOVER_TRIES - 1).action, 'retry-later');
+  assert.equal(reconcile('migrating', true, srcDone, dstPaused, SWITCHOVER_TRIES).action, 'conflict');
+  // Once it resumes there, the step finishes.
+  assert.equal(reconcile('migrating', true, srcDone, on, SWITCHOVER_TRIES).action, 'finish');
 });

@@ -48,11 +48,16 @@ export type Reconcile =
   | { action: 'conflict'; why: string }                  // the guest looks active on both hosts or on neither: stop and report
   | { action: 'retry-later'; why: string };              // a host is unreachable: ask again later
 
+/** How many times in a row a "switch-over may still be finishing" answer is waited out (2 s apart). */
+export const SWITCHOVER_TRIES = 10;
+
 /**
  * Decides what to do with an unfinished step after a restart (or when an outcome is late).
  * `started` says whether the source agent acknowledged StartMigration (a job id is journaled).
+ * `tries` counts the earlier `retry-later` answers for this step, so a transient state (the
+ * destination paused between the source's end and its own resume) is waited out, but not forever.
  */
-export function reconcile(state: StepState, started: boolean, src: HostFacts, dst: HostFacts): Reconcile {
+export function reconcile(state: StepState, started: boolean, src: HostFacts, dst: HostFacts, tries = 0): Reconcile {
   if (isFinal(state)) return { action: 'finish', why: `step already ${state}` };
   if (state === 'queued' || (state === 'preparing' && !started)) {
     if (dst.running && !src.running && !src.paused) return { action: 'finish', why: 'guest already runs on the destination' };
@@ -74,7 +79,11 @@ export function reconcile(state: StepState, started: boolean, src: HostFacts, ds
   if (srcActive) {
     return { action: 'rollback', why: src.paused ? 'guest paused on the source after an interrupted migration' : 'guest still runs on the source', resumeSource: src.paused };
   }
-  if (dst.paused && !srcActive) return { action: 'conflict', why: 'guest paused on the destination only' };
+  if (dst.paused && !srcActive) {
+    // Between the source's end of a p2p migration and the destination's resume, for a moment.
+    if (tries < SWITCHOVER_TRIES) return { action: 'retry-later', why: 'guest paused on the destination only: the switch-over may still be finishing' };
+    return { action: 'conflict', why: `guest paused on the destination only, still after ${SWITCHOVER_TRIES} checks` };
+  }
   if (!srcActive && !dstActive) {
     if (state === 'migrating' && !started) return { action: 'restart-step', why: 'guest not active anywhere and no job started' };
     return { action: 'conflict', why: 'guest is active on neither host' };

@@ -85,6 +85,14 @@ test('nextStartable - a failed move gives its reservation back and is retried on
   assert.deepEqual(names(nextStartable(p, { running: [], done: [], failed: [b] })), ['a@1->dst1']);
 });
 
+test('nextStartable - a move failed for good (guest not where it was expected) is not retried', () => {
+  const a = mv('a', 'src', 'dst1', 4096, 'dst2');
+  const b = mv('b', 'src', 'dst1', 4096);
+  const p = plan([a, b], { dst1: 4096, dst2: 4096, src: 0 });
+  assert.deepEqual(names(nextStartable(p, { running: [], done: [], failed: [], failedFinal: [a] })), ['b@1->dst1']);
+  assert.deepEqual(names(nextStartable(p, { running: [], done: [], failed: [a], failedFinal: [a] })), ['b@1->dst1']);
+});
+
 test('nextStartable - a retry may not take room a planned move still needs', () => {
   const a = mv('a', 's1', 'd1', 4096, 'd2');
   const b = mv('b', 's2', 'd2', 4096);

@@ -37,6 +37,12 @@ function attemptsOf(state: ScheduleState): Map<string, Attempts> {
   note(state.running, 'running');
   note(state.failed, 'failed');
   note(state.done, 'done');
+  for (const m of state.failedFinal ?? []) {
+    let a = out.get(m.guest);
+    if (!a) out.set(m.guest, (a = {}));
+    a.first = 'failed';
+    a.second ??= 'failed'; // no retry follows
+  }
   return out;
 }
 

@@ -220,6 +220,12 @@ export interface ScheduleState {
   readonly done: readonly Move[];
   readonly failed: readonly Move[];
   /**
+   * Failed moves that must not be retried on their alternative: the guest was not where the move
+   * expected it (found elsewhere, on neither host, or on both), so another attempt could only make
+   * things worse. They count as failed for capacity.
+   */
+  readonly failedFinal?: readonly Move[];
+  /**
    * Other migrations running now (not from this plan). They count against maxOut/maxIn/maxTotal;
    * their capacity is already reserved in the plan's baseline if they were in the snapshot.
    */
