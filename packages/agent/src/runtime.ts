@@ -67,7 +67,9 @@ export async function startAgentRuntime(cfg: AgentConfig, log: Logger, opts: Run
       simulated: opts.simulated ?? false,
       reporter: { libvirt: () => lv.libvirt(), facts: () => {
         const f = lv.facts();
-        return f && cfg.hypervisor.domainType ? { ...f, hvType: cfg.hypervisor.domainType } : f;
+        // The migration URI goes with the facts so the server can check, before preparing a
+        // move, that a source reaches this host's libvirt.
+        return f ? { ...f, ...(cfg.hypervisor.domainType ? { hvType: cfg.hypervisor.domainType } : {}), migrationUri: migrations.libvirtUri() } : f;
       }, inventorySeq: () => reports?.inventory.seq ?? 0 },
     });
   } catch (e) {

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { resetHosts, virsh, readCounts, assertCountRises, readBoots, sampleCounts, limitLink, unlimitLink, type Lab } from '../lab/index.js';
+import { resetHosts, virsh, readCounts, assertCountRises, readBoots, sampleCounts, limitLink, unlimitLink, cutLink, restoreLink, type Lab } from '../lab/index.js';
 import { Connection, LifecycleEvent, ResumedDetail, StartedDetail, type DomainEvent } from '@drover/libvirt';
 import type { TestCluster } from '../support/cluster.js';
 import { waitFor } from '../support/procs.js';
@@ -66,6 +66,39 @@ test('rmigrate - bad input is refused with a clear reason and nothing moves', { 
   assert.notEqual(badHost.code, 0);
   assert.match(badHost.stderr, /node09/);
   assert.deepEqual(await whereRunning(lab, 'sh1', virsh), ['node02']);
+});
+
+test("rmigrate - the destination's link cut: the reachability check, made from the source, fails the move before anything is prepared", { timeout: 120_000 }, async () => {
+  await addCounterGuests(c, lab, ['rc1'], 'node01');
+  const n2 = lab.hosts.find((h) => h.name === 'node02')!;
+  // Each command within the 6 s after which node02 would turn stale (a different check); the link
+  // comes back in between so node02 is up for the second one.
+  const whileCut = async (args: string[]): Promise<Awaited<ReturnType<TestCluster['cli']>>> => {
+    await waitFor('node02 up', async () => (await c.cliJson<{ host: string; state: string }[]>(['lshosts'])).find((h) => h.host === 'node02')?.state === 'up', 60_000, 300);
+    await cutLink(n2);
+    try {
+      return await c.cli(args);
+    } finally {
+      await restoreLink(n2);
+    }
+  };
+  const dry = await whileCut(['rmigrate', 'rc1', 'node02', '--dry-run']);
+  const real = await whileCut(['rmigrate', 'rc1', 'node02']);
+  const reach = new RegExp(`node02's libvirt \\(${n2.ip.replace(/\./g, '\\.')}:16509\\) cannot be reached from node01`);
+  assert.equal(dry.code, 1, `${dry.stdout}\n${dry.stderr}`);
+  assert.match(dry.stdout, /check rc1: ok host-up/);
+  assert.match(dry.stdout, new RegExp(`check rc1: FAILED reachability: ${reach.source}`));
+  assert.equal(real.code, 1, `${real.stdout}\n${real.stderr}`);
+  assert.match(real.stdout, new RegExp(`rc1: failed node01 -> node02.*check reachability: ${reach.source}`));
+  const op = (await c.cliJson<{ id: string; steps: { guest: string }[] }[]>(['ops', 'list'])).find((o) => o.steps.some((s) => s.guest === 'rc1'));
+  assert.ok(op, 'the operation is listed');
+  assert.deepEqual(await whereRunning(lab, 'rc1', virsh), ['node01']);
+  assert.equal(await vmHost('rc1'), 'node01');
+  // Nothing was prepared on node02: no domain there (asked of its libvirtd).
+  assert.doesNotMatch(await virsh(n2, ['list', '--all', '--name']), /\brc1\b/);
+  await sampleCounts(lab, 'rc1', 3, 300);
+  assertCountRises(readCounts(lab, 'rc1'), 'rc1 after the refused move');
+  await waitFor('node02 up again', async () => (await c.cliJson<{ host: string; state: string; libvirt: string }[]>(['lshosts'])).find((h) => h.host === 'node02')?.state === 'up', 60_000, 300);
 });
 
 interface Op { id: string; state: string; summary: string; steps: { guest: string; source: string; dest: string; state: string; error: string; attempt: number }[]; unplaced: string[] }

@@ -14,7 +14,7 @@ export type Facts = HostFacts__Output;
 export function emptyFacts(): Facts {
   return {
     memoryTotalMib: 0, memoryFreeMib: 0, cpus: 0, vcpusAllocated: 0, memoryAllocatedMib: 0, hypervisor: '', hypervisorVersion: '',
-    libvirtVersion: '', cpuModel: '', cpuFeatures: [], pools: [], bridges: [], hvType: '',
+    libvirtVersion: '', cpuModel: '', cpuFeatures: [], pools: [], bridges: [], hvType: '', migrationUri: '',
   };
 }
 

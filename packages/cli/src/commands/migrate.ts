@@ -118,6 +118,8 @@ async function runOperation(api: Api, method: string, req: object, output: strin
   const planned = await api.call<Operation__Output>('GetOperation', { id: ref.id });
   if (planned.state === 'planned' || !watch) {
     printOperation(planned, output);
+    // A dry run whose checks found a move that cannot succeed says so in its exit code too.
+    if (planned.state === 'planned') return planned.checks.some((c) => /: FAILED /.test(c)) ? 1 : 0;
     return planned.state === 'failed' ? 1 : 0;
   }
   if (output === 'text') process.stdout.write(`operation ${ref.id}: ${planned.steps.length} move(s)${planned.unplaced.length ? `, ${planned.unplaced.length} not placed` : ''}\n`);

@@ -153,6 +153,7 @@ export class OperationEngine {
     if (!dryRun && plan.moves.length === 0) {
       throw fail('UNPLACEABLE', plan.unplaced.map((u) => `${u.guest}: ${u.reason}`).join('\n') || 'nothing to move', plan.unplaced[0]?.guest);
     }
+    if (dryRun) checks.push(...(await this.reachChecks(plan)));
     return this.create('migrate', plan, policy, options, requestedBy, checks, dryRun, dest);
   }
 
@@ -170,7 +171,7 @@ export class OperationEngine {
     const onHost = new Set([...(this.ctx.inventory.host(host)?.guests.keys() ?? [])]);
     const snap = buildSnapshot(this.ctx, this.inFlight(), onHost);
     const plan = planEvacuation(snap, host, policy);
-    return this.create(kind, plan, policy, options, requestedBy, [], dryRun, host);
+    return this.create(kind, plan, policy, options, requestedBy, dryRun ? await this.reachChecks(plan) : [], dryRun, host);
   }
 
   private create(kind: OpRun['kind'], plan: Plan, policy: Policy, options: MigrationOptions, requestedBy: string, checks: string[], dryRun: boolean, host: string): Operation {
@@ -289,13 +290,15 @@ export class OperationEngine {
     const log = run.log.child({ node: guest, host: source, dest, step: s.stepId });
     const copy = s.move.storage.mode === 'copy';
     try {
+      // First the source must reach the destination's libvirt (the URI its heartbeat announces),
+      // so a cut link fails here with that reason, before the destination is asked to prepare.
+      const announced = this.ctx.hosts.get(dest)?.facts?.migrationUri ?? '';
+      if (announced) await this.assertReachable(source, dest, announced, guest);
       // preparing: the destination makes pools, directories and checks bridges.
       const spec = buildGuestSpec(this.ctx.tables, guest, { ...(this.ctx.hosts.get(dest) ? { host: this.ctx.hosts.get(dest)! } : {}) });
       const prep = await this.ctx.agents.call<PrepareMigrationResponse__Output>(dest, 'PrepareMigration', { operationId: run.id, stepId: s.stepId, spec, copyStorage: copy }, { deadlineMs: 60_000 });
       s.destUri = prep.libvirtUri;
-      const { hostname, port } = libvirtEndpoint(prep.libvirtUri);
-      const reach = await this.ctx.agents.call<CheckReachableResponse__Output>(source, 'CheckReachable', { address: hostname, port, timeoutMs: 3000 }, { deadlineMs: 10_000 });
-      if (!reach.reachable) throw fail('UNREACHABLE', `check reachability: ${dest}'s libvirt (${hostname}:${port}) cannot be reached from ${source}: ${reach.error}; check the network between them and libvirtd's listener on ${dest}`, guest);
+      if (prep.libvirtUri !== announced) await this.assertReachable(source, dest, prep.libvirtUri, guest);
       if (run.cancelling) {
         this.transition(run, s, 'cancelled', 'operation cancelled before the migration started');
         return;
@@ -325,6 +328,39 @@ export class OperationEngine {
       s.outcome = undefined;
       void this.pump(run);
     }
+  }
+
+  /** Whether `source` reaches `dest`'s libvirt at `uri` (a TCP connect made by the source agent). */
+  private async reachable(source: string, dest: string, uri: string): Promise<{ ok: boolean; message: string }> {
+    const { hostname, port } = libvirtEndpoint(uri);
+    const where = `${dest}'s libvirt (${hostname}:${port})`;
+    const reach = await this.ctx.agents.call<CheckReachableResponse__Output>(source, 'CheckReachable', { address: hostname, port, timeoutMs: 3000 }, { deadlineMs: 10_000 })
+      .catch((e: Error) => ({ reachable: false, error: `the source agent did not answer (${e.message})` }));
+    return reach.reachable
+      ? { ok: true, message: `${where} reached from ${source}` }
+      : { ok: false, message: `${where} cannot be reached from ${source}: ${reach.error}; check the network between them and libvirtd's listener on ${dest}` };
+  }
+
+  private async assertReachable(source: string, dest: string, uri: string, guest: string): Promise<void> {
+    const r = await this.reachable(source, dest, uri);
+    if (!r.ok) throw fail('UNREACHABLE', `check reachability: ${r.message}`, guest);
+  }
+
+  /** For --dry-run: the reachability check of every move in the plan (one TCP connect per host pair, in parallel). */
+  private async reachChecks(plan: Plan): Promise<string[]> {
+    const pairs = new Map<string, Promise<{ ok: boolean; message: string }>>();
+    for (const m of plan.moves) {
+      const uri = this.ctx.hosts.get(m.dest)?.facts?.migrationUri;
+      const key = `${m.source}>${m.dest}`;
+      if (uri && !pairs.has(key)) pairs.set(key, this.reachable(m.source, m.dest, uri));
+    }
+    const out: string[] = [];
+    for (const m of plan.moves) {
+      const r = await pairs.get(`${m.source}>${m.dest}`);
+      if (!r) out.push(`${m.guest}: warning reachability: ${m.dest} has not announced its migration URI yet; it is checked when the move starts`);
+      else out.push(`${m.guest}: ${r.ok ? 'ok' : 'FAILED'} reachability${r.ok ? '' : `: ${r.message}`}`);
+    }
+    return out;
   }
 
   /** Waits for the outcome from JetStream, asking the source now and then in case one was missed. */

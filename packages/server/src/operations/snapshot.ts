@@ -44,6 +44,39 @@ export function sitePolicy(ctx: ServerContext): PolicyInput {
   return p as PolicyInput;
 }
 
+const ACTIVE_STATES = new Set(['POWER_STATE_ON', 'POWER_STATE_BLOCKED', 'POWER_STATE_PAUSED', 'POWER_STATE_SHUTTING_DOWN']);
+
+type Reported = { host: string; g: { name: string; state: string } };
+
+/**
+ * A guest can be reported by two hosts for a moment (a report lagging a migration, a copy left
+ * defined but off on its old host). The scheduler wants one entry per guest: the active copy,
+ * and among several the one on the guest's recorded `vm.host`. The duplicate is logged, never
+ * allowed to stop a whole plan.
+ */
+export function oneCopyEach<T extends Reported>(recordedHost: (name: string) => string | undefined, warn: (fields: object, msg: string) => void, reported: T[]): T[] {
+  const byName = new Map<string, T[]>();
+  for (const r of reported) {
+    const l = byName.get(r.g.name);
+    if (l) l.push(r);
+    else byName.set(r.g.name, [r]);
+  }
+  if (byName.size === reported.length) return reported;
+  const out: T[] = [];
+  for (const [name, copies] of byName) {
+    if (copies.length === 1) {
+      out.push(copies[0]!);
+      continue;
+    }
+    const recorded = recordedHost(name);
+    const rank = (r: T): number => (ACTIVE_STATES.has(r.g.state) ? 2 : 0) + (r.host === recorded ? 1 : 0);
+    const best = [...copies].sort((a, b) => rank(b) - rank(a))[0]!;
+    warn({ node: name, host: best.host, reportedBy: copies.map((c) => `${c.host}:${c.g.state}`) }, `${name} is reported by ${copies.length} hosts; planning with the copy on ${best.host}`);
+    out.push(best);
+  }
+  return out;
+}
+
 /**
  * `focus` names the guests that may move: only they need their table attributes (storage, NICs,
  * migrationdest); every other guest counts for capacity and anti-affinity only, so a plan on a
@@ -70,7 +103,7 @@ export function buildSnapshot(ctx: ServerContext, inFlight: readonly InFlightMov
     };
   });
   // Table attributes of every managed guest the agents report.
-  const reported = ctx.inventory.allHosts().flatMap((h) => [...h.guests.values()].map((g) => ({ host: h.host, g })));
+  const reported = oneCopyEach((n) => ctx.tables.get(n, 'vm.host'), (f, m) => ctx.log.warn(f, m), ctx.inventory.allHosts().flatMap((h) => [...h.guests.values()].map((g) => ({ host: h.host, g }))));
   const names = focus ? [...focus].filter((n) => ctx.tables.exists(n)) : reported.map((r) => r.g.name).filter((n) => ctx.tables.exists(n));
   const attrs = ctx.tables.nodeAttrs(names);
   const groups = new Map((ctx.db.prepare('SELECT node, antiaffinity FROM vm WHERE antiaffinity IS NOT NULL').all() as { node: string; antiaffinity: string }[]).map((r) => [r.node, r.antiaffinity]));

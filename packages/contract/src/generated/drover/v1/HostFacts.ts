@@ -18,6 +18,7 @@ export interface HostFacts {
   'pools'?: (_drover_v1_StoragePoolInfo)[];
   'bridges'?: (string)[];
   'hvType'?: (string);
+  'migrationUri'?: (string);
 }
 
 export interface HostFacts__Output {
@@ -34,4 +35,5 @@ export interface HostFacts__Output {
   'pools': (_drover_v1_StoragePoolInfo__Output)[];
   'bridges': (string)[];
   'hvType': (string);
+  'migrationUri': (string);
 }
