@@ -143,6 +143,8 @@ test('rmigrate - a migration that exceeds --timeout is aborted: the guest stays 
   const r = await slowed('1mbit', () => c.cli(['rmigrate', 'cx1', 'node03', '--timeout', '3']));
   assert.equal(r.code, 1, r.stdout);
   assert.match(r.stdout, /cx1: failed node01 -> node03.*timed out after 3s/);
+  // Without a terminal, progress comes as lines (at most one a second per guest).
+  assert.match(r.stdout, /cx1: migrating node01 -> node03 \d+% \S+ MiB left, \S+ MiB\/s, iter \d+, downtime \d+ms, ETA /);
   assert.deepEqual(await whereRunning(lab, 'cx1', virsh), ['node01']);
   assert.equal(await vmHost('cx1'), 'node01');
   await sampleCounts(lab, 'cx1', 3, 300);

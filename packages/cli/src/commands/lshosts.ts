@@ -18,6 +18,8 @@ export function register(program: Command): void {
       }));
       if (o.output === 'json') return printJson(rows);
       printTable(['HOST', 'STATE', 'ADDRESS', 'LAST SEEN', 'LIBVIRT', 'MEM MiB', 'FREE MiB', 'CPUS'],
-        rows.map((h) => [h.host, colour(h.state) + (h.maintenance ? ' (maint)' : ''), h.address || '-', h.lastSeenAgeMs === null ? 'never' : `${formatAge(h.lastSeenAgeMs)} ago`, h.libvirt, h.memoryMiB, h.freeMiB, h.cpus]));
+        rows.map((h) => [h.host, colour(h.state) + (h.maintenance ? ' (maint)' : ''), h.address || '-', h.lastSeenAgeMs === null ? 'never' : `${formatAge(h.lastSeenAgeMs)} ago`, h.libvirt,
+          // No facts yet (libvirt just connected): '-' rather than a misleading 0.
+          ...(h.cpus ? [h.memoryMiB, h.freeMiB, h.cpus] : ['-', '-', '-'])]));
     }));
 }

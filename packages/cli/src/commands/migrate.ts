@@ -29,6 +29,17 @@ function stepLine(s: OperationStep__Output): string {
   return `${s.guest}: ${s.state} ${s.source} -> ${s.dest}${s.attempt > 1 ? ` (retry)` : ''}${['done', 'failed', 'cancelled'].includes(s.state) ? t : ''}${err}`;
 }
 
+/** A step's completion (percent of the memory copied) and its figures as one phrase. */
+function progressOf(s: OperationStep__Output): { pct: number; info: string } {
+  const p = s.progress;
+  const total = p?.dataTotal || 0;
+  const pct = s.state === 'done' ? 100 : total ? Math.min(99, Math.round(((total - p!.dataRemaining) / total) * 100)) : 0;
+  const info = p && s.state === 'migrating'
+    ? `${mib(p.dataRemaining)} MiB left, ${mib(p.memoryBps)} MiB/s, iter ${p.iteration}, downtime ${p.expectedDowntimeMs}ms, ETA ${p.etaMs ? formatAge(p.etaMs) : '-'}`
+    : s.state + (s.error ? `: ${s.error}` : '');
+  return { pct, info };
+}
+
 /** Prints a plan (dry run) or an operation's end state. */
 export function printOperation(op: Operation__Output, output: string): void {
   if (output === 'json') return printJson(op);
@@ -56,6 +67,7 @@ export async function watchOperation(api: Api, id: string, output: string): Prom
   const multi = tty ? new MultiBar({ format: '{guest} {route} {bar} {pct}% {info}', hideCursor: true, clearOnComplete: false, barsize: 24, stopOnComplete: false }, Presets.shades_classic) : undefined;
   const bars = new Map<string, SingleBar>();
   const printed = new Map<string, string>();
+  const progressAt = new Map<string, number>();
   let last: Operation__Output | undefined;
   let interrupted = false;
   const stream = api.stream<OperationUpdate__Output>('WatchOperation', { id });
@@ -83,12 +95,7 @@ export async function watchOperation(api: Api, id: string, output: string): Prom
         if (multi) {
           let bar = bars.get(s.id);
           if (!bar) bars.set(s.id, (bar = multi.create(100, 0, { guest: s.guest.padEnd(10), route: `${s.source}->${s.dest}`.padEnd(16), pct: '0', info: s.state })));
-          const p = s.progress;
-          const total = p?.dataTotal || 0;
-          const pct = s.state === 'done' ? 100 : total ? Math.min(99, Math.round(((total - p!.dataRemaining) / total) * 100)) : 0;
-          const info = p && s.state === 'migrating'
-            ? `${mib(p.dataRemaining)} MiB left, ${mib(p.memoryBps)} MiB/s, iter ${p.iteration}, downtime ${p.expectedDowntimeMs}ms, ETA ${p.etaMs ? formatAge(p.etaMs) : '-'}`
-            : s.state + (s.error ? `: ${s.error}` : '');
+          const { pct, info } = progressOf(s);
           bar.update(pct, { pct: String(pct), info });
         } else {
           const line = stepLine(s);
@@ -96,6 +103,14 @@ export async function watchOperation(api: Api, id: string, output: string): Prom
           if (!printed.has(key)) {
             printed.set(key, line);
             if (output === 'text') process.stdout.write(`${line}\n`);
+          } else if (output === 'text' && s.state === 'migrating' && s.progress) {
+            // Without a terminal, progress is a line per guest at most once a second.
+            const now = Date.now();
+            if (now - (progressAt.get(s.id) ?? 0) >= 1000) {
+              progressAt.set(s.id, now);
+              const { pct, info } = progressOf(s);
+              process.stdout.write(`${s.guest}: migrating ${s.source} -> ${s.dest} ${pct}% ${info}\n`);
+            }
           }
         }
       }
