@@ -146,12 +146,57 @@ export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]
       const g = await ctx.agents.call<GuestStatus__Output>(host, 'GetGuest', { guest: node }, { deadlineMs: 15_000 });
       return ok(node, stateWord(g.state), { state: stateWord(g.state), host, reason: g.reason });
     } catch (err) {
-      const e = agentOwnError(err);
-      if ((e as DroverError).status === grpc.status.NOT_FOUND) return ok(node, 'off (not defined)', { state: 'off', host, defined: 'false' });
-      if ((e as DroverError).code === 'LIBVIRT_UNAVAILABLE') return ok(node, `unknown (${(e as Error).message})`, { state: 'unknown', host, reason: 'libvirt unreachable' });
-      if ((e as DroverError).code === 'HOST_DOWN' || (e as DroverError).code === 'AGENT_UNREACHABLE') return ok(node, `unknown (${(e as Error).message})`, { state: 'unknown', host });
-      throw e;
+      return liveError(node, host, err);
     }
+  }
+
+  /** A live stat the agent could not answer: 'off' when the guest is not defined there, 'unknown' (with why) when the host cannot tell. */
+  function liveError(node: string, host: string, err: unknown): NodeResult {
+    const e = agentOwnError(err);
+    if ((e as DroverError).status === grpc.status.NOT_FOUND) return ok(node, 'off (not defined)', { state: 'off', host, defined: 'false' });
+    if ((e as DroverError).code === 'LIBVIRT_UNAVAILABLE') return ok(node, `unknown (${(e as Error).message})`, { state: 'unknown', host, reason: 'libvirt unreachable' });
+    if ((e as DroverError).code === 'HOST_DOWN' || (e as DroverError).code === 'AGENT_UNREACHABLE') return ok(node, `unknown (${(e as Error).message})`, { state: 'unknown', host });
+    throw e;
+  }
+
+  /** stat --live over many nodes: one ListGuests per host (not one call per guest). */
+  async function liveStatByHost(nodes: string[], concurrency: number, write: (r: NodeResult) => void): Promise<void> {
+    const hostOfNode = ctx.tables.getMany(nodes, 'vm.host');
+    const byHost = new Map<string, string[]>();
+    for (const node of nodes) {
+      const host = hostOfNode.get(node);
+      if (!host) {
+        try {
+          hostOf(node);
+        } catch (e) {
+          write(failed(node, e));
+        }
+        continue;
+      }
+      const l = byHost.get(host);
+      if (l) l.push(node);
+      else byHost.set(host, [node]);
+    }
+    await boundedAll([...byHost], concurrency, async ([host, list]) => {
+      let guests: Map<string, GuestStatus__Output>;
+      try {
+        const r = await ctx.agents.call<GuestList__Output>(host, 'ListGuests', {}, { deadlineMs: 30_000 });
+        guests = new Map(r.guests.map((g) => [g.name, g]));
+      } catch (err) {
+        for (const node of list) {
+          try {
+            write(liveError(node, host, err));
+          } catch (e) {
+            write(failed(node, e));
+          }
+        }
+        return;
+      }
+      for (const node of list) {
+        const g = guests.get(node);
+        write(g ? ok(node, stateWord(g.state), { state: stateWord(g.state), host, reason: g.reason }) : ok(node, 'off (not defined)', { state: 'off', host, defined: 'false' }));
+      }
+    });
   }
 
   const PowerStat = async (call: Stream<PowerRequest__Output>): Promise<void> => {
@@ -169,13 +214,7 @@ export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]
       }
       return;
     }
-    await boundedAll(nodes, req.concurrency || DEFAULT_FANOUT, async (node) => {
-      try {
-        call.write(await liveStat(node));
-      } catch (e) {
-        call.write(failed(node, e));
-      }
-    });
+    await liveStatByHost(nodes, req.concurrency || DEFAULT_FANOUT, (r) => call.write(r));
   };
 
   const MkVm = async (call: Stream<MkVmRequest__Output>): Promise<void> => {
