@@ -47,7 +47,12 @@ export class AgentPool {
       fn.call(c, { ...req, host }, new grpc.Metadata(), { deadline: Date.now() + (opts.deadlineMs ?? 30_000) }, (e, v) => {
         if (!e) return res(v);
         const d = fromServiceError(e);
-        if (e.code === grpc.status.UNAVAILABLE || e.code === grpc.status.DEADLINE_EXCEEDED) {
+        // An agent that answers with its own error (a drover code in the trailers, e.g. libvirt
+        // unreachable on that host) did answer: its error is kept, not turned into "no answer".
+        const own = e.metadata?.get('drover-code').length > 0;
+        if (own && e.code === grpc.status.UNAVAILABLE) {
+          rej(new DroverError(d.code, `${host}: ${d.message}`, { status: d.status, host, ...(d.node ? { node: d.node } : {}), ...(d.libvirtCode !== undefined ? { libvirtCode: d.libvirtCode } : {}), cause: e }));
+        } else if (e.code === grpc.status.UNAVAILABLE || e.code === grpc.status.DEADLINE_EXCEEDED) {
           rej(new DroverError('AGENT_UNREACHABLE', `agent on '${host}' did not answer ${method} (${e.details}); check drover-agent on ${host}`, { status: e.code, host, cause: e }));
         } else {
           rej(new DroverError(d.code, d.message, { status: d.status, host, ...(d.node ? { node: d.node } : {}), ...(d.libvirtCode !== undefined ? { libvirtCode: d.libvirtCode } : {}) }));

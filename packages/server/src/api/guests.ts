@@ -25,22 +25,7 @@ type Stream<Req> = grpc.ServerWritableStream<Req, NodeResult>;
 function ok(node: string, message: string, data: Record<string, string> = {}): NodeResult {
   return { node, ok: true, message, code: '', data };
 }
-/**
- * The agent's own answer when it answered UNAVAILABLE about its libvirt (LIBVIRT_UNAVAILABLE):
- * the agent pool reports every UNAVAILABLE as AGENT_UNREACHABLE ("agent did not answer"), which
- * sends the admin to the wrong daemon. The agent's error code travels in the cause's metadata.
- */
-export function agentOwnError(err: unknown): unknown {
-  const d = err as DroverError | undefined;
-  if (!(d instanceof DroverError) || d.code !== 'AGENT_UNREACHABLE' || !d.cause) return err;
-  const inner = fromServiceError(d.cause);
-  if (inner.code !== 'LIBVIRT_UNAVAILABLE') return err;
-  const host = d.host ?? inner.host;
-  return new DroverError(inner.code, host ? `${host}: ${inner.message}` : inner.message, { status: grpc.status.UNAVAILABLE, ...(host ? { host } : {}), ...(inner.node ? { node: inner.node } : {}), cause: d.cause });
-}
-
 function failed(node: string, err: unknown): NodeResult {
-  err = agentOwnError(err);
   const d = err instanceof DroverError ? err : fromServiceError(err);
   return { node, ok: false, message: d.message.startsWith(`${node}:`) ? d.message.slice(node.length + 1).trim() : d.message, code: d.code, data: {} };
 }
@@ -151,8 +136,7 @@ export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]
   }
 
   /** A live stat the agent could not answer: 'off' when the guest is not defined there, 'unknown' (with why) when the host cannot tell. */
-  function liveError(node: string, host: string, err: unknown): NodeResult {
-    const e = agentOwnError(err);
+  function liveError(node: string, host: string, e: unknown): NodeResult {
     if ((e as DroverError).status === grpc.status.NOT_FOUND) return ok(node, 'off (not defined)', { state: 'off', host, defined: 'false' });
     if ((e as DroverError).code === 'LIBVIRT_UNAVAILABLE') return ok(node, `unknown (${(e as Error).message})`, { state: 'unknown', host, reason: 'libvirt unreachable' });
     if ((e as DroverError).code === 'HOST_DOWN' || (e as DroverError).code === 'AGENT_UNREACHABLE') return ok(node, `unknown (${(e as Error).message})`, { state: 'unknown', host });
