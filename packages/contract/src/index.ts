@@ -1,6 +1,7 @@
 /** @drover/contract: what server, agent and CLI share — the generated contract types, proto
  * loading, mutual TLS and the cluster PKI, config loading, logging, NATS subjects and errors. */
 export * from './files.js';
+export * from './states.js';
 export * from './errors.js';
 export * from './log.js';
 export * from './config.js';

@@ -1,12 +1,11 @@
 /** mkvm, rmvm, lsvm and wvid. */
 import type { Command } from 'commander';
-import { UserFacingError, type LsVmResponse__Output } from '@drover/contract';
+import { UserFacingError, powerStateWord, type LsVmResponse__Output } from '@drover/contract';
 import { withApi } from '../run.js';
 import { inlineNoderangeFiles } from './noderange-file.js';
 import { checkOutput } from './tables-common.js';
 import { streamResults } from './fanout.js';
 import { colour, formatAge, printJson, printTable } from '../output.js';
-import { stateName } from '../states.js';
 
 export function register(program: Command): void {
   program.command('mkvm').description('define guests on their vm.host and create their disks, without starting them')
@@ -35,7 +34,7 @@ export function register(program: Command): void {
     .action(async (host: string, o: { live?: boolean; output: string }) => withApi(async (api) => {
       checkOutput(o.output);
       const r = await api.call<LsVmResponse__Output>('LsVm', { host, live: !!o.live });
-      const rows = r.guests.map((g) => ({ name: g.name, id: g.id, memoryMiB: g.memoryMib, vcpus: g.vcpus, state: stateName(g.state), reason: g.reason, cpuTimeS: Math.round(g.cpuTimeNs / 1e8) / 10, managed: g.managed }));
+      const rows = r.guests.map((g) => ({ name: g.name, id: g.id, memoryMiB: g.memoryMib, vcpus: g.vcpus, state: powerStateWord(g.state, 'column'), reason: g.reason, cpuTimeS: Math.round(g.cpuTimeNs / 1e8) / 10, managed: g.managed }));
       if (o.output === 'json') return printJson({ host: r.host, hostState: r.hostState.replace('HOST_STATE_', '').toLowerCase(), ageMs: r.ageMs, guests: rows });
       if (r.hostState !== 'HOST_STATE_UP') process.stderr.write(`${host}: host is ${r.hostState.replace('HOST_STATE_', '').toLowerCase()}; showing its last report (${formatAge(r.ageMs)} old)\n`);
       printTable(['NAME', 'ID', 'MEM MiB', 'VCPUS', 'STATE', 'REASON', 'TIME(s)', 'MANAGED'],

@@ -1,17 +1,8 @@
 /** Words for guest states as admins read them (xCAT's rpower stat answers). */
-import type { PowerState } from '@drover/contract';
+import { powerStateWord, type PowerState } from '@drover/contract';
 
-export function stateWord(s: PowerState | string | undefined): string {
-  switch (s) {
-    case 'POWER_STATE_ON': case 'POWER_STATE_BLOCKED': return 'on';
-    case 'POWER_STATE_OFF': return 'off';
-    case 'POWER_STATE_PAUSED': return 'paused';
-    case 'POWER_STATE_CRASHED': return 'crashed';
-    case 'POWER_STATE_SHUTTING_DOWN': return 'on (shutting down)';
-    case 'POWER_STATE_PMSUSPENDED': return 'pmsuspended';
-    default: return 'unknown';
-  }
-}
+/** Power state words (one definition, shared with the CLI). */
+export const stateWord = (s: PowerState | string | undefined): string => powerStateWord(typeof s === 'number' ? undefined : s, 'phrase');
 
 /** Active means holding memory on its host: running, paused, shutting down, pm-suspended. */
 export function isActive(s: PowerState | string | undefined): boolean {
