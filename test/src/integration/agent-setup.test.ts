@@ -78,7 +78,9 @@ test('setup-hypervisor - a run changes the files under the root; commands are sh
   assert.match(readFileSync(join(root, 'etc/libvirt/qemu.conf'), 'utf8'), /^migration_host = "10\.77\.0\.1"$/m);
   assert.match(readFileSync(join(root, 'etc/libvirt/libvirtd.conf'), 'utf8'), /^tls_allowed_dn_list = \[.*"CN=node02".*\]$/m);
   assert.equal(readFileSync(join(root, 'etc/libvirt/qemu.conf.drover-bak'), 'utf8'), QEMU_CONF);
-  assert.match(readFileSync(join(root, 'etc/systemd/system/drover-agent.service'), 'utf8'), /^ExecStart=\/usr\/bin\/drover-agent --config \/etc\/drover\/agent\.yaml run$/m);
+  const unit = readFileSync(join(root, 'etc/systemd/system/drover-agent.service'), 'utf8');
+  assert.match(unit, /^ExecStart=\/usr\/bin\/drover-agent --config \/etc\/drover\/agent\.yaml run$/m);
+  assert.match(unit, /^Environment=NODE_OPTIONS=--max-semi-space-size=2$/m);
   assert.match(r.stdout, /not run under --root .*: iscsiadm -m node -T iqn\.2004-01\.com\.example:storage\.lun1 -p 10\.0\.0\.5:3260 --login/);
   assert.match(r.stdout, /not run under --root .*: mount \/var\/lib\/drover\/nfs\/filer1\/export\/vms/);
   assert.match(r.stdout, /\d+ change\(s\) made/);

@@ -35,6 +35,9 @@ export function systemdUnit(execStart: string): string {
     '',
     '[Service]',
     'Type=simple',
+    // A 2 MiB young generation: the agent's allocation is small and steady, and V8's default
+    // (16 MiB semi-spaces) costs ~35 MB of resident memory on every host (npm run bench -- agent).
+    'Environment=NODE_OPTIONS=--max-semi-space-size=2',
     `ExecStart=${execStart}`,
     'Restart=on-failure',
     'RestartSec=2',
