@@ -101,7 +101,7 @@ test("rmigrate - the destination's link cut: the reachability check, made from t
   await waitFor('node02 up again', async () => (await c.cliJson<{ host: string; state: string; libvirt: string }[]>(['lshosts'])).find((h) => h.host === 'node02')?.state === 'up', 60_000, 300);
 });
 
-interface Op { id: string; state: string; summary: string; steps: { guest: string; source: string; dest: string; state: string; error: string; attempt: number }[]; unplaced: string[] }
+interface Op { id: string; state: string; summary: string; steps: { guest: string; source: string; dest: string; state: string; error: string; attempt: number; progress?: unknown }[]; unplaced: string[] }
 
 /** Runs `fn` with node01's link slowed (tc tbf), so migrations out of it last long enough to act on. */
 async function slowed<T>(rate: string, fn: () => Promise<T>, host = 'node01'): Promise<T> {
@@ -236,4 +236,46 @@ test('maintenance - off --return brings the guests a maintenance moved away back
   assert.ok(returned >= 1, back.stdout);
   const hosts = await c.cliJson<{ host: string; maintenance: boolean }[]>(['lshosts']);
   assert.equal(hosts.find((h) => h.host === 'node02')?.maintenance, false);
+});
+
+test('revacuate cancelled midway: the move done stays done, the one in flight is aborted (guest on its source, running), the rest never start', { timeout: 300_000 }, async () => {
+  const names = ['cv1', 'cv2', 'cv3'];
+  await addCounterGuests(c, lab, names, 'node03');
+  // The destinations' links are slowed, not the source's: the abort must reach node03's agent at
+  // once, not queue behind the migration stream on the same link.
+  const op = await slowed('1mbit', () => slowed('1mbit', async () => {
+    const r = await c.cli(['revacuate', 'node03', '--max-out', '1', '--max-total', '1', '--no-watch', '-o', 'json']);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    const id = (JSON.parse(r.stdout) as Op).id;
+    // Cancel once the next move is copying memory (its progress has arrived): earlier, libvirt
+    // holds the abort until its migration handshake is over.
+    await waitFor('one move done and the next copying memory', async () => {
+      const o = await opOf(id);
+      return o.steps.some((s) => s.state === 'done') && o.steps.some((s) => s.state === 'migrating' && !!s.progress);
+    }, 120_000, 100);
+    const cancel = await c.cli(['ops', 'cancel', id]);
+    assert.equal(cancel.code, 0, `${cancel.stdout}\n${cancel.stderr}`);
+    return waitFor('the operation to end', async () => {
+      const o = await opOf(id);
+      return o.state !== 'running' ? o : undefined;
+    }, 120_000, 300);
+  }, 'node02'), 'node01');
+  assert.equal(op.state, 'cancelled', JSON.stringify(op, null, 1));
+  const steps = op.steps as (Op['steps'][number] & { startedMs: number })[];
+  assert.ok(!steps.some((s) => s.attempt > 1), 'no retry after a cancel');
+  assert.ok(steps.every((s) => s.state === 'done' || s.state === 'cancelled'), JSON.stringify(steps));
+  assert.ok(steps.some((s) => s.state === 'done'), 'the move done before the cancel stays done');
+  assert.ok(steps.some((s) => s.state === 'cancelled' && s.startedMs > 0), `a move in flight was aborted: ${JSON.stringify(steps)}`);
+  assert.ok(steps.some((s) => s.state === 'cancelled' && !s.startedMs), `a move not started never starts: ${JSON.stringify(steps)}`);
+  for (const s of steps) {
+    const at = s.state === 'done' ? s.dest : 'node03';
+    assert.deepEqual(await whereRunning(lab, s.guest, virsh), [at], `${s.guest} (${s.state}) runs on ${at} only`);
+    assert.equal(await vmHost(s.guest), at);
+  }
+  for (const n of names) {
+    await sampleCounts(lab, n, 2, 300);
+    assertCountRises(readCounts(lab, n), `${n} through the cancelled evacuation`);
+    assert.equal(readBoots(lab, n), 1, `${n} booted once`);
+  }
+  assert.equal((await c.cli(['maintenance', 'node03', 'off'])).code, 0);
 });
