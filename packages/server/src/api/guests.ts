@@ -8,13 +8,13 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   DroverError, fromServiceError, toServiceError, callerOf,
-  type PowerRequest__Output, type NodeResult, type GuestStatus__Output, type DefineGuestResponse__Output, type MkVmRequest__Output,
+  type PowerRequest__Output, type NodeResult, type GuestStatus__Output, type MkVmRequest__Output,
   type RmVmRequest__Output, type LsVmRequest__Output, type LsVmResponse, type WvidRequest__Output, type VncInfo__Output,
   type UndefineGuestResponse__Output, type ConsoleInput__Output, type ConsoleOutput__Output, type GuestList__Output,
 } from '@drover/contract';
 import type { ServerContext } from '../context.js';
-import { buildGuestSpec } from '../guests/spec.js';
 import { boundedAll, isActive, stateWord } from '../guests/state.js';
+import { defineFromTables, fenceGuest } from '../guests/define.js';
 
 const DEFAULT_FANOUT = 64;
 /** wvid's one-time VNC password: valid 5 minutes unless asked otherwise, never more than an hour. */
@@ -40,18 +40,7 @@ export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]
     return h;
   }
 
-  /** Fencing before any start: the UUID must not be active elsewhere, nor defined on two hosts. */
-  function fence(node: string, host: string, uuid: string): void {
-    const seen = ctx.inventory.whereIs(node, uuid);
-    const elsewhere = seen.filter((s) => s.host !== host);
-    const active = elsewhere.find((s) => isActive(s.guest.state));
-    if (active) {
-      throw new DroverError('FENCED', `${node}: is ${stateWord(active.guest.state)} on ${active.host} but vm.host is ${host}; not started (stop it there, or fix vm.host)`, { status: grpc.status.FAILED_PRECONDITION, node });
-    }
-    if (elsewhere.length && seen.some((s) => s.host === host)) {
-      throw new DroverError('DEFINED_TWICE', `${node}: defined on two hosts (${[host, ...elsewhere.map((s) => s.host)].join(', ')}); not started — remove the stale definition with rmvm on the wrong host`, { status: grpc.status.FAILED_PRECONDITION, node });
-    }
-  }
+  const fence = (node: string, host: string, uuid: string): void => fenceGuest(ctx, node, host, uuid);
 
   async function powerOn(node: string): Promise<string> {
     const host = hostOf(node);
@@ -67,13 +56,7 @@ export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]
     } catch (e) {
       if ((e as DroverError).status !== grpc.status.NOT_FOUND) throw e;
     }
-    if (!cur) {
-      const spec = buildGuestSpec(ctx.tables, node, { host: view });
-      fence(node, host, spec.uuid ?? "");
-      const r = await ctx.agents.call<DefineGuestResponse__Output>(host, 'DefineGuest', { spec, start: true, createDisks: true }, { deadlineMs: 120_000 });
-      ctx.tables.markDefined(node);
-      return stateWord(r.status?.state);
-    }
+    if (!cur) return stateWord((await defineFromTables(ctx, node, host, { start: true })).status?.state);
     if (isActive(cur.state)) return stateWord(cur.state);
     const r = await ctx.agents.call<GuestStatus__Output>(host, 'Power', { guest: node, action: 'POWER_ACTION_ON' });
     return stateWord(r.state);
@@ -207,11 +190,7 @@ export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]
     await boundedAll(nodes, DEFAULT_FANOUT, async (node) => {
       try {
         const host = hostOf(node);
-        const view = ctx.hosts.get(host);
-        const spec = buildGuestSpec(ctx.tables, node, { ...(view ? { host: view } : {}), ...(req.size ? { diskSize: req.size } : {}) });
-        fence(node, host, spec.uuid ?? "");
-        const r = await ctx.agents.call<DefineGuestResponse__Output>(host, 'DefineGuest', { spec, start: false, createDisks: true }, { deadlineMs: 120_000 });
-        ctx.tables.markDefined(node);
+        const r = await defineFromTables(ctx, node, host, { start: false, ...(req.size ? { diskSize: req.size } : {}) });
         const disks = r.created.map((d) => d.path).filter(Boolean);
         call.write(ok(node, `defined on ${host}${disks.length ? `; disks created: ${disks.join(', ')}` : ''}`, { host }));
       } catch (e) {

@@ -5,12 +5,14 @@
  * noderange or target refuses the whole call.
  */
 import type * as grpc from '@grpc/grpc-js';
+import { status as grpcStatus } from '@grpc/grpc-js';
 import {
-  invalidArgument,
+  DroverError, invalidArgument,
   type GuestStatus__Output, type MakeDhcpRequest__Output, type MakeHostsRequest__Output, type NodeResult, type NodeResults,
   type NodeSetRequest__Output,
 } from '@drover/contract';
 import type { ServerContext } from '../context.js';
+import { defineFromTables } from '../guests/define.js';
 import { NetbootService, NODESET_TARGETS, type GuestControl, type NodeOutcome, type NodesetTarget } from '../netboot/service.js';
 import { tablesErrorToDrover } from './tables.js';
 
@@ -21,8 +23,17 @@ export function netbootService(ctx: ServerContext): NetbootService {
   let s = services.get(ctx);
   if (!s) {
     const guests: GuestControl = {
-      setBootOrder: (host, guest, order, restart) =>
-        ctx.agents.call<GuestStatus__Output>(host, 'SetBootOrder', { guest, bootOrder: order, restart }, { deadlineMs: 120_000 }),
+      setBootOrder: async (host, guest, order, restart) => {
+        const set = (): Promise<GuestStatus__Output> => ctx.agents.call<GuestStatus__Output>(host, 'SetBootOrder', { guest, bootOrder: order, restart }, { deadlineMs: 120_000 });
+        try {
+          return await set();
+        } catch (e) {
+          // rinstall of a guest never powered on: define it from the tables first (as rpower on would).
+          if (!restart || (e as DroverError).status !== grpcStatus.NOT_FOUND) throw e;
+          await defineFromTables(ctx, guest, host, { start: false });
+          return set();
+        }
+      },
       powerOn: (host, guest) => ctx.agents.call<GuestStatus__Output>(host, 'Power', { guest, action: 'POWER_ACTION_ON' }, { deadlineMs: 120_000 }),
     };
     s = new NetbootService({ tables: ctx.tables, db: ctx.db, cfg: ctx.cfg.netboot, guests, log: ctx.log.child({ part: 'netboot' }) });

@@ -49,8 +49,6 @@ const CLASS_ESCAPES: Readonly<Record<string, Test>> = {
 };
 const CONTROL_ESCAPES: Readonly<Record<string, number>> = { t: 9, n: 10, v: 11, f: 12, r: 13, '0': 0 };
 
-/** Characters that must be escaped to stand for themselves outside a class. */
-const SPECIAL = new Set(['(', ')', '[', ']', '{', '}', '|', '*', '+', '?', '.', '^', '$', '\\']);
 
 class PatternParser {
   private pos = 0;
