@@ -61,7 +61,8 @@ async function main(): Promise<void> {
     for (const h of lab.hosts) process.stdout.write(`  ${h.name}  ${h.ip}  ${h.uri}\n`);
     say('Starting nats-server, drover-server (CA, tables) and a drover-agent inside each host');
     c = await startLabCluster(lab);
-    await waitFor('hosts up', async () => (await c!.cliJson<{ state: string; libvirt: string }[]>(['lshosts'])).filter((h) => h.state === 'up' && h.libvirt === 'ok').length === 3, 60_000, 300);
+    // Up, libvirt connected, and the first facts (memory, CPUs) reported.
+    await waitFor('hosts up', async () => (await c!.cliJson<{ state: string; libvirt: string; cpus: number }[]>(['lshosts'])).filter((h) => h.state === 'up' && h.libvirt === 'ok' && h.cpus > 0).length === 3, 60_000, 300);
     await drover(c, ['lshosts']);
 
     say('Declaring the shared directory as shared storage, adding four counter guests, powering them on');
@@ -78,14 +79,14 @@ async function main(): Promise<void> {
     await drover(c, ['rcons', 'vm1'], { stdin: 'hello from the demo\r', killAfterMs: 2500 });
     process.stdout.write('\n');
 
-    say('Moving vm1 to node03 while it runs (live progress; the count keeps rising)');
+    say('Moving vm1 to node03 while it runs, its stream held to 1 MiB/s so the progress shows (the count keeps rising)');
     const before = readCount(lab, 'vm1');
-    await drover(c, ['rmigrate', 'vm1', 'node03']);
+    await drover(c, ['rmigrate', 'vm1', 'node03', '--bandwidth', '1']);
     await waitFor('vm1 counting on node03', () => (readCount(lab!, 'vm1') ?? 0) > (before ?? 0), 20_000, 200);
     process.stdout.write(`vm1 count: ${before} before, ${readCount(lab, 'vm1')} after, never reset\n`);
 
     say('Emptying node02 in one planned, parallel schedule (it goes into maintenance)');
-    await drover(c, ['revacuate', 'node02']);
+    await drover(c, ['revacuate', 'node02', '--bandwidth', '1']);
     await drover(c, ['rpower', 'counters', 'stat']);
     await drover(c, ['lshosts']);
 

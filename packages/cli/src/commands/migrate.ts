@@ -103,8 +103,9 @@ export async function watchOperation(api: Api, id: string, output: string): Prom
           if (!printed.has(key)) {
             printed.set(key, line);
             if (output === 'text') process.stdout.write(`${line}\n`);
-          } else if (output === 'text' && s.state === 'migrating' && s.progress) {
-            // Without a terminal, progress is a line per guest at most once a second.
+          } else if (output === 'text' && s.state === 'migrating' && Number(s.progress?.dataTotal ?? 0) > 0) {
+            // Without a terminal, progress is a line per guest at most once a second (once QEMU
+            // has counted anything: the first sample can come before it has).
             const now = Date.now();
             if (now - (progressAt.get(s.id) ?? 0) >= 1000) {
               progressAt.set(s.id, now);
