@@ -13,7 +13,8 @@
  *                     state; power changes are driven through the admin API (rpower off/on)
  *   rpower_stat_s     `drover rpower fleet stat` (CLI process, 40,000 lines), and rpower_stat_live_s
  *   lsdef_s, nodels_s `drover lsdef -o json` and `drover nodels` of every node (CLI process)
- *   plan_ms           dry-run evacuation of the 40-guest host (Evacuate RPC, snapshot + plan + record)
+ *   plan_ms           dry-run evacuation of the 40-guest host (Evacuate RPC: snapshot + plan + record,
+ *                     and the reachability check of each source/destination pair, made by the agents)
  *   evacuate_s        that evacuation run for real on the simulator (emulated migrations)
  *   server_rss_mb     drover-server's peak resident set while measured
  *   sim_rss_mb_per_100_hosts
