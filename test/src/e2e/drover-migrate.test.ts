@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { resetHosts, virsh, readCounts, assertCountRises, readBoots, sampleCounts, limitLink, unlimitLink, cutLink, restoreLink, type Lab } from '../lab/index.js';
 import { Connection, LifecycleEvent, ResumedDetail, StartedDetail, type DomainEvent } from '@drover/libvirt';
 import type { TestCluster } from '../support/cluster.js';
-import { waitFor } from '../support/procs.js';
+import { BIN, waitFor } from '../support/procs.js';
+import { onTerminal } from '../support/terminal.js';
 import { addCounterGuests, whereRunning } from '../support/labguests.js';
 import { droverOnSharedLab } from '../support/labguests.js';
 
@@ -137,6 +138,31 @@ test('rmigrate - a slowed migration cancelled with ops cancel: the guest stays o
   assert.equal(await vmHost('cx1'), 'node01');
   await sampleCounts(lab, 'cx1', 3, 300);
   assertCountRises(readCounts(lab, 'cx1'), 'cx1 after the cancelled migration');
+});
+
+test('rmigrate on a terminal: a live progress bar per guest; Ctrl-C asks, "y" cancels, the guest stays on its source', { timeout: 180_000 }, async () => {
+  await addCounterGuests(c, lab, ['tt1'], 'node01');
+  // The destination's link is slowed (not the source's), so the abort reaches node01 at once.
+  const term = await slowed('1mbit', async () => {
+    const t = onTerminal([process.execPath, BIN.cli, 'rmigrate', 'tt1', 'node02'], { DROVER_CONFIG: c.bundles.admin });
+    try {
+      await t.waitFor('a progress bar with the migration figures', /tt1\s+node01->node02\s.*\d+% [\d.]+ MiB left, [\d.]+ MiB\/s, iter \d+/);
+      t.type('\x03');
+      await t.waitFor('the cancel question', /Cancel the operation .*\[y\/N\]/);
+      t.type('y\r');
+      await t.waitFor('the CLI to say it cancels', /cancelling op-/);
+      return { code: await t.exited, out: t.output() };
+    } finally {
+      t.kill();
+    }
+  }, 'node02');
+  assert.equal(term.code, 1, term.out);
+  assert.match(term.out, /operation op-\S+ \(migrate\) cancelled/);
+  assert.deepEqual(await whereRunning(lab, 'tt1', virsh), ['node01']);
+  assert.equal(await vmHost('tt1'), 'node01');
+  await sampleCounts(lab, 'tt1', 3, 300);
+  assertCountRises(readCounts(lab, 'tt1'), 'tt1 after the cancelled migration');
+  assert.equal(readBoots(lab, 'tt1'), 1);
 });
 
 test('rmigrate - a migration that exceeds --timeout is aborted: the guest stays on its source, running', { timeout: 180_000 }, async () => {
