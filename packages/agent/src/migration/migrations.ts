@@ -52,7 +52,15 @@ export const libvirtRunner: MigrationRunner = {
   },
 };
 
-interface Live { rec: MigrationRecord; dom: Domain; timer?: NodeJS.Timeout; lastRemaining: number; lastProgressMs: number; log: Logger }
+interface Live {
+  rec: MigrationRecord; dom: Domain; timer?: NodeJS.Timeout; lastRemaining: number; lastProgressMs: number; log: Logger;
+  /** When the last abortJob was sent, and how many (libvirt refuses one during the migration handshake). */
+  abortAtMs?: number; aborts?: number; abortPending?: boolean;
+}
+
+/** An abort refused or lost is sent again this often while the job runs on, at most ABORT_TRIES times. */
+const ABORT_EVERY_MS = 2000;
+const ABORT_TRIES = 30;
 
 export class Migrations {
   readonly journal: MigrationJournal;
@@ -156,7 +164,11 @@ export class Migrations {
           live.lastRemaining = remaining;
           live.lastProgressMs = now;
         }
-        if (deadline && now > deadline && !live.rec.abortRequested) {
+        if (live.rec.abortRequested && !live.abortPending && (live.aborts ?? 0) < ABORT_TRIES && now - (live.abortAtMs ?? 0) >= ABORT_EVERY_MS) {
+          // Still running after an abort: libvirt holds or refuses one sent during the handshake
+          // with the destination; send it again until the job ends.
+          await this.sendAbort(live, 'abort again: the job is still running');
+        } else if (deadline && now > deadline && !live.rec.abortRequested) {
           live.rec.error = `timed out after ${timeoutS}s`;
           await this.abortLive(live, 'timeout');
         } else if (stallS > 0 && now - live.lastProgressMs > stallS * 1000 && !live.rec.abortRequested) {
@@ -192,10 +204,21 @@ export class Migrations {
     live.rec.abortRequested = true;
     this.journal.save();
     live.log.warn({ why }, 'aborting migration job');
+    await this.sendAbort(live);
+  }
+
+  private async sendAbort(live: Live, note?: string): Promise<void> {
+    live.abortAtMs = Date.now();
+    live.aborts = (live.aborts ?? 0) + 1;
+    if (note) live.log.info({ tries: live.aborts }, note);
+    live.abortPending = true;
     try {
       await this.runner.abort(live.dom);
     } catch (e) {
-      live.log.warn({ err: (e as Error).message }, 'abortJob failed');
+      live.log.warn({ err: (e as Error).message, tries: live.aborts }, 'abortJob failed');
+    } finally {
+      live.abortPending = false;
+      live.abortAtMs = Date.now();
     }
   }
 
