@@ -5,5 +5,5 @@ export { safeRestart, commandRunner, type RestartResult, type RestartRunner, typ
 export { ConsoleHub, ConsoleHubs, type ConsoleSink } from './console/hub.js';
 export { loadAgentConfig, AgentConfigSchema, type AgentConfig } from './config.js';
 export { SimulatedFleet, type SimulateOptions } from './simulate/index.js';
-export type { MigrationRunner } from './migration/migrations.js';
+export { Migrations, type MigrationRunner } from './migration/migrations.js';
 export type { RuntimeOptions } from './runtime.js';

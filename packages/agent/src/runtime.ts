@@ -102,6 +102,7 @@ export async function startAgentRuntime(cfg: AgentConfig, log: Logger, opts: Run
     hubs,
     migrations,
     async stop() {
+      migrations.stop();
       hubs.closeAll();
       r.stop();
       await a.stop();

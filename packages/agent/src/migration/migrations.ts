@@ -65,6 +65,7 @@ const ABORT_TRIES = 30;
 export class Migrations {
   readonly journal: MigrationJournal;
   private readonly live = new Map<string, Live>();
+  private stopped = false;
   constructor(private readonly deps: ServiceDeps, private readonly nc: () => NatsConnection | undefined, private readonly advertise: () => string, private readonly runner: MigrationRunner = libvirtRunner) {
     this.journal = new MigrationJournal(deps.cfg.migration.journal);
   }
@@ -263,7 +264,7 @@ export class Migrations {
       error: r.error ?? '', libvirtCode: r.libvirtCode ?? 0, runningOn: r.runningOn ?? '', elapsedMs: (r.finishedMs ?? Date.now()) - r.startedMs,
       downtimeMs: r.downtimeMs ?? 0, timeMs: Date.now(),
     };
-    for (let i = 0; !r.published; i++) {
+    for (let i = 0; !r.published && !this.stopped; i++) {
       const nc = this.nc();
       try {
         if (!nc || nc.isClosed()) throw new Error('NATS not connected');
@@ -272,9 +273,15 @@ export class Migrations {
         this.journal.save();
       } catch (e) {
         if (i % 10 === 0) this.deps.log.warn({ host: this.host, op: r.opId, err: (e as Error).message }, 'migration outcome not published yet; retrying');
-        await new Promise((res) => setTimeout(res, Math.min(5000, 250 * 2 ** Math.min(i, 5))));
+        await new Promise((res) => setTimeout(res, Math.min(5000, 250 * 2 ** Math.min(i, 5))).unref());
       }
     }
+  }
+
+  /** Stops retrying publications and following jobs (the journal keeps them for the next start). */
+  stop(): void {
+    this.stopped = true;
+    for (const l of this.live.values()) if (l.timer) clearInterval(l.timer);
   }
 
   /** What this host knows of a migration step and of the guest. */

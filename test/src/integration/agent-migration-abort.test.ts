@@ -1,0 +1,72 @@
+/**
+ * The agent's migration side when libvirt refuses an abort (as it does during its handshake with
+ * the destination): the abort is sent again until the job ends, and the outcome says cancelled.
+ * The agent's own Migrations code on libvirt's test driver, with a scripted job runner in place of
+ * migrateToURI3 (the test driver cannot migrate).
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { AgentConfigSchema, LibvirtManager, Migrations, type MigrationRunner } from '@drover/agent';
+import { createLogger } from '@drover/contract';
+import { writeTestHostFile } from '../support/testdriver.js';
+import { cleanupDir, tempDir, waitFor } from '../support/procs.js';
+
+let dir: string;
+let lv: LibvirtManager;
+let migrations: Migrations;
+const calls = { abort: 0 };
+let finishJob: ((e?: Error) => void) | undefined;
+
+/** A job that runs until aborted; libvirt refuses the first `refuse` aborts. */
+function scriptedRunner(refuse: number): MigrationRunner {
+  return {
+    migrate: () => new Promise<void>((res, rej) => (finishJob = (e) => (e ? rej(e) : res()))),
+    jobStats: async () => ({ type: 2, dataTotal: 64 << 20, dataProcessed: 1 << 20, dataRemaining: 63 << 20 }) as never,
+    abort: async () => {
+      calls.abort++;
+      if (calls.abort <= refuse) throw new Error('Requested operation is not valid: cannot abort migration in its current phase');
+      setTimeout(() => finishJob?.(new Error('operation aborted: migration out job: canceled by client')), 10);
+    },
+    jobActive: async () => !!finishJob,
+  };
+}
+
+before(async () => {
+  dir = tempDir('drover-mig-abort-');
+  const h = writeTestHostFile(dir, { guests: [{ name: 'alpha' }] });
+  const cfg = AgentConfigSchema.parse({
+    host: 'node01', tls: { ca: 'x', cert: 'x', key: 'x' }, nats: { url: 'nats://127.0.0.1:1', seedFile: 'x' },
+    libvirt: { uri: h.uri }, storage: { roots: [join(dir, 'vms')] },
+    migration: { uri: 'qemu+tcp://127.0.0.2/system', journal: join(dir, 'migrations.json'), progressEveryMs: 100 },
+  });
+  const log = createLogger('drover-agent', { level: 'silent' });
+  lv = new LibvirtManager({ uri: h.uri, host: 'node01', log });
+  lv.start();
+  await lv.waitConnected(10_000);
+  migrations = new Migrations({ cfg, log, lv }, () => undefined, () => '127.0.0.1:7444', scriptedRunner(2));
+});
+after(async () => {
+  migrations?.stop();
+  await lv?.stop();
+  if (dir) cleanupDir(dir);
+});
+
+test('migration abort - refused twice by libvirt, sent again until the job ends; the outcome is cancelled', { timeout: 30_000 }, async () => {
+  const log = createLogger('drover-agent', { level: 'silent' });
+  const started = await migrations.start({
+    operationId: 'op1', stepId: '001-alpha', guest: 'alpha', dest: 'node02', destUri: 'qemu+tcp://127.0.0.3/system', migrateUri: '',
+    options: { bandwidthMibps: 0, maxDowntimeMs: 0, copyStorage: false, unsafeShared: true, autoConverge: false, postcopy: false, timeoutS: 0, stallS: 0, tls: false },
+  } as never, log);
+  assert.ok(started.jobId);
+  const q = await migrations.abort('op1', '001-alpha', 'alpha');
+  assert.equal(calls.abort, 1, 'the first abort went out at once');
+  assert.notEqual(q.state, 'JOB_STATE_CANCELLED', 'libvirt refused it: the job runs on');
+  const end = await waitFor('the job to end', async () => {
+    const r = await migrations.query('op1', '001-alpha', 'alpha');
+    return ['JOB_STATE_CANCELLED', 'JOB_STATE_FAILED', 'JOB_STATE_COMPLETED'].includes(r.state as string) ? r : undefined;
+  }, 20_000, 100);
+  assert.equal(end.state, 'JOB_STATE_CANCELLED', JSON.stringify(end));
+  assert.equal(calls.abort, 3, 'two refused aborts, the third ended the job');
+  assert.match(end.error ?? '', /cancelled by request/);
+});
