@@ -209,7 +209,6 @@ export class Migrations {
   }
 
   private async sendAbort(live: Live, note?: string): Promise<void> {
-    live.abortAtMs = Date.now();
     live.aborts = (live.aborts ?? 0) + 1;
     if (note) live.log.info({ tries: live.aborts }, note);
     live.abortPending = true;

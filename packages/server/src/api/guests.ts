@@ -25,6 +25,10 @@ type Stream<Req> = grpc.ServerWritableStream<Req, NodeResult>;
 function ok(node: string, message: string, data: Record<string, string> = {}): NodeResult {
   return { node, ok: true, message, code: '', data };
 }
+/** A live stat: the guest's state as its host's libvirt reports it. */
+const liveOk = (node: string, host: string, g: GuestStatus__Output): NodeResult => ok(node, stateWord(g.state), { state: stateWord(g.state), host, reason: g.reason });
+/** The guest is not defined on its host (off, as xCAT says). */
+const notDefined = (node: string, host: string): NodeResult => ok(node, 'off (not defined)', { state: 'off', host, defined: 'false' });
 function failed(node: string, err: unknown): NodeResult {
   const d = err instanceof DroverError ? err : fromServiceError(err);
   return { node, ok: false, message: d.message.startsWith(`${node}:`) ? d.message.slice(node.length + 1).trim() : d.message, code: d.code, data: {} };
@@ -76,7 +80,7 @@ export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]
     const elsewhere = ctx.inventory.whereIs(node).find((s) => s.host !== host && isActive(s.guest.state));
     if (!g) {
       if (elsewhere) return ok(node, `${stateWord(elsewhere.guest.state)} (on ${elsewhere.host}, not vm.host ${host})`, { state: stateWord(elsewhere.guest.state), host: elsewhere.host });
-      return ok(node, 'off (not defined)', { state: 'off', host, defined: 'false' });
+      return notDefined(node, host);
     }
     const age = Date.now() - inv.updatedMs;
     const stale = age > ctx.cfg.hosts.staleAfterMs ? ` (as of ${Math.round(age / 1000)}s ago)` : '';
@@ -112,7 +116,7 @@ export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]
     const host = hostOf(node);
     try {
       const g = await ctx.agents.call<GuestStatus__Output>(host, 'GetGuest', { guest: node }, { deadlineMs: 15_000 });
-      return ok(node, stateWord(g.state), { state: stateWord(g.state), host, reason: g.reason });
+      return liveOk(node, host, g);
     } catch (err) {
       return liveError(node, host, err);
     }
@@ -120,7 +124,7 @@ export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]
 
   /** A live stat the agent could not answer: 'off' when the guest is not defined there, 'unknown' (with why) when the host cannot tell. */
   function liveError(node: string, host: string, e: unknown): NodeResult {
-    if ((e as DroverError).status === grpc.status.NOT_FOUND) return ok(node, 'off (not defined)', { state: 'off', host, defined: 'false' });
+    if ((e as DroverError).status === grpc.status.NOT_FOUND) return notDefined(node, host);
     if ((e as DroverError).code === 'LIBVIRT_UNAVAILABLE') return ok(node, `unknown (${(e as Error).message})`, { state: 'unknown', host, reason: 'libvirt unreachable' });
     if ((e as DroverError).code === 'HOST_DOWN' || (e as DroverError).code === 'AGENT_UNREACHABLE') return ok(node, `unknown (${(e as Error).message})`, { state: 'unknown', host });
     throw e;
@@ -161,7 +165,7 @@ export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]
       }
       for (const node of list) {
         const g = guests.get(node);
-        write(g ? ok(node, stateWord(g.state), { state: stateWord(g.state), host, reason: g.reason }) : ok(node, 'off (not defined)', { state: 'off', host, defined: 'false' }));
+        write(g ? liveOk(node, host, g) : notDefined(node, host));
       }
     });
   }

@@ -292,10 +292,11 @@ export class OperationEngine {
     try {
       // First the source must reach the destination's libvirt (the URI its heartbeat announces),
       // so a cut link fails here with that reason, before the destination is asked to prepare.
-      const announced = this.ctx.hosts.get(dest)?.facts?.migrationUri ?? '';
+      const destView = this.ctx.hosts.get(dest);
+      const announced = destView?.facts?.migrationUri ?? '';
       if (announced) await this.assertReachable(source, dest, announced, guest);
       // preparing: the destination makes pools, directories and checks bridges.
-      const spec = buildGuestSpec(this.ctx.tables, guest, { ...(this.ctx.hosts.get(dest) ? { host: this.ctx.hosts.get(dest)! } : {}) });
+      const spec = buildGuestSpec(this.ctx.tables, guest, { ...(destView ? { host: destView } : {}) });
       const prep = await this.ctx.agents.call<PrepareMigrationResponse__Output>(dest, 'PrepareMigration', { operationId: run.id, stepId: s.stepId, spec, copyStorage: copy }, { deadlineMs: 60_000 });
       s.destUri = prep.libvirtUri;
       if (prep.libvirtUri !== announced) await this.assertReachable(source, dest, prep.libvirtUri, guest);

@@ -8,6 +8,7 @@ import { parseNicList, parseStorageList, formatDiskSpec } from '@drover/contract
 import type { ServerContext } from '../context.js';
 import type { ClusterSnapshot, GuestInfo, GuestState, HostInfo, HypervisorType, InFlightMove, PolicyInput } from '../scheduler/index.js';
 import { storageDeclarations } from '../guests/storage.js';
+import { isActive } from '../guests/state.js';
 
 function guestState(s: string): GuestState {
   switch (s) {
@@ -44,8 +45,6 @@ export function sitePolicy(ctx: ServerContext): PolicyInput {
   return p as PolicyInput;
 }
 
-const ACTIVE_STATES = new Set(['POWER_STATE_ON', 'POWER_STATE_BLOCKED', 'POWER_STATE_PAUSED', 'POWER_STATE_SHUTTING_DOWN']);
-
 type Reported = { host: string; g: { name: string; state: string } };
 
 /**
@@ -69,7 +68,7 @@ export function oneCopyEach<T extends Reported>(recordedHost: (name: string) => 
       continue;
     }
     const recorded = recordedHost(name);
-    const rank = (r: T): number => (ACTIVE_STATES.has(r.g.state) ? 2 : 0) + (r.host === recorded ? 1 : 0);
+    const rank = (r: T): number => (isActive(r.g.state) ? 2 : 0) + (r.host === recorded ? 1 : 0);
     const best = [...copies].sort((a, b) => rank(b) - rank(a))[0]!;
     warn({ node: name, host: best.host, reportedBy: copies.map((c) => `${c.host}:${c.g.state}`) }, `${name} is reported by ${copies.length} hosts; planning with the copy on ${best.host}`);
     out.push(best);
