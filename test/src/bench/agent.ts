@@ -23,7 +23,7 @@ import type { NatsConnection } from 'nats';
 import { codec, connectNats, subjects, type GuestEvent__Output } from '@drover/contract';
 import { TestCluster } from '../support/cluster.js';
 import { AgentClient, serverPki } from '../support/agent-client.js';
-import { cleanupDir, REPO, tempDir, waitFor } from '../support/procs.js';
+import { cleanupDir, REPO, tempDir } from '../support/procs.js';
 import { writeTestHostFile } from '../support/testdriver.js';
 import { median, percentile, r2, rssMb } from './util.js';
 
@@ -75,7 +75,7 @@ export async function run(args: string[]): Promise<void> {
     // The agents run as setup-hypervisor's systemd unit runs them (its NODE_OPTIONS).
     c = await TestCluster.start({ hostNames: hosts, heartbeatMs: 1000, staleAfterMs: 10_000, downAfterMs: 60_000, libvirtUri: (i) => uris[i]!, agentEnv: () => ({ NODE_OPTIONS: UNIT_NODE_OPTIONS }) });
     const cl = c;
-    await waitFor('both hosts up', async () => (await cl.cliJson<{ state: string; libvirt: string }[]>(['lshosts'])).filter((h) => h.state === 'up' && h.libvirt === 'ok').length === 2, 60_000, 300);
+    await cl.waitHostsUp(2);
     const [idle, busy] = c.agents as [typeof c.agents[number], typeof c.agents[number]];
     const w = String(nGuests).length;
     const range = `vm[${'1'.padStart(w, '0')}-${nGuests}]`;

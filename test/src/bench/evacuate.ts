@@ -15,9 +15,8 @@
  * Uses the lab named by DROVER_LAB_ID (3 hosts), or starts a 3-host lab of its own.
  * Last line: {"bench":"evacuate","ratio":..,"revacuate_s":..,"sequential_s":..,"defaults_ratio":..}.
  */
-import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { assertCountRises, readCounts, resetHosts, serialLogPath, virsh, type Lab, type LabHost } from '../lab';
+import { assertCountRises, readCounts, resetHosts, virsh, type Lab, type LabHost } from '../lab';
 import { startLabCluster } from '../support/labcluster.js';
 import type { TestCluster } from '../support/cluster.js';
 import { waitFor } from '../support/procs.js';
@@ -69,12 +68,8 @@ export async function run(args: string[]): Promise<void> {
     await resetHosts(lab);
     c = await startLabCluster(lab, { hostNames: [h1.name, h2.name, h3.name] });
     const cl = c;
-    await waitFor('three hosts up with libvirt', async () => {
-      const hs = await cl.cliJson<{ state: string; libvirt: string }[]>(['lshosts']);
-      return hs.length === 3 && hs.every((h) => h.state === 'up' && h.libvirt === 'ok');
-    }, 60_000, 300);
+    await c.waitHostsUp(3);
     await declareSharedStorage(c, lab);
-    for (const n of names) rmSync(serialLogPath(lab.sharedDir, n), { force: true }); // a previous run's history
     await addCounterGuests(c, lab, names, h1.name);
     const pause = (): Promise<void> => new Promise((res) => setTimeout(res, pauseMs));
 

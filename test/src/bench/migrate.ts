@@ -15,9 +15,8 @@
  * Last line: {"bench":"migrate","ratio":..,"drover_s":..,"virsh_s":..,...}.
  */
 import { join } from 'node:path';
-import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { assertCountRises, readBoots, readCounts, resetHosts, serialLogPath, virsh, type Lab, type LabHost } from '../lab';
+import { assertCountRises, readBoots, readCounts, resetHosts, virsh, type Lab, type LabHost } from '../lab';
 import { startLabCluster } from '../support/labcluster.js';
 import type { TestCluster } from '../support/cluster.js';
 import { waitFor } from '../support/procs.js';
@@ -84,12 +83,8 @@ export async function run(args: string[]): Promise<void> {
     await resetHosts(lab);
     c = await startLabCluster(lab, { hostNames: [a.name, b.name] });
     const cl = c;
-    await waitFor('both hosts up with libvirt', async () => {
-      const hs = await cl.cliJson<{ state: string; libvirt: string }[]>(['lshosts']);
-      return hs.length === 2 && hs.every((h) => h.state === 'up' && h.libvirt === 'ok');
-    }, 60_000, 300);
+    await c.waitHostsUp(2);
     await declareSharedStorage(c, lab);
-    for (const n of [GUEST]) rmSync(serialLogPath(lab.sharedDir, n), { force: true }); // a previous run's history
     await addCounterGuests(c, lab, [GUEST], a.name);
     let at = a.name;
     const other = (h: string): string => (h === a.name ? b.name : a.name);

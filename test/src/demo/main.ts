@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     say('Starting nats-server, drover-server (CA, tables) and a drover-agent inside each host');
     c = await startLabCluster(lab);
     // Up, libvirt connected, and the first facts (memory, CPUs) reported.
-    await waitFor('hosts up', async () => (await c!.cliJson<{ state: string; libvirt: string; cpus: number }[]>(['lshosts'])).filter((h) => h.state === 'up' && h.libvirt === 'ok' && h.cpus > 0).length === 3, 60_000, 300);
+    await c.waitHostsUp(3, { facts: true });
     await drover(c, ['lshosts']);
 
     say('Declaring the shared directory as shared storage, adding four counter guests, powering them on');

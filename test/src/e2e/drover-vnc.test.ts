@@ -58,7 +58,7 @@ class Reader {
   private buf = Buffer.alloc(0);
   private wait: (() => void) | undefined;
   private closed: Error | undefined;
-  constructor(private readonly sock: Socket) {
+  constructor(sock: Socket) {
     sock.on('data', (d: Buffer) => {
       this.buf = Buffer.concat([this.buf, d]);
       this.wait?.();

@@ -69,10 +69,7 @@ before(async () => {
   c = await startLabCluster(lab, {
     agentEnv: () => ({ DROVER_AGENT_HYPERVISOR_RESTART_COMMAND: `/bin/sh,${script}`, DROVER_AGENT_HYPERVISOR_RECONNECT_TIMEOUT_MS: '60000' }),
   });
-  await waitFor('three hosts up with libvirt', async () => {
-    const hs = await c.cliJson<{ state: string; libvirt: string }[]>(['lshosts']);
-    return hs.length === 3 && hs.every((h) => h.state === 'up' && h.libvirt === 'ok');
-  }, 60_000, 300);
+  await c.waitHostsUp(3);
   await declareSharedStorage(c, lab);
   nc = await connectNats({ url: `nats://${lab.bridgeIp}:${c.natsPort}`, seed: readFileSync(serverPki(c.dir).natsSeed, 'utf8').trim(), name: 'test-as-server' });
   // every host's events, as core NATS subscribers see them

@@ -140,6 +140,14 @@ export class TestCluster {
     return JSON.parse(r.stdout) as T;
   }
 
+  /** Waits (as lshosts shows it) until `count` hosts are up with libvirt connected; with `facts`, also their first facts reported. */
+  async waitHostsUp(count: number, o: { facts?: boolean; timeoutMs?: number } = {}): Promise<void> {
+    await waitFor(`${count} host(s) up with libvirt${o.facts ? ' and facts' : ''}`, async () => {
+      const hs = await this.cliJson<{ state: string; libvirt: string; cpus: number }[]>(['lshosts']);
+      return hs.filter((h) => h.state === 'up' && h.libvirt === 'ok' && (!o.facts || h.cpus > 0)).length === count;
+    }, o.timeoutMs ?? 60_000, 300);
+  }
+
   async stop(): Promise<void> {
     for (const p of [...this.procs].reverse()) await p.stop().catch(() => undefined);
     cleanupDir(this.dir);

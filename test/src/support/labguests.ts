@@ -54,10 +54,7 @@ export async function droverOnSharedLab(opts: Parameters<typeof startLabCluster>
   const lab = await getSharedLab();
   await resetHosts(lab);
   const c = await startLabCluster(lab, opts);
-  await waitFor('every lab host up with libvirt', async () => {
-    const hs = await c.cliJson<{ state: string; libvirt: string }[]>(['lshosts']);
-    return hs.length === lab.hosts.length && hs.every((h) => h.state === 'up' && h.libvirt === 'ok');
-  }, 60_000, 300);
+  await c.waitHostsUp(lab.hosts.length);
   await declareSharedStorage(c, lab);
   return { lab, c };
 }
