@@ -1,7 +1,10 @@
 /**
  * Runs a command on a pseudo-terminal, as an admin at a shell would: util-linux `script` (Debian's
  * bsdutils, always installed) gives it a pty, copies what we write to the pty (so "\x03" is a real
- * Ctrl-C: the line discipline sends SIGINT) and copies the pty's output back.
+ * Ctrl-C: the line discipline sends SIGINT) and copies the pty's output back. script runs the
+ * command through $SHELL -c; the command is exec'd so no shell stays in the foreground process
+ * group: dash (CI's /bin/sh) would die of the SIGINT the command handles, and script would then
+ * report 130 for a command that exited 1.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { waitFor } from './procs.js';
@@ -23,8 +26,8 @@ const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** `argv` is quoted word by word into script's command line (fixed test arguments, no user input). */
 export function onTerminal(argv: string[], env: NodeJS.ProcessEnv): Terminal {
-  const proc = spawn('script', ['-q', '-f', '-e', '-c', argv.map(quote).join(' '), '/dev/null'], {
-    env: { ...process.env, ...env, TERM: 'xterm', COLUMNS: '160', LINES: '40' }, stdio: ['pipe', 'pipe', 'pipe'],
+  const proc = spawn('script', ['-q', '-f', '-e', '-c', `exec ${argv.map(quote).join(' ')}`, '/dev/null'], {
+    env: { ...process.env, ...env, SHELL: '/bin/sh', TERM: 'xterm', COLUMNS: '160', LINES: '40' }, stdio: ['pipe', 'pipe', 'pipe'],
   });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
