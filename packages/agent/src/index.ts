@@ -6,4 +6,5 @@ export { ConsoleHub, ConsoleHubs, type ConsoleSink } from './console/hub.js';
 export { loadAgentConfig, AgentConfigSchema, type AgentConfig } from './config.js';
 export { SimulatedFleet, type SimulateOptions } from './simulate/index.js';
 export { Migrations, type MigrationRunner } from './migration/migrations.js';
+export { compareGuestCpu, describeGuestCpu } from './migration/cpu.js';
 export type { RuntimeOptions } from './runtime.js';

@@ -144,6 +144,22 @@ Napi::Value CompareCPU(const Napi::CallbackInfo& info) {
   });
 }
 
+// Empty strings stand for NULL: libvirt then picks the host's default emulator, arch, machine, type.
+Napi::Value CompareHypervisorCPU(const Napi::CallbackInfo& info) {
+  std::string emulator = ArgString(info, 1, "emulator");
+  std::string arch = ArgString(info, 2, "arch");
+  std::string machine = ArgString(info, 3, "machine");
+  std::string virttype = ArgString(info, 4, "virttype");
+  std::string xml = ArgString(info, 5, "xml");
+  unsigned int flags = ArgFlags(info, 6);
+  return ConnCall(info, "drover:libvirt:compareHypervisorCPU", [emulator, arch, machine, virttype, xml, flags](virConnectPtr c) -> Builder {
+    auto opt = [](const std::string& v) { return v.empty() ? nullptr : v.c_str(); };
+    int r = virConnectCompareHypervisorCPU(c, opt(emulator), opt(arch), opt(machine), opt(virttype), xml.c_str(), flags);
+    if (r == VIR_CPU_COMPARE_ERROR) Fail("virConnectCompareHypervisorCPU");
+    return Num(r);
+  });
+}
+
 Napi::Value BaselineCPU(const Napi::CallbackInfo& info) {
   if (!info[1].IsArray()) throw Napi::TypeError::New(info.Env(), "xmls must be an array of strings");
   std::vector<std::string> xmls;
@@ -174,6 +190,7 @@ void InitConnection(Napi::Env env, Napi::Object exports) {
   exports.Set("connLibVersion", Napi::Function::New(env, LibVersion, "connLibVersion"));
   exports.Set("connVersion", Napi::Function::New(env, Version, "connVersion"));
   exports.Set("connCompareCPU", Napi::Function::New(env, CompareCPU, "connCompareCPU"));
+  exports.Set("connCompareHypervisorCPU", Napi::Function::New(env, CompareHypervisorCPU, "connCompareHypervisorCPU"));
   exports.Set("connBaselineCPU", Napi::Function::New(env, BaselineCPU, "connBaselineCPU"));
 }
 

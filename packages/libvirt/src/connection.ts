@@ -153,6 +153,15 @@ export class Connection extends EventEmitter implements ConnSink {
     return invoke('Connection.compareCPU', () => binding().connCompareCPU(this.handle, xml, flags));
   }
 
+  /**
+   * Compares a guest CPU description with what the hypervisor can give a guest (for QEMU: the host
+   * CPU as KVM exposes it, or what TCG emulates), the check libvirt recommends before migrating.
+   * Unset fields take the host's defaults.
+   */
+  compareHypervisorCPU(xml: string, opts: { emulator?: string; arch?: string; machine?: string; virttype?: string } = {}, flags = 0): Promise<CPUCompareResult> {
+    return invoke('Connection.compareHypervisorCPU', () => binding().connCompareHypervisorCPU(this.handle, opts.emulator ?? '', opts.arch ?? '', opts.machine ?? '', opts.virttype ?? '', xml, flags));
+  }
+
   baselineCPU(xmls: string[], flags = 0): Promise<string> {
     return invoke('Connection.baselineCPU', () => binding().connBaselineCPU(this.handle, xmls, flags));
   }

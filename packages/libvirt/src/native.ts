@@ -85,6 +85,7 @@ export interface NativeBinding {
   connLibVersion(h: ConnHandle): Promise<number>;
   connVersion(h: ConnHandle): Promise<number>;
   connCompareCPU(h: ConnHandle, xml: string, flags: number): Promise<number>;
+  connCompareHypervisorCPU(h: ConnHandle, emulator: string, arch: string, machine: string, virttype: string, xml: string, flags: number): Promise<number>;
   connBaselineCPU(h: ConnHandle, xmls: string[], flags: number): Promise<string>;
 
   domListAll(h: ConnHandle, flags: number): Promise<NamedChild<DomainHandle>[]>;

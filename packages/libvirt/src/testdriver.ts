@@ -15,6 +15,8 @@ export interface TestDomainSpec {
   state?: 'running' | 'paused' | 'shutoff';
   /** Extra XML inside <devices>. */
   devices?: string;
+  /** A custom CPU model the domain requires. */
+  cpuModel?: string;
 }
 
 export interface TestPoolSpec {
@@ -42,7 +44,7 @@ export function testHostXml(spec: TestHostSpec): string {
     <name>${esc(d.name)}</name>${d.uuid ? `\n    <uuid>${esc(d.uuid)}</uuid>` : ''}
     <memory>${d.memoryKiB ?? 65536}</memory>
     <vcpu>${d.vcpus ?? 1}</vcpu>
-    <os><type>hvm</type></os>
+    <os><type>hvm</type></os>${d.cpuModel ? `\n    <cpu mode='custom' match='exact'><model fallback='forbid'>${esc(d.cpuModel)}</model></cpu>` : ''}
     <devices>${d.devices ?? ''}</devices>
     <test:runstate>${RUNSTATE[d.state ?? 'running']}</test:runstate>
   </domain>`,

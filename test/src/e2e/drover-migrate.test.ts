@@ -34,6 +34,12 @@ async function vmHost(node: string): Promise<string> {
 test('rmigrate - over shared storage: the guest keeps counting on the destination and vm.host follows', { timeout: 180_000 }, async () => {
   await addCounterGuests(c, lab, ['sh1'], 'node01');
   const before = await sampleCounts(lab, 'sh1', 3, 300);
+  // The dry run's host checks: node01 reaches node02's libvirt, and node02's libvirt can give sh1
+  // the CPU it runs with on node01 (read from its live definition: TCG's qemu64).
+  const dry = await c.cli(['rmigrate', 'sh1', 'node02', '--dry-run']);
+  assert.equal(dry.code, 0, `${dry.stdout}\n${dry.stderr}`);
+  assert.match(dry.stdout, /check sh1: ok reachability\n/);
+  assert.match(dry.stdout, /check sh1: ok cpu-compare\n/);
   const r = await c.cli(['rmigrate', 'sh1', 'node02']);
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout, /sh1: done node01 -> node02/);
@@ -89,6 +95,8 @@ test("rmigrate - the destination's link cut: the reachability check, made from t
   assert.equal(dry.code, 1, `${dry.stdout}\n${dry.stderr}`);
   assert.match(dry.stdout, /check rc1: ok host-up/);
   assert.match(dry.stdout, new RegExp(`check rc1: FAILED reachability: ${reach.source}`));
+  // node02's agent is behind the same cut link: the CPU check cannot be made, and says so.
+  assert.match(dry.stdout, /check rc1: FAILED cpu-compare: agent on 'node02' did not answer CompareCpu .*check drover-agent on node02/);
   assert.equal(real.code, 1, `${real.stdout}\n${real.stderr}`);
   assert.match(real.stdout, new RegExp(`rc1: failed node01 -> node02.*check reachability: ${reach.source}`));
   const op = (await c.cliJson<{ id: string; steps: { guest: string }[] }[]>(['ops', 'list'])).find((o) => o.steps.some((s) => s.guest === 'rc1'));

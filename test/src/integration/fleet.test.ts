@@ -27,7 +27,8 @@ function layout(): FleetLayout {
     l[h] = Array.from({ length: 20 }, () => {
       n++;
       const state = h === EVAC ? 'running' : n % 7 === 0 ? 'shutoff' : n % 13 === 0 ? 'paused' : 'running';
-      return { name: `fv${String(n).padStart(4, '0')}`, memoryMiB: 256, state } as const;
+      // The evacuated host's first guest requires a CPU model (the others have none).
+      return { name: `fv${String(n).padStart(4, '0')}`, memoryMiB: 256, state, ...(n === 1 ? { cpuModel: 'Haswell' } : {}) } as const;
     });
   }
   return l;
@@ -124,6 +125,14 @@ test('fleet - a simulated host is the real agent command service, with its own c
 
 test('fleet - revacuate through the CLI completes on the simulator', async () => {
   const guests = c.opts.layout[EVAC]!.map((g) => g.name);
+  // The dry run's checks: a reachability and a CPU check per move; the CPU is read from the live
+  // definition on the source and compared by the destination's libvirt, which here (the test
+  // driver) cannot compare and says so.
+  const dry = await c.cli(['revacuate', EVAC, '--dry-run'], 'operator');
+  assert.equal(dry.code, 0, `${dry.stdout}\n${dry.stderr}`);
+  for (const g of guests) assert.match(dry.stdout, new RegExp(`check ${g}: ok reachability\n`));
+  assert.match(dry.stdout, /check fv0001: ok cpu-compare: not compared on fh\d+: this host's libvirt driver cannot compare CPUs \(.*virConnectCompareHypervisorCPU\)\n/);
+  assert.match(dry.stdout, new RegExp(`check fv0002: ok cpu-compare: not compared: fv0002 has no CPU model on ${EVAC}\n`));
   const r = await c.cli(['revacuate', EVAC, '--max-out', '4', '--max-total', '8'], 'operator');
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout, /done: 20 moved, 0 failed/);

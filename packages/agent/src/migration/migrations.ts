@@ -13,6 +13,7 @@ import {
   codec, subjects, DroverError, invalidArgument,
   type JobState, type MigrationOutcome, type MigrationProgress, type StartMigrationRequest__Output, type QueryMigrationResponse,
   type PrepareMigrationRequest__Output, type PrepareMigrationResponse, type CheckReachableRequest__Output, type CheckReachableResponse,
+  type CompareCpuRequest__Output, type CompareCpuResponse, type GuestCpuResponse,
   type Logger,
 } from '@drover/contract';
 import { ErrorCode, JobType, LibvirtError, MigrateFlags, type Domain, type JobStats, type MigrateParams } from '@drover/libvirt';
@@ -22,6 +23,7 @@ import { guestStatus } from '../libvirt/guests.js';
 import { resolveDisks } from '../service/diskplan.js';
 import { LibvirtDiskStore } from '../libvirt/disks.js';
 import { MigrationJournal, type MigrationRecord } from './journal.js';
+import { compareGuestCpu, describeGuestCpu } from './cpu.js';
 
 const progressCodec = codec<MigrationProgress>('MigrationProgress');
 const outcomeCodec = codec<MigrationOutcome>('MigrationOutcome');
@@ -362,6 +364,17 @@ export class Migrations {
     this.journal.put(r);
     void live;
     await this.publishOutcome(r);
+  }
+
+  /** Source: the CPU the guest runs with here (see cpu.ts). */
+  async guestCpu(guest: string): Promise<GuestCpuResponse> {
+    const dom = await lookupGuest(this.deps, this.deps.lv.conn(), guest);
+    return describeGuestCpu(await dom.getXMLDesc(), this.deps.lv.facts());
+  }
+
+  /** Destination: whether this host's hypervisor can give the guest its CPU (see cpu.ts). */
+  compareCpu(req: CompareCpuRequest__Output): Promise<CompareCpuResponse> {
+    return compareGuestCpu(this.deps.lv.conn(), req);
   }
 
   /** A TCP connect from this host to a peer's libvirt listener. */

@@ -14,6 +14,8 @@ export interface SimGuest {
   memoryMiB?: number;
   vcpus?: number;
   state?: 'running' | 'paused' | 'shutoff';
+  /** A custom CPU model the guest requires (none by default). */
+  cpuModel?: string;
 }
 
 /** host -> its guests. */
@@ -47,6 +49,7 @@ export function writeSimHost(dir: string, host: string, guests: readonly SimGues
     memoryKiB: (g.memoryMiB ?? 512) * 1024,
     vcpus: g.vcpus ?? 1,
     state: g.state ?? 'running',
+    ...(g.cpuModel ? { cpuModel: g.cpuModel } : {}),
   }));
   return writeTestHost({ memoryKiB: shape.memoryMiB * 1024, domains }, mkdirp(join(dir, host))).uri;
 }

@@ -7,6 +7,8 @@ import type { AgentPowerRequest as _drover_v1_AgentPowerRequest, AgentPowerReque
 import type { AgentServiceClient as _drover_v1_AgentServiceClient, AgentServiceDefinition as _drover_v1_AgentServiceDefinition } from './drover/v1/AgentService.js';
 import type { CheckReachableRequest as _drover_v1_CheckReachableRequest, CheckReachableRequest__Output as _drover_v1_CheckReachableRequest__Output } from './drover/v1/CheckReachableRequest.js';
 import type { CheckReachableResponse as _drover_v1_CheckReachableResponse, CheckReachableResponse__Output as _drover_v1_CheckReachableResponse__Output } from './drover/v1/CheckReachableResponse.js';
+import type { CompareCpuRequest as _drover_v1_CompareCpuRequest, CompareCpuRequest__Output as _drover_v1_CompareCpuRequest__Output } from './drover/v1/CompareCpuRequest.js';
+import type { CompareCpuResponse as _drover_v1_CompareCpuResponse, CompareCpuResponse__Output as _drover_v1_CompareCpuResponse__Output } from './drover/v1/CompareCpuResponse.js';
 import type { ConfigChange as _drover_v1_ConfigChange, ConfigChange__Output as _drover_v1_ConfigChange__Output } from './drover/v1/ConfigChange.js';
 import type { ConfigChanges as _drover_v1_ConfigChanges, ConfigChanges__Output as _drover_v1_ConfigChanges__Output } from './drover/v1/ConfigChanges.js';
 import type { ConsoleInput as _drover_v1_ConsoleInput, ConsoleInput__Output as _drover_v1_ConsoleInput__Output } from './drover/v1/ConsoleInput.js';
@@ -19,6 +21,8 @@ import type { Disk as _drover_v1_Disk, Disk__Output as _drover_v1_Disk__Output }
 import type { DiskInfo as _drover_v1_DiskInfo, DiskInfo__Output as _drover_v1_DiskInfo__Output } from './drover/v1/DiskInfo.js';
 import type { DiskList as _drover_v1_DiskList, DiskList__Output as _drover_v1_DiskList__Output } from './drover/v1/DiskList.js';
 import type { DomainXml as _drover_v1_DomainXml, DomainXml__Output as _drover_v1_DomainXml__Output } from './drover/v1/DomainXml.js';
+import type { GuestCpuRequest as _drover_v1_GuestCpuRequest, GuestCpuRequest__Output as _drover_v1_GuestCpuRequest__Output } from './drover/v1/GuestCpuRequest.js';
+import type { GuestCpuResponse as _drover_v1_GuestCpuResponse, GuestCpuResponse__Output as _drover_v1_GuestCpuResponse__Output } from './drover/v1/GuestCpuResponse.js';
 import type { GuestList as _drover_v1_GuestList, GuestList__Output as _drover_v1_GuestList__Output } from './drover/v1/GuestList.js';
 import type { GuestRequest as _drover_v1_GuestRequest, GuestRequest__Output as _drover_v1_GuestRequest__Output } from './drover/v1/GuestRequest.js';
 import type { GuestSpec as _drover_v1_GuestSpec, GuestSpec__Output as _drover_v1_GuestSpec__Output } from './drover/v1/GuestSpec.js';
@@ -82,6 +86,8 @@ export interface ProtoGrpcType {
       AgentService: SubtypeConstructor<typeof grpc.Client, _drover_v1_AgentServiceClient> & { service: _drover_v1_AgentServiceDefinition }
       CheckReachableRequest: MessageTypeDefinition<_drover_v1_CheckReachableRequest, _drover_v1_CheckReachableRequest__Output>
       CheckReachableResponse: MessageTypeDefinition<_drover_v1_CheckReachableResponse, _drover_v1_CheckReachableResponse__Output>
+      CompareCpuRequest: MessageTypeDefinition<_drover_v1_CompareCpuRequest, _drover_v1_CompareCpuRequest__Output>
+      CompareCpuResponse: MessageTypeDefinition<_drover_v1_CompareCpuResponse, _drover_v1_CompareCpuResponse__Output>
       ConfigChange: MessageTypeDefinition<_drover_v1_ConfigChange, _drover_v1_ConfigChange__Output>
       ConfigChanges: MessageTypeDefinition<_drover_v1_ConfigChanges, _drover_v1_ConfigChanges__Output>
       ConsoleInput: MessageTypeDefinition<_drover_v1_ConsoleInput, _drover_v1_ConsoleInput__Output>
@@ -94,6 +100,8 @@ export interface ProtoGrpcType {
       DiskInfo: MessageTypeDefinition<_drover_v1_DiskInfo, _drover_v1_DiskInfo__Output>
       DiskList: MessageTypeDefinition<_drover_v1_DiskList, _drover_v1_DiskList__Output>
       DomainXml: MessageTypeDefinition<_drover_v1_DomainXml, _drover_v1_DomainXml__Output>
+      GuestCpuRequest: MessageTypeDefinition<_drover_v1_GuestCpuRequest, _drover_v1_GuestCpuRequest__Output>
+      GuestCpuResponse: MessageTypeDefinition<_drover_v1_GuestCpuResponse, _drover_v1_GuestCpuResponse__Output>
       GuestList: MessageTypeDefinition<_drover_v1_GuestList, _drover_v1_GuestList__Output>
       GuestRequest: MessageTypeDefinition<_drover_v1_GuestRequest, _drover_v1_GuestRequest__Output>
       GuestSpec: MessageTypeDefinition<_drover_v1_GuestSpec, _drover_v1_GuestSpec__Output>

@@ -12,7 +12,7 @@ import type { NatsConnection, Subscription } from 'nats';
 import {
   codec, DroverError, subjects,
   type MigrationOutcome__Output, type MigrationProgress__Output, type Operation, type OperationStep, type OperationUpdate,
-  type PrepareMigrationResponse__Output, type GuestStatus__Output, type GuestList__Output, type QueryMigrationResponse__Output, type StartMigrationResponse__Output, type CheckReachableResponse__Output,
+  type PrepareMigrationResponse__Output, type GuestStatus__Output, type GuestList__Output, type QueryMigrationResponse__Output, type StartMigrationResponse__Output, type CheckReachableResponse__Output, type CompareCpuResponse__Output, type GuestCpuResponse__Output,
   type Logger,
 } from '@drover/contract';
 import type { ServerContext } from '../context.js';
@@ -22,6 +22,7 @@ import {
   type InFlightMove, type Move, type Plan, type Policy, type PolicyInput,
 } from '../scheduler/index.js';
 import { buildSnapshot, sitePolicy } from './snapshot.js';
+import { cpuVerdict, type CpuVerdict } from './cpucheck.js';
 import { canTransition, isFinal, reconcile, type HostFacts, type StepState } from './machine.js';
 
 const progressCodec = codec<MigrationProgress__Output>('MigrationProgress');
@@ -153,7 +154,7 @@ export class OperationEngine {
     if (!dryRun && plan.moves.length === 0) {
       throw fail('UNPLACEABLE', plan.unplaced.map((u) => `${u.guest}: ${u.reason}`).join('\n') || 'nothing to move', plan.unplaced[0]?.guest);
     }
-    if (dryRun) checks.push(...(await this.reachChecks(plan)));
+    if (dryRun) checks.push(...(await this.hostChecks(plan)));
     return this.create('migrate', plan, policy, options, requestedBy, checks, dryRun, dest);
   }
 
@@ -171,7 +172,7 @@ export class OperationEngine {
     const onHost = new Set([...(this.ctx.inventory.host(host)?.guests.keys() ?? [])]);
     const snap = buildSnapshot(this.ctx, this.inFlight(), onHost);
     const plan = planEvacuation(snap, host, policy);
-    return this.create(kind, plan, policy, options, requestedBy, dryRun ? await this.reachChecks(plan) : [], dryRun, host);
+    return this.create(kind, plan, policy, options, requestedBy, dryRun ? await this.hostChecks(plan) : [], dryRun, host);
   }
 
   private create(kind: OpRun['kind'], plan: Plan, policy: Policy, options: MigrationOptions, requestedBy: string, checks: string[], dryRun: boolean, host: string): Operation {
@@ -295,6 +296,9 @@ export class OperationEngine {
       const destView = this.ctx.hosts.get(dest);
       const announced = destView?.facts?.migrationUri ?? '';
       if (announced) await this.assertReachable(source, dest, announced, guest);
+      const cpu = await this.cpuCheck(source, dest, guest);
+      if (!cpu.ok) throw fail('CPU_INCOMPATIBLE', `check cpu-compare: ${cpu.message}`, guest);
+      if (cpu.message) log.info({ cpu: cpu.message }, 'cpu check');
       // preparing: the destination makes pools, directories and checks bridges.
       const spec = buildGuestSpec(this.ctx.tables, guest, { ...(destView ? { host: destView } : {}) });
       const prep = await this.ctx.agents.call<PrepareMigrationResponse__Output>(dest, 'PrepareMigration', { operationId: run.id, stepId: s.stepId, spec, copyStorage: copy }, { deadlineMs: 60_000 });
@@ -347,19 +351,39 @@ export class OperationEngine {
     if (!r.ok) throw fail('UNREACHABLE', `check reachability: ${r.message}`, guest);
   }
 
-  /** For --dry-run: the reachability check of every move in the plan (one TCP connect per host pair, in parallel). */
-  private async reachChecks(plan: Plan): Promise<string[]> {
+  /**
+   * Whether `dest`'s hypervisor can give `guest` the CPU it runs with on `source`: the source agent
+   * reads it from the live domain, the destination's libvirt compares (GuestCpu, CompareCpu).
+   * `message` is empty for a plain yes and says why when nothing could be compared.
+   */
+  private async cpuCheck(source: string, dest: string, guest: string, deadlineMs = 10_000): Promise<CpuVerdict> {
+    const g = await this.ctx.agents.call<GuestCpuResponse__Output>(source, 'GuestCpu', { guest }, { deadlineMs });
+    const r = g.model ? await this.ctx.agents.call<CompareCpuResponse__Output>(dest, 'CompareCpu', { guest, hvType: g.hvType, model: g.model, features: g.features }, { deadlineMs }) : undefined;
+    return cpuVerdict({ guest, source, dest }, g, r);
+  }
+
+  /**
+   * For --dry-run: the reachability check of every move (one TCP connect per host pair) and its CPU
+   * check (per guest: guests on one host may run with different CPUs), all in parallel.
+   */
+  private async hostChecks(plan: Plan): Promise<string[]> {
     const pairs = new Map<string, Promise<{ ok: boolean; message: string }>>();
     for (const m of plan.moves) {
       const uri = this.ctx.hosts.get(m.dest)?.facts?.migrationUri;
       const key = `${m.source}>${m.dest}`;
       if (uri && !pairs.has(key)) pairs.set(key, this.reachable(m.source, m.dest, uri));
     }
+    // A dry run answers within seconds: a host that does not answer in 3 s fails the check.
+    const cpus = plan.moves.map((m) => this.cpuCheck(m.source, m.dest, m.guest, 3000)
+      .catch((e: Error) => ({ ok: false, message: e.message })));
     const out: string[] = [];
-    for (const m of plan.moves) {
+    for (const [i, m] of plan.moves.entries()) {
       const r = await pairs.get(`${m.source}>${m.dest}`);
       if (!r) out.push(`${m.guest}: warning reachability: ${m.dest} has not announced its migration URI yet; it is checked when the move starts`);
       else out.push(`${m.guest}: ${r.ok ? 'ok' : 'FAILED'} reachability${r.ok ? '' : `: ${r.message}`}`);
+      const c = await cpus[i]!;
+      // cpu-compare: libvirt's answer, next to the scheduler's own cpu check of the plan.
+      out.push(`${m.guest}: ${c.ok ? 'ok' : 'FAILED'} cpu-compare${c.message ? `: ${c.message}` : ''}`);
     }
     return out;
   }

@@ -7,6 +7,8 @@ import type { AbortMigrationRequest as _drover_v1_AbortMigrationRequest, AbortMi
 import type { AgentPowerRequest as _drover_v1_AgentPowerRequest, AgentPowerRequest__Output as _drover_v1_AgentPowerRequest__Output } from '../../drover/v1/AgentPowerRequest.js';
 import type { CheckReachableRequest as _drover_v1_CheckReachableRequest, CheckReachableRequest__Output as _drover_v1_CheckReachableRequest__Output } from '../../drover/v1/CheckReachableRequest.js';
 import type { CheckReachableResponse as _drover_v1_CheckReachableResponse, CheckReachableResponse__Output as _drover_v1_CheckReachableResponse__Output } from '../../drover/v1/CheckReachableResponse.js';
+import type { CompareCpuRequest as _drover_v1_CompareCpuRequest, CompareCpuRequest__Output as _drover_v1_CompareCpuRequest__Output } from '../../drover/v1/CompareCpuRequest.js';
+import type { CompareCpuResponse as _drover_v1_CompareCpuResponse, CompareCpuResponse__Output as _drover_v1_CompareCpuResponse__Output } from '../../drover/v1/CompareCpuResponse.js';
 import type { ConfigChanges as _drover_v1_ConfigChanges, ConfigChanges__Output as _drover_v1_ConfigChanges__Output } from '../../drover/v1/ConfigChanges.js';
 import type { ConsoleInput as _drover_v1_ConsoleInput, ConsoleInput__Output as _drover_v1_ConsoleInput__Output } from '../../drover/v1/ConsoleInput.js';
 import type { ConsoleOutput as _drover_v1_ConsoleOutput, ConsoleOutput__Output as _drover_v1_ConsoleOutput__Output } from '../../drover/v1/ConsoleOutput.js';
@@ -16,6 +18,8 @@ import type { DefineGuestResponse as _drover_v1_DefineGuestResponse, DefineGuest
 import type { DeleteDisksRequest as _drover_v1_DeleteDisksRequest, DeleteDisksRequest__Output as _drover_v1_DeleteDisksRequest__Output } from '../../drover/v1/DeleteDisksRequest.js';
 import type { DiskList as _drover_v1_DiskList, DiskList__Output as _drover_v1_DiskList__Output } from '../../drover/v1/DiskList.js';
 import type { DomainXml as _drover_v1_DomainXml, DomainXml__Output as _drover_v1_DomainXml__Output } from '../../drover/v1/DomainXml.js';
+import type { GuestCpuRequest as _drover_v1_GuestCpuRequest, GuestCpuRequest__Output as _drover_v1_GuestCpuRequest__Output } from '../../drover/v1/GuestCpuRequest.js';
+import type { GuestCpuResponse as _drover_v1_GuestCpuResponse, GuestCpuResponse__Output as _drover_v1_GuestCpuResponse__Output } from '../../drover/v1/GuestCpuResponse.js';
 import type { GuestList as _drover_v1_GuestList, GuestList__Output as _drover_v1_GuestList__Output } from '../../drover/v1/GuestList.js';
 import type { GuestRequest as _drover_v1_GuestRequest, GuestRequest__Output as _drover_v1_GuestRequest__Output } from '../../drover/v1/GuestRequest.js';
 import type { GuestStatus as _drover_v1_GuestStatus, GuestStatus__Output as _drover_v1_GuestStatus__Output } from '../../drover/v1/GuestStatus.js';
@@ -54,6 +58,15 @@ export interface AgentServiceClient extends grpc.Client {
   checkReachable(argument: _drover_v1_CheckReachableRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_drover_v1_CheckReachableResponse__Output>): grpc.ClientUnaryCall;
   checkReachable(argument: _drover_v1_CheckReachableRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_drover_v1_CheckReachableResponse__Output>): grpc.ClientUnaryCall;
   checkReachable(argument: _drover_v1_CheckReachableRequest, callback: grpc.requestCallback<_drover_v1_CheckReachableResponse__Output>): grpc.ClientUnaryCall;
+  
+  CompareCpu(argument: _drover_v1_CompareCpuRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_drover_v1_CompareCpuResponse__Output>): grpc.ClientUnaryCall;
+  CompareCpu(argument: _drover_v1_CompareCpuRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_drover_v1_CompareCpuResponse__Output>): grpc.ClientUnaryCall;
+  CompareCpu(argument: _drover_v1_CompareCpuRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_drover_v1_CompareCpuResponse__Output>): grpc.ClientUnaryCall;
+  CompareCpu(argument: _drover_v1_CompareCpuRequest, callback: grpc.requestCallback<_drover_v1_CompareCpuResponse__Output>): grpc.ClientUnaryCall;
+  compareCpu(argument: _drover_v1_CompareCpuRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_drover_v1_CompareCpuResponse__Output>): grpc.ClientUnaryCall;
+  compareCpu(argument: _drover_v1_CompareCpuRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_drover_v1_CompareCpuResponse__Output>): grpc.ClientUnaryCall;
+  compareCpu(argument: _drover_v1_CompareCpuRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_drover_v1_CompareCpuResponse__Output>): grpc.ClientUnaryCall;
+  compareCpu(argument: _drover_v1_CompareCpuRequest, callback: grpc.requestCallback<_drover_v1_CompareCpuResponse__Output>): grpc.ClientUnaryCall;
   
   Console(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_drover_v1_ConsoleInput, _drover_v1_ConsoleOutput__Output>;
   Console(options?: grpc.CallOptions): grpc.ClientDuplexStream<_drover_v1_ConsoleInput, _drover_v1_ConsoleOutput__Output>;
@@ -122,6 +135,15 @@ export interface AgentServiceClient extends grpc.Client {
   getVnc(argument: _drover_v1_VncRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_drover_v1_VncInfo__Output>): grpc.ClientUnaryCall;
   getVnc(argument: _drover_v1_VncRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_drover_v1_VncInfo__Output>): grpc.ClientUnaryCall;
   getVnc(argument: _drover_v1_VncRequest, callback: grpc.requestCallback<_drover_v1_VncInfo__Output>): grpc.ClientUnaryCall;
+  
+  GuestCpu(argument: _drover_v1_GuestCpuRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_drover_v1_GuestCpuResponse__Output>): grpc.ClientUnaryCall;
+  GuestCpu(argument: _drover_v1_GuestCpuRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_drover_v1_GuestCpuResponse__Output>): grpc.ClientUnaryCall;
+  GuestCpu(argument: _drover_v1_GuestCpuRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_drover_v1_GuestCpuResponse__Output>): grpc.ClientUnaryCall;
+  GuestCpu(argument: _drover_v1_GuestCpuRequest, callback: grpc.requestCallback<_drover_v1_GuestCpuResponse__Output>): grpc.ClientUnaryCall;
+  guestCpu(argument: _drover_v1_GuestCpuRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_drover_v1_GuestCpuResponse__Output>): grpc.ClientUnaryCall;
+  guestCpu(argument: _drover_v1_GuestCpuRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_drover_v1_GuestCpuResponse__Output>): grpc.ClientUnaryCall;
+  guestCpu(argument: _drover_v1_GuestCpuRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_drover_v1_GuestCpuResponse__Output>): grpc.ClientUnaryCall;
+  guestCpu(argument: _drover_v1_GuestCpuRequest, callback: grpc.requestCallback<_drover_v1_GuestCpuResponse__Output>): grpc.ClientUnaryCall;
   
   ListDisks(argument: _drover_v1_ListDisksRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_drover_v1_DiskList__Output>): grpc.ClientUnaryCall;
   ListDisks(argument: _drover_v1_ListDisksRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_drover_v1_DiskList__Output>): grpc.ClientUnaryCall;
@@ -220,6 +242,8 @@ export interface AgentServiceHandlers extends grpc.UntypedServiceImplementation 
   
   CheckReachable: grpc.handleUnaryCall<_drover_v1_CheckReachableRequest__Output, _drover_v1_CheckReachableResponse>;
   
+  CompareCpu: grpc.handleUnaryCall<_drover_v1_CompareCpuRequest__Output, _drover_v1_CompareCpuResponse>;
+  
   Console: grpc.handleBidiStreamingCall<_drover_v1_ConsoleInput__Output, _drover_v1_ConsoleOutput>;
   
   CreateDisks: grpc.handleUnaryCall<_drover_v1_CreateDisksRequest__Output, _drover_v1_DiskList>;
@@ -235,6 +259,8 @@ export interface AgentServiceHandlers extends grpc.UntypedServiceImplementation 
   GetGuest: grpc.handleUnaryCall<_drover_v1_GuestRequest__Output, _drover_v1_GuestStatus>;
   
   GetVnc: grpc.handleUnaryCall<_drover_v1_VncRequest__Output, _drover_v1_VncInfo>;
+  
+  GuestCpu: grpc.handleUnaryCall<_drover_v1_GuestCpuRequest__Output, _drover_v1_GuestCpuResponse>;
   
   ListDisks: grpc.handleUnaryCall<_drover_v1_ListDisksRequest__Output, _drover_v1_DiskList>;
   
@@ -261,6 +287,7 @@ export interface AgentServiceHandlers extends grpc.UntypedServiceImplementation 
 export interface AgentServiceDefinition extends grpc.ServiceDefinition {
   AbortMigration: MethodDefinition<_drover_v1_AbortMigrationRequest, _drover_v1_QueryMigrationResponse, _drover_v1_AbortMigrationRequest__Output, _drover_v1_QueryMigrationResponse__Output>
   CheckReachable: MethodDefinition<_drover_v1_CheckReachableRequest, _drover_v1_CheckReachableResponse, _drover_v1_CheckReachableRequest__Output, _drover_v1_CheckReachableResponse__Output>
+  CompareCpu: MethodDefinition<_drover_v1_CompareCpuRequest, _drover_v1_CompareCpuResponse, _drover_v1_CompareCpuRequest__Output, _drover_v1_CompareCpuResponse__Output>
   Console: MethodDefinition<_drover_v1_ConsoleInput, _drover_v1_ConsoleOutput, _drover_v1_ConsoleInput__Output, _drover_v1_ConsoleOutput__Output>
   CreateDisks: MethodDefinition<_drover_v1_CreateDisksRequest, _drover_v1_DiskList, _drover_v1_CreateDisksRequest__Output, _drover_v1_DiskList__Output>
   DefineGuest: MethodDefinition<_drover_v1_DefineGuestRequest, _drover_v1_DefineGuestResponse, _drover_v1_DefineGuestRequest__Output, _drover_v1_DefineGuestResponse__Output>
@@ -269,6 +296,7 @@ export interface AgentServiceDefinition extends grpc.ServiceDefinition {
   GetFacts: MethodDefinition<_drover_v1_HostRequest, _drover_v1_HostFacts, _drover_v1_HostRequest__Output, _drover_v1_HostFacts__Output>
   GetGuest: MethodDefinition<_drover_v1_GuestRequest, _drover_v1_GuestStatus, _drover_v1_GuestRequest__Output, _drover_v1_GuestStatus__Output>
   GetVnc: MethodDefinition<_drover_v1_VncRequest, _drover_v1_VncInfo, _drover_v1_VncRequest__Output, _drover_v1_VncInfo__Output>
+  GuestCpu: MethodDefinition<_drover_v1_GuestCpuRequest, _drover_v1_GuestCpuResponse, _drover_v1_GuestCpuRequest__Output, _drover_v1_GuestCpuResponse__Output>
   ListDisks: MethodDefinition<_drover_v1_ListDisksRequest, _drover_v1_DiskList, _drover_v1_ListDisksRequest__Output, _drover_v1_DiskList__Output>
   ListGuests: MethodDefinition<_drover_v1_HostRequest, _drover_v1_GuestList, _drover_v1_HostRequest__Output, _drover_v1_GuestList__Output>
   Power: MethodDefinition<_drover_v1_AgentPowerRequest, _drover_v1_GuestStatus, _drover_v1_AgentPowerRequest__Output, _drover_v1_GuestStatus__Output>

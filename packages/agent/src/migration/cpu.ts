@@ -1,0 +1,62 @@
+/**
+ * The CPU pre-check of a migration, in two halves. The source says which CPU the guest runs with
+ * (its live definition: libvirt shows there the model and features QEMU was started with). The
+ * destination asks its libvirt whether its hypervisor can give a guest of that domain type that CPU
+ * (virConnectCompareHypervisorCPU: for KVM the host CPU as KVM exposes it, for TCG what QEMU
+ * emulates), and libvirt names the features it lacks.
+ */
+import { CompareCPUFlags, CPUCompareResult, ErrorCode, LibvirtError, type Connection } from '@drover/libvirt';
+import type { CompareCpuRequest__Output, CompareCpuResponse__Output, GuestCpuResponse__Output, HostFacts } from '@drover/contract';
+import { ATTR, buildXml, readXml } from '../domain/xml.js';
+
+type El = Record<string, unknown>;
+const list = (v: unknown): El[] => (Array.isArray(v) ? (v as El[]) : v && typeof v === 'object' ? [v as El] : []);
+const text = (v: unknown): string => (typeof v === 'string' ? v : typeof (v as El | undefined)?.['#text'] === 'string' ? String((v as El)['#text']) : '');
+
+/**
+ * The CPU in a domain's XML. A host-model CPU that libvirt has not expanded (a definition, not a
+ * running guest) stands for this host's CPU, given as `hostCpu`.
+ */
+export function describeGuestCpu(domainXml: string, hostCpu: Pick<HostFacts, 'cpuModel' | 'cpuFeatures'> | undefined): GuestCpuResponse__Output {
+  const dom = readXml(domainXml).domain as El | undefined;
+  if (!dom) throw new Error('not a domain definition');
+  const hvType = String(dom[`${ATTR}type`] ?? '');
+  const cpu = list(dom.cpu)[0];
+  if (!cpu) return { hvType, mode: '', model: '', features: [] };
+  const mode = String(cpu[`${ATTR}mode`] ?? 'custom');
+  if (mode === 'host-passthrough' || mode === 'maximum') return { hvType, mode: 'host-passthrough', model: '', features: [] };
+  if (mode === 'host-model') return { hvType, mode: 'custom', model: hostCpu?.cpuModel ?? '', features: [...(hostCpu?.cpuFeatures ?? [])] };
+  const features = list(cpu.feature)
+    .filter((f) => ['require', 'force', undefined].includes(f[`${ATTR}policy`] as string | undefined))
+    .map((f) => String(f[`${ATTR}name`] ?? ''))
+    .filter(Boolean);
+  return { hvType, mode: 'custom', model: text(cpu.model), features: [...new Set(features)].sort() };
+}
+
+/** A guest CPU description: the model must be there with every listed feature. */
+export function guestCpuXml(model: string, features: readonly string[]): string {
+  return buildXml({
+    cpu: {
+      [`${ATTR}mode`]: 'custom',
+      [`${ATTR}match`]: 'minimum',
+      model: { [`${ATTR}fallback`]: 'forbid', '#text': model },
+      ...(features.length ? { feature: [...features].sort().map((name) => ({ [`${ATTR}policy`]: 'require', [`${ATTR}name`]: name })) } : {}),
+    },
+  });
+}
+
+/** Asks `conn` whether its hypervisor can run the described CPU; libvirt names what is missing when it cannot. */
+export async function compareGuestCpu(conn: Connection, req: Pick<CompareCpuRequest__Output, 'hvType' | 'model' | 'features'>): Promise<CompareCpuResponse__Output> {
+  if (!req.model) return { verdict: 'compatible', detail: 'no CPU model required' };
+  const xml = guestCpuXml(req.model, req.features);
+  try {
+    const r = await conn.compareHypervisorCPU(xml, req.hvType ? { virttype: req.hvType } : {}, CompareCPUFlags.FAIL_INCOMPATIBLE);
+    return r === CPUCompareResult.INCOMPATIBLE
+      ? { verdict: 'incompatible', detail: 'libvirt found the CPU incompatible' }
+      : { verdict: 'compatible', detail: r === CPUCompareResult.IDENTICAL ? 'identical' : 'the host provides more' };
+  } catch (e) {
+    if (e instanceof LibvirtError && e.code === ErrorCode.CPU_INCOMPATIBLE) return { verdict: 'incompatible', detail: e.message };
+    if (e instanceof LibvirtError && e.code === ErrorCode.NO_SUPPORT) return { verdict: 'unchecked', detail: `this host's libvirt driver cannot compare CPUs (${e.message})` };
+    throw e;
+  }
+}
