@@ -28,7 +28,7 @@ const GUEST = 'bmig1';
 /** Phases of one drover rmigrate, in ms, from the CLI's spawn to its exit. */
 interface Phases {
   cli_and_plan: number; // spawn -> 'operation started' (CLI start-up, TLS connect, Migrate RPC, plan, journal)
-  prepare: number; // 'preparing' -> first 'migrating' (PrepareMigration on dest + CheckReachable from source)
+  prepare: number; // 'preparing' -> first 'migrating' (CheckReachable from source, GuestCpu + CompareCpu, PrepareMigration on dest)
   start_rpc: number; // first 'migrating' -> agent 'migration started' (StartMigration RPC, lookup, journal)
   libvirt: number; // agent 'migration started' -> 'migration finished' (virDomainMigrateToURI3)
   outcome: number; // agent 'migration finished' -> server 'verifying' (job stats, JetStream outcome)
@@ -167,7 +167,7 @@ export async function run(args: string[]): Promise<void> {
     console.log(`where drover's time goes (medians, ms):`);
     console.log(`  CLI start-up alone (rmigrate --help):         ${Math.round(median(cliStart))}`);
     console.log(`  spawn -> operation planned+journaled:         ${phaseMed.cli_and_plan}  (CLI start-up, mTLS connect, Migrate RPC, snapshot, plan)`);
-    console.log(`  prepare (dest PrepareMigration + reach check): ${phaseMed.prepare}`);
+    console.log(`  prepare (reach+CPU checks, PrepareMigration): ${phaseMed.prepare}`);
     console.log(`  StartMigration RPC -> libvirt call started:   ${phaseMed.start_rpc}`);
     console.log(`  libvirt migration (virDomainMigrateToURI3):   ${phaseMed.libvirt}`);
     console.log(`  job end -> outcome at server (JetStream):     ${phaseMed.outcome}`);

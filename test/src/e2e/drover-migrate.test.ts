@@ -62,7 +62,7 @@ test('rmigrate - with copy-storage: a disk local to the source is copied and the
   assert.equal(await vmHost('lo1'), 'node03');
 });
 
-test('rmigrate - bad input is refused with a clear reason and nothing moves', { timeout: 120_000 }, async () => {
+test('rmigrate - bad input (unknown guest, destination the source, unknown host, host in maintenance) is refused with a clear reason and nothing moves', { timeout: 120_000 }, async () => {
   const unknown = await c.cli(['rmigrate', 'nosuch', 'node02']);
   assert.notEqual(unknown.code, 0);
   assert.match(unknown.stderr, /nosuch/);
@@ -72,6 +72,16 @@ test('rmigrate - bad input is refused with a clear reason and nothing moves', { 
   const badHost = await c.cli(['rmigrate', 'sh1', 'node09']);
   assert.notEqual(badHost.code, 0);
   assert.match(badHost.stderr, /node09/);
+  // node01 is empty by now: its maintenance evacuates nothing.
+  const on = await c.cli(['maintenance', 'node01', 'on']);
+  assert.equal(on.code, 0, `${on.stdout}\n${on.stderr}`);
+  try {
+    const maint = await c.cli(['rmigrate', 'sh1', 'node01']);
+    assert.equal(maint.code, 1, maint.stdout);
+    assert.match(maint.stderr, /sh1: host-maintenance: cannot move guest sh1 to node01: node01 is in maintenance; fix: take node01 out of maintenance, or pick another destination/);
+  } finally {
+    assert.equal((await c.cli(['maintenance', 'node01', 'off'])).code, 0);
+  }
   assert.deepEqual(await whereRunning(lab, 'sh1', virsh), ['node02']);
 });
 
