@@ -44,6 +44,8 @@ export interface DomainInfo {
   readonly machine?: string;
   readonly emulator?: string;
   readonly cpu?: CpuSpec;
+  /** The features a custom CPU requires (policy require or force, or no policy), sorted. */
+  readonly cpuFeatures?: readonly string[];
   /** From `<os><boot>`, or else from per-device `<boot order>`. */
   readonly boot: BootDevice[];
   readonly disks: DomainDisk[];
@@ -176,10 +178,15 @@ export function parseDomainXml(xml: string): DomainInfo {
   let cpu: CpuSpec | undefined;
   const cpuMode = attr(cpuEl, 'mode') ?? (cpuEl?.model !== undefined ? 'custom' : undefined);
   if (cpuMode === 'host-model' || cpuMode === 'host-passthrough') cpu = { mode: cpuMode };
+  // libvirt: "maximum" is functionally identical to host-passthrough under hardware virtualization.
+  else if (cpuMode === 'maximum') cpu = { mode: 'host-passthrough' };
   else if (cpuMode === 'custom') {
     const model = text(cpuEl?.model);
     if (model !== undefined) cpu = { mode: 'custom', model };
   }
+  const required = cpu?.mode === 'custom'
+    ? list(cpuEl?.feature).filter((f) => ['require', 'force', undefined].includes(attr(f, 'policy'))).map((f) => attr(f, 'name')).filter((n): n is string => !!n)
+    : [];
 
   const osType = el(os?.type);
   return stripUndefined({
@@ -191,6 +198,7 @@ export function parseDomainXml(xml: string): DomainInfo {
     machine: attr(osType, 'machine'),
     emulator: text(devices.emulator),
     cpu,
+    cpuFeatures: required.length ? [...new Set(required)].sort() : undefined,
     boot,
     disks,
     nics,

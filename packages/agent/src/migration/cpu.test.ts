@@ -20,7 +20,8 @@ test('cpu - host-model not yet expanded stands for the host\'s CPU; host-passthr
   assert.deepEqual(describeGuestCpu(dom('kvm', `<cpu mode='host-model'/>`), HOST), { hvType: 'kvm', mode: 'custom', model: 'Skylake-Client-IBRS', features: ['avx2', 'pcid'] });
   assert.deepEqual(describeGuestCpu(dom('kvm', `<cpu mode='host-passthrough' check='none'/>`), HOST), { hvType: 'kvm', mode: 'host-passthrough', model: '', features: [] });
   assert.deepEqual(describeGuestCpu(dom('xen', ''), HOST), { hvType: 'xen', mode: '', model: '', features: [] });
-  assert.throws(() => describeGuestCpu('<network/>', HOST), /not a domain/);
+  assert.deepEqual(describeGuestCpu(dom('qemu', `<cpu mode='maximum'/>`), HOST), { hvType: 'qemu', mode: 'host-passthrough', model: '', features: [] });
+  assert.throws(() => describeGuestCpu('<network/>', HOST), /no <domain> element/);
 });
 
 test('cpu - the description handed to libvirt requires the model (no fallback) and every feature, escaped', () => {

@@ -7,30 +7,22 @@
  */
 import { CompareCPUFlags, CPUCompareResult, ErrorCode, LibvirtError, type Connection } from '@drover/libvirt';
 import type { CompareCpuRequest__Output, CompareCpuResponse__Output, GuestCpuResponse__Output, HostFacts } from '@drover/contract';
-import { ATTR, buildXml, readXml } from '../domain/xml.js';
-
-type El = Record<string, unknown>;
-const list = (v: unknown): El[] => (Array.isArray(v) ? (v as El[]) : v && typeof v === 'object' ? [v as El] : []);
-const text = (v: unknown): string => (typeof v === 'string' ? v : typeof (v as El | undefined)?.['#text'] === 'string' ? String((v as El)['#text']) : '');
+import { ATTR, buildXml } from '../domain/xml.js';
+import { parseDomainXml } from '../domain/parse.js';
 
 /**
  * The CPU in a domain's XML. A host-model CPU that libvirt has not expanded (a definition, not a
  * running guest) stands for this host's CPU, given as `hostCpu`.
  */
 export function describeGuestCpu(domainXml: string, hostCpu: Pick<HostFacts, 'cpuModel' | 'cpuFeatures'> | undefined): GuestCpuResponse__Output {
-  const dom = readXml(domainXml).domain as El | undefined;
-  if (!dom) throw new Error('not a domain definition');
-  const hvType = String(dom[`${ATTR}type`] ?? '');
-  const cpu = list(dom.cpu)[0];
-  if (!cpu) return { hvType, mode: '', model: '', features: [] };
-  const mode = String(cpu[`${ATTR}mode`] ?? 'custom');
-  if (mode === 'host-passthrough' || mode === 'maximum') return { hvType, mode: 'host-passthrough', model: '', features: [] };
-  if (mode === 'host-model') return { hvType, mode: 'custom', model: hostCpu?.cpuModel ?? '', features: [...(hostCpu?.cpuFeatures ?? [])] };
-  const features = list(cpu.feature)
-    .filter((f) => ['require', 'force', undefined].includes(f[`${ATTR}policy`] as string | undefined))
-    .map((f) => String(f[`${ATTR}name`] ?? ''))
-    .filter(Boolean);
-  return { hvType, mode: 'custom', model: text(cpu.model), features: [...new Set(features)].sort() };
+  const info = parseDomainXml(domainXml);
+  const hvType = info.type ?? '';
+  switch (info.cpu?.mode) {
+    case undefined: return { hvType, mode: '', model: '', features: [] };
+    case 'host-passthrough': return { hvType, mode: 'host-passthrough', model: '', features: [] };
+    case 'host-model': return { hvType, mode: 'custom', model: hostCpu?.cpuModel ?? '', features: [...(hostCpu?.cpuFeatures ?? [])] };
+    case 'custom': return { hvType, mode: 'custom', model: info.cpu.model, features: [...(info.cpuFeatures ?? [])] };
+  }
 }
 
 /** A guest CPU description: the model must be there with every listed feature. */
