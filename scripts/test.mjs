@@ -57,9 +57,18 @@ async function runTier(t) {
   }
   const conc = t === 'unit' ? 2 : t === 'integration' ? 2 : 1;
   const runFiles = async (list, tapFile) => {
-    const args = ['--test', `--test-concurrency=${conc}`, '--test-reporter=spec', '--test-reporter-destination=stdout',
-      '--test-reporter=tap', `--test-reporter-destination=${tapFile}`, ...list.map((f) => relative(root, f))];
-    const code = await new Promise((res) => spawn(process.execPath, args, { cwd: root, env, stdio: 'inherit' }).on('exit', (c) => res(c ?? 1)));
+    const args = [
+      '--test',
+      `--test-concurrency=${conc}`,
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=tap',
+      `--test-reporter-destination=${tapFile}`,
+      ...list.map((f) => relative(root, f)),
+    ];
+    const code = await new Promise((res) =>
+      spawn(process.execPath, args, { cwd: root, env, stdio: 'inherit' }).on('exit', (c) => res(c ?? 1)),
+    );
     const text = existsSync(tapFile) ? readFileSync(tapFile, 'utf8') : '';
     const num = (k) => Number((text.match(new RegExp(`^# ${k} (\\d+)`, 'm')) ?? [])[1] ?? 0);
     const r = { pass: num('pass'), fail: num('fail') + num('cancelled'), skip: num('skipped') + num('todo') };
@@ -81,7 +90,9 @@ async function runTier(t) {
         r = await runFiles([f], `${tap}.${i}.retry`);
         retried.push(`${relative(root, f)}: ${r.fail ? 'failed again' : 'passed on retry'}`);
       }
-      res.pass += r.pass; res.fail += r.fail; res.skip += r.skip;
+      res.pass += r.pass;
+      res.fail += r.fail;
+      res.skip += r.skip;
     }
     if (retried.length) res.note = `e2e files retried: ${retried.join('; ')}`;
   }
@@ -104,9 +115,18 @@ async function runTier(t) {
 
 if (tier === 'all') {
   step('generated code check (npm run gen:check)', process.execPath, ['scripts/gen.mjs', '--check']);
-  step('dependency rules (npm run lint)', 'npx', ['--no-install', 'depcruise', 'packages', 'test/src', '--config', '.dependency-cruiser.cjs']);
+  step('dependency rules (npm run lint)', 'npx', [
+    '--no-install',
+    'depcruise',
+    'packages',
+    'test/src',
+    '--config',
+    '.dependency-cruiser.cjs',
+  ]);
 }
-let pass = 0, fail = 0, skip = 0;
+let pass = 0,
+  fail = 0,
+  skip = 0;
 const notes = [];
 for (const t of tiers) {
   if (t === 'e2e' && process.env.DROVER_E2E_OPT_OUT) {
@@ -114,7 +134,9 @@ for (const t of tiers) {
     continue;
   }
   const r = await runTier(t);
-  pass += r.pass; fail += r.fail; skip += r.skip;
+  pass += r.pass;
+  fail += r.fail;
+  skip += r.skip;
   if (r.note) notes.push(r.note);
   console.log(`== ${t}: ${r.pass} passed, ${r.fail} failed`);
 }

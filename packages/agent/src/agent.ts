@@ -8,8 +8,20 @@ import { readFileSync, existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
 import {
-  addHealthAndReflection, bindServer, codec, connectNats, grpcTypes, inboxPrefix, secureService, serverCredentials, subjects,
-  UserFacingError, type Heartbeat, type HostFacts, type Logger, type TlsFiles,
+  addHealthAndReflection,
+  bindServer,
+  codec,
+  connectNats,
+  grpcTypes,
+  inboxPrefix,
+  secureService,
+  serverCredentials,
+  subjects,
+  UserFacingError,
+  type Heartbeat,
+  type HostFacts,
+  type Logger,
+  type TlsFiles,
 } from '@drover/contract';
 import type { AgentConfig } from './config.js';
 import { AGENT_VERSION } from './version.js';
@@ -19,10 +31,22 @@ const hbCodec = codec<Heartbeat>('Heartbeat');
 
 /** Reads the agent's certificate, key, CA and NATS seed, or says how to enrol when one is missing. */
 export function readTls(cfg: AgentConfig): TlsFiles {
-  for (const [what, f] of [['CA certificate', cfg.tls.ca], ['certificate', cfg.tls.cert], ['key', cfg.tls.key], ['NATS seed', cfg.nats.seedFile]] as const) {
-    if (!existsSync(f)) throw new UserFacingError(`missing ${what} ${f}; enrol this host first: drover-agent enroll --server <addr> --token <token> (or drover-server enroll ${cfg.host} --out <dir> on the headnode)`);
+  for (const [what, f] of [
+    ['CA certificate', cfg.tls.ca],
+    ['certificate', cfg.tls.cert],
+    ['key', cfg.tls.key],
+    ['NATS seed', cfg.nats.seedFile],
+  ] as const) {
+    if (!existsSync(f))
+      throw new UserFacingError(
+        `missing ${what} ${f}; enrol this host first: drover-agent enroll --server <addr> --token <token> (or drover-server enroll ${cfg.host} --out <dir> on the headnode)`,
+      );
   }
-  return { caPem: readFileSync(cfg.tls.ca, 'utf8'), certPem: readFileSync(cfg.tls.cert, 'utf8'), keyPem: readFileSync(cfg.tls.key, 'utf8') };
+  return {
+    caPem: readFileSync(cfg.tls.ca, 'utf8'),
+    certPem: readFileSync(cfg.tls.cert, 'utf8'),
+    keyPem: readFileSync(cfg.tls.key, 'utf8'),
+  };
 }
 
 /** What a heartbeat says about libvirt and capacity; the libvirt connection manager provides it. */
@@ -43,15 +67,35 @@ export class DroverAgent {
   private timer: NodeJS.Timeout | undefined;
   port = 0;
 
-  private constructor(readonly cfg: AgentConfig, readonly log: Logger, readonly nc: NatsConnection, private readonly server: grpc.Server, private readonly reporter: HostReporter, readonly bootId: string, readonly simulated: boolean) {}
+  private constructor(
+    readonly cfg: AgentConfig,
+    readonly log: Logger,
+    readonly nc: NatsConnection,
+    private readonly server: grpc.Server,
+    private readonly reporter: HostReporter,
+    readonly bootId: string,
+    readonly simulated: boolean,
+  ) {}
 
-  static async start(cfg: AgentConfig, log: Logger, opts: { reporter?: HostReporter; handlers?: Record<string, (...a: never[]) => unknown>; bootId?: string; simulated?: boolean } = {}): Promise<DroverAgent> {
+  static async start(
+    cfg: AgentConfig,
+    log: Logger,
+    opts: { reporter?: HostReporter; handlers?: Record<string, (...a: never[]) => unknown>; bootId?: string; simulated?: boolean } = {},
+  ): Promise<DroverAgent> {
     const tls = readTls(cfg);
     const seed = readFileSync(cfg.nats.seedFile, 'utf8').trim();
-    const nc = await connectNats({ url: cfg.nats.url, seed, name: `drover-agent ${cfg.host}`, inboxPrefix: inboxPrefix(cfg.host), reconnect: true, timeoutMs: 3000 })
-      .catch((e: Error) => {
-        throw new UserFacingError(`cannot reach NATS at ${cfg.nats.url} (${e.message}); check nats.url in the agent config and that nats-server runs`);
-      });
+    const nc = await connectNats({
+      url: cfg.nats.url,
+      seed,
+      name: `drover-agent ${cfg.host}`,
+      inboxPrefix: inboxPrefix(cfg.host),
+      reconnect: true,
+      timeoutMs: 3000,
+    }).catch((e: Error) => {
+      throw new UserFacingError(
+        `cannot reach NATS at ${cfg.nats.url} (${e.message}); check nats.url in the agent config and that nats-server runs`,
+      );
+    });
     const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 << 20 });
     const svc = (grpcTypes().drover.v1.AgentService as unknown as { service: grpc.ServiceDefinition }).service;
     server.addService(svc, secureService('AgentService', opts.handlers ?? {}, { log }));

@@ -16,17 +16,22 @@ export function main(argv: string[]): void {
     .addOption(new Option('-c, --config <file>', 'agent config (YAML)').env('DROVER_AGENT_CONFIG').default('/etc/drover/agent.yaml'))
     .exitOverride();
 
-  program.command('run', { isDefault: true }).description('run the agent').action(async () => {
-    const cfg = loadAgentConfig(program.opts<{ config: string }>().config);
-    const log = createLogger('drover-agent', { level: cfg.log.level });
-    const agent = await startAgentRuntime(cfg, log);
-    const stop = (): void => void agent.stop().then(() => process.exit(0));
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-    await new Promise(() => undefined);
-  });
+  program
+    .command('run', { isDefault: true })
+    .description('run the agent')
+    .action(async () => {
+      const cfg = loadAgentConfig(program.opts<{ config: string }>().config);
+      const log = createLogger('drover-agent', { level: cfg.log.level });
+      const agent = await startAgentRuntime(cfg, log);
+      const stop = (): void => void agent.stop().then(() => process.exit(0));
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+      await new Promise(() => undefined);
+    });
 
-  program.command('enroll').description('exchange a one-time token for this host\'s certificate and write its config')
+  program
+    .command('enroll')
+    .description("exchange a one-time token for this host's certificate and write its config")
     .requiredOption('--server <addr>', "the server's enrolment address (host:port)")
     .requiredOption('--token <token>', 'token from `drover-server enroll <host> --token`')
     .requiredOption('--host <name>', "this host's name (DNS label)")
@@ -38,7 +43,9 @@ export function main(argv: string[]): void {
       process.stdout.write(`${o.host}: enrolled; config written to ${file}\n`);
     });
 
-  program.command('setup-hypervisor').description('make this host a drover hypervisor host: storage, iSCSI, relocation config, boot loader (Xen), systemd unit; idempotent')
+  program
+    .command('setup-hypervisor')
+    .description('make this host a drover hypervisor host: storage, iSCSI, relocation config, boot loader (Xen), systemd unit; idempotent')
     .option('--dry-run', 'print every file diff and command; change nothing')
     .option('--root <dir>', 'treat <dir> as / for every file (commands are then shown, not run)')
     .action(async (o: { dryRun?: boolean; root?: string }) => {
@@ -47,8 +54,15 @@ export function main(argv: string[]): void {
       await runSetup(steps, { ...(o.root ? { root: o.root } : {}), dryRun: !!o.dryRun, print: (t) => process.stdout.write(t) });
     });
 
-  program.command('simulate').description('SIMULATION: run many simulated hypervisor hosts in this process (libvirt test driver, one enrolment bundle each) for fleet tests and benchmarks')
-    .requiredOption('--base-config <dir>', 'enrolment bundles, one per host: <dir>/<host>/agent.yaml (drover-server enroll <host> --out <dir>/<host>)')
+  program
+    .command('simulate')
+    .description(
+      'SIMULATION: run many simulated hypervisor hosts in this process (libvirt test driver, one enrolment bundle each) for fleet tests and benchmarks',
+    )
+    .requiredOption(
+      '--base-config <dir>',
+      'enrolment bundles, one per host: <dir>/<host>/agent.yaml (drover-server enroll <host> --out <dir>/<host>)',
+    )
     .option('--count <n>', 'how many hosts (in name order, from --first); default all', (v) => Number(v))
     .option('--first <k>', 'index of the first host to run', (v) => Number(v), 0)
     .option('--hosts <list>', 'run exactly these hosts (comma-separated) instead of --count/--first')
@@ -64,32 +78,65 @@ export function main(argv: string[]): void {
     .option('--facts-ms <ms>', 'how often each host re-reads its facts (a real agent: every heartbeat)', (v) => Number(v), 30_000)
     .option('--start-concurrency <n>', 'hosts started at once', (v) => Number(v), 16)
     .option('--log-level <level>', 'log level', 'warn')
-    .action(async (o: { baseConfig: string; count?: number; first: number; hosts?: string; stateDir?: string; layout?: string; guests: number; hostMemoryMib: number; natsUrl?: string; listenIp: string; heartbeatMs?: number; reconcileMs?: number; migrationMs: number; factsMs: number; startConcurrency: number; logLevel: string }) => {
-      const log = createLogger('drover-agent-sim', { level: o.logLevel as 'warn' });
-      const fleet = await SimulatedFleet.start({
-        baseConfig: o.baseConfig,
-        ...(o.count !== undefined ? { count: o.count } : {}),
-        first: o.first,
-        ...(o.hosts ? { hosts: o.hosts.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
-        stateDir: o.stateDir ?? mkdtempSync(join(tmpdir(), 'drover-sim-')),
-        ...(o.layout ? { layout: o.layout } : {}),
-        guestsPerHost: o.guests,
-        hostMemoryMiB: o.hostMemoryMib,
-        ...(o.natsUrl ? { natsUrl: o.natsUrl } : {}),
-        listenIp: o.listenIp,
-        ...(o.heartbeatMs ? { heartbeatMs: o.heartbeatMs } : {}),
-        ...(o.reconcileMs ? { reconcileMs: o.reconcileMs } : {}),
-        migrationMs: o.migrationMs,
-        factsMs: o.factsMs,
-        startConcurrency: o.startConcurrency,
-      }, log);
-      const names = [...fleet.hosts.keys()];
-      process.stdout.write(`simulate: ${names.length} hosts ready (${names[0]}..${names[names.length - 1]})\n`);
-      const stop = (): void => void fleet.stop().then(() => process.exit(0), () => process.exit(1));
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-      await new Promise(() => undefined);
-    });
+    .action(
+      async (o: {
+        baseConfig: string;
+        count?: number;
+        first: number;
+        hosts?: string;
+        stateDir?: string;
+        layout?: string;
+        guests: number;
+        hostMemoryMib: number;
+        natsUrl?: string;
+        listenIp: string;
+        heartbeatMs?: number;
+        reconcileMs?: number;
+        migrationMs: number;
+        factsMs: number;
+        startConcurrency: number;
+        logLevel: string;
+      }) => {
+        const log = createLogger('drover-agent-sim', { level: o.logLevel as 'warn' });
+        const fleet = await SimulatedFleet.start(
+          {
+            baseConfig: o.baseConfig,
+            ...(o.count !== undefined ? { count: o.count } : {}),
+            first: o.first,
+            ...(o.hosts
+              ? {
+                  hosts: o.hosts
+                    .split(',')
+                    .map((s) => s.trim())
+                    .filter(Boolean),
+                }
+              : {}),
+            stateDir: o.stateDir ?? mkdtempSync(join(tmpdir(), 'drover-sim-')),
+            ...(o.layout ? { layout: o.layout } : {}),
+            guestsPerHost: o.guests,
+            hostMemoryMiB: o.hostMemoryMib,
+            ...(o.natsUrl ? { natsUrl: o.natsUrl } : {}),
+            listenIp: o.listenIp,
+            ...(o.heartbeatMs ? { heartbeatMs: o.heartbeatMs } : {}),
+            ...(o.reconcileMs ? { reconcileMs: o.reconcileMs } : {}),
+            migrationMs: o.migrationMs,
+            factsMs: o.factsMs,
+            startConcurrency: o.startConcurrency,
+          },
+          log,
+        );
+        const names = [...fleet.hosts.keys()];
+        process.stdout.write(`simulate: ${names.length} hosts ready (${names[0]}..${names[names.length - 1]})\n`);
+        const stop = (): void =>
+          void fleet.stop().then(
+            () => process.exit(0),
+            () => process.exit(1),
+          );
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+        await new Promise(() => undefined);
+      },
+    );
 
   runMain('drover-agent', async () => {
     try {

@@ -65,12 +65,18 @@ export async function startAgentRuntime(cfg: AgentConfig, log: Logger, opts: Run
       bootId,
       handlers,
       simulated: opts.simulated ?? false,
-      reporter: { libvirt: () => lv.libvirt(), facts: () => {
-        const f = lv.facts();
-        // The migration URI goes with the facts so the server can check, before preparing a
-        // move, that a source reaches this host's libvirt.
-        return f ? { ...f, ...(cfg.hypervisor.domainType ? { hvType: cfg.hypervisor.domainType } : {}), migrationUri: migrations.libvirtUri() } : f;
-      }, inventorySeq: () => reports?.inventory.seq ?? 0 },
+      reporter: {
+        libvirt: () => lv.libvirt(),
+        facts: () => {
+          const f = lv.facts();
+          // The migration URI goes with the facts so the server can check, before preparing a
+          // move, that a source reaches this host's libvirt.
+          return f
+            ? { ...f, ...(cfg.hypervisor.domainType ? { hvType: cfg.hypervisor.domainType } : {}), migrationUri: migrations.libvirtUri() }
+            : f;
+        },
+        inventorySeq: () => reports?.inventory.seq ?? 0,
+      },
     });
   } catch (e) {
     await lv.stop();
@@ -87,13 +93,21 @@ export async function startAgentRuntime(cfg: AgentConfig, log: Logger, opts: Run
     onLifecycle: (ev) => {
       if (ev.eventName === 'STOPPED' || ev.eventName === 'CRASHED') {
         const moved = ev.detailName === 'MIGRATED';
-        hubs.guestGone(ev.domain.name, moved ? 'console ended: the guest migrated away' : `console ended: the guest ${ev.eventName === 'CRASHED' ? 'crashed' : 'stopped'}`);
+        hubs.guestGone(
+          ev.domain.name,
+          moved
+            ? 'console ended: the guest migrated away'
+            : `console ended: the guest ${ev.eventName === 'CRASHED' ? 'crashed' : 'stopped'}`,
+        );
       }
     },
   });
   reports = r;
   r.start();
-  void lv.waitConnected(60_000).then(() => migrations.recover(log.child({ host: cfg.host, op: 'migration' })), () => undefined);
+  void lv.waitConnected(60_000).then(
+    () => migrations.recover(log.child({ host: cfg.host, op: 'migration' })),
+    () => undefined,
+  );
   const a = agent;
   return {
     agent: a,

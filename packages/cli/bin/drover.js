@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-"use strict";
-require("../lib/main.js").main(process.argv.slice(2));
+'use strict';
+require('../lib/main.js').main(process.argv.slice(2));

@@ -23,7 +23,10 @@ export function bundlePath(): string {
 export function loadBundle(): Bundle {
   const file = bundlePath();
   if (!existsSync(file)) {
-    throw new UserFacingError(`no admin bundle at ${file}; set DROVER_CONFIG to your bundle, or create one on the headnode: drover-server user add <name> --role admin --out ${file}`, 2);
+    throw new UserFacingError(
+      `no admin bundle at ${file}; set DROVER_CONFIG to your bundle, or create one on the headnode: drover-server user add <name> --role admin --out ${file}`,
+      2,
+    );
   }
   let raw: unknown;
   try {
@@ -34,7 +37,10 @@ export function loadBundle(): Bundle {
   const r = BundleSchema.safeParse(raw);
   if (!r.success) {
     const i = r.error.issues[0]!;
-    throw new UserFacingError(`admin bundle ${file}: field '${i.path.join('.') || '(top level)'}': ${i.message}; write a new one with drover-server user add`, 2);
+    throw new UserFacingError(
+      `admin bundle ${file}: field '${i.path.join('.') || '(top level)'}': ${i.message}; write a new one with drover-server user add`,
+      2,
+    );
   }
   return { ...r.data, file };
 }
@@ -45,13 +51,22 @@ export class Api {
   readonly client: AdminClient;
   constructor(readonly bundle: Bundle) {
     const Ctor = grpcTypes().drover.v1.AdminService as unknown as typeof grpc.Client;
-    this.client = new Ctor(bundle.server, clientCredentials({ caPem: bundle.ca, certPem: bundle.cert, keyPem: bundle.key }), clientOptions('drover-server')) as AdminClient;
+    this.client = new Ctor(
+      bundle.server,
+      clientCredentials({ caPem: bundle.ca, certPem: bundle.cert, keyPem: bundle.key }),
+      clientOptions('drover-server'),
+    ) as AdminClient;
   }
 
   /** A unary call with a deadline; failures become one-line errors naming the server and the fix. */
   call<Res>(method: string, req: object, deadlineMs = 30_000): Promise<Res> {
     return new Promise<Res>((res, rej) => {
-      const fn = this.client[method] as (r: object, md: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, v: Res) => void) => void;
+      const fn = this.client[method] as (
+        r: object,
+        md: grpc.Metadata,
+        o: grpc.CallOptions,
+        cb: (e: grpc.ServiceError | null, v: Res) => void,
+      ) => void;
       fn.call(this.client, req, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (e, v) => (e ? rej(this.explain(e)) : res(v)));
     });
   }
@@ -76,7 +91,9 @@ export class Api {
   explain(e: grpc.ServiceError): Error {
     const d = fromServiceError(e);
     if (e.code === grpc.status.UNAVAILABLE || e.code === grpc.status.DEADLINE_EXCEEDED) {
-      return new UserFacingError(`cannot reach drover-server at ${this.bundle.server} (${e.details || grpc.status[e.code]}); check that it runs and the 'server' address in ${this.bundle.file}`);
+      return new UserFacingError(
+        `cannot reach drover-server at ${this.bundle.server} (${e.details || grpc.status[e.code]}); check that it runs and the 'server' address in ${this.bundle.file}`,
+      );
     }
     if (e.code === grpc.status.UNAUTHENTICATED || e.code === grpc.status.PERMISSION_DENIED) {
       return new UserFacingError(`refused by drover-server: ${d.message}`);

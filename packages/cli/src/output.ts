@@ -10,11 +10,33 @@ export function printJson(v: unknown): void {
 export function printTable(head: string[], rows: (string | number)[][]): void {
   const t = new Table({
     head,
-    chars: { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ' },
+    chars: {
+      top: '',
+      'top-mid': '',
+      'top-left': '',
+      'top-right': '',
+      bottom: '',
+      'bottom-mid': '',
+      'bottom-left': '',
+      'bottom-right': '',
+      left: '',
+      'left-mid': '',
+      mid: '',
+      'mid-mid': '',
+      right: '',
+      'right-mid': '',
+      middle: '  ',
+    },
     style: { head: process.stdout.isTTY ? ['bold'] : [], border: [], 'padding-left': 0, 'padding-right': 0 },
   });
   for (const r of rows) t.push(r.map(String));
-  process.stdout.write(t.toString().split('\n').map((l) => l.trimEnd()).join('\n') + '\n');
+  process.stdout.write(
+    t
+      .toString()
+      .split('\n')
+      .map((l) => l.trimEnd())
+      .join('\n') + '\n',
+  );
 }
 
 export function formatAge(ms: number): string {
@@ -25,7 +47,16 @@ export function formatAge(ms: number): string {
   return `${Math.floor(ms / 3_600_000)}h${Math.floor((ms % 3_600_000) / 60_000)}m`;
 }
 
-const COLOURS: Record<string, string> = { up: '32', on: '32', stale: '33', paused: '33', down: '31', off: '90', crashed: '31', unknown: '35' };
+const COLOURS: Record<string, string> = {
+  up: '32',
+  on: '32',
+  stale: '33',
+  paused: '33',
+  down: '31',
+  off: '90',
+  crashed: '31',
+  unknown: '35',
+};
 export function colour(word: string): string {
   const c = COLOURS[word];
   return process.stdout.isTTY && c ? `\x1b[${c}m${word}\x1b[0m` : word;

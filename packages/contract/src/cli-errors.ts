@@ -14,11 +14,17 @@ export function runMain(program: string, fn: () => Promise<void | number>): void
       if (err instanceof UserFacingError) {
         process.stderr.write(`${program}: ${err.message}\n`);
         process.exitCode = err.exitCode;
-      } else if (err && typeof err === 'object' && 'code' in err && typeof (err as { code: unknown }).code === 'string' && /^E[A-Z]+$/.test((err as { code: string }).code)) {
+      } else if (
+        err &&
+        typeof err === 'object' &&
+        'code' in err &&
+        typeof (err as { code: unknown }).code === 'string' &&
+        /^E[A-Z]+$/.test((err as { code: string }).code)
+      ) {
         process.stderr.write(`${program}: ${(err as unknown as Error).message}\n`);
         process.exitCode = 1;
       } else {
-        process.stderr.write(`${program}: internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+        process.stderr.write(`${program}: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
         process.exitCode = 70;
       }
     },

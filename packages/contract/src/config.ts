@@ -51,7 +51,11 @@ function setPath(obj: Record<string, unknown>, path: string[], value: unknown): 
 function envValue(raw: string, s: z.ZodType): unknown {
   if (s instanceof z.ZodNumber) return raw.trim() === '' ? raw : Number(raw);
   if (s instanceof z.ZodBoolean) return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw;
-  if (s instanceof z.ZodArray) return raw.split(',').map((x) => x.trim()).filter(Boolean);
+  if (s instanceof z.ZodArray)
+    return raw
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
   return raw;
 }
 
@@ -65,7 +69,10 @@ function describe(issue: z.core.$ZodIssue): string {
  * and environment then apply). Overrides from the command line win over the environment, which
  * wins over the file.
  */
-export function loadConfig<S extends z.ZodType>(schema: S, opts: { file?: string; required?: boolean; envPrefix: string; env?: NodeJS.ProcessEnv; overrides?: Record<string, unknown> }): z.output<S> {
+export function loadConfig<S extends z.ZodType>(
+  schema: S,
+  opts: { file?: string; required?: boolean; envPrefix: string; env?: NodeJS.ProcessEnv; overrides?: Record<string, unknown> },
+): z.output<S> {
   let data: Record<string, unknown> = {};
   const where = opts.file ? `config ${opts.file}` : 'config';
   if (opts.file && existsSync(opts.file)) {
@@ -101,6 +108,10 @@ export function loadConfig<S extends z.ZodType>(schema: S, opts: { file?: string
 }
 
 /** `host:port` with a numeric port, e.g. `0.0.0.0:7443` or `[::1]:7443`. */
-export const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, { message: "expected host:port, e.g. '0.0.0.0:7443'" });
+export const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, { message: "expected host:port, e.g. '0.0.0.0:7443'" });
 /** A DNS label, used for host and node names everywhere (certificates, NATS subjects, vm.host). */
-export const dnsLabel = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/, { message: "expected a DNS label: letters, digits and '-', at most 63, no dots" });
+export const dnsLabel = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/, {
+  message: "expected a DNS label: letters, digits and '-', at most 63, no dots",
+});

@@ -13,7 +13,11 @@ export class DroverError extends Error {
   readonly hint?: string;
   /** libvirt's error code, when the failure came from libvirt. */
   readonly libvirtCode?: number;
-  constructor(code: string, message: string, opts: { status?: grpc.status; node?: string; host?: string; hint?: string; libvirtCode?: number; cause?: unknown } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    opts: { status?: grpc.status; node?: string; host?: string; hint?: string; libvirtCode?: number; cause?: unknown } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'DroverError';
     this.code = code;
@@ -70,7 +74,10 @@ export function fromServiceError(err: unknown): DroverError {
 
 /** An error the programs expect (bad config, missing file, unreachable peer): printed as one line. */
 export class UserFacingError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message);
     this.name = 'UserFacingError';
   }

@@ -17,12 +17,19 @@ export const ROLE_RANK: Record<string, number> = { ROLE_UNSPECIFIED: 0, ROLE_VIE
 const KIND_RANK: Record<CertKind, number> = { viewer: 1, operator: 2, admin: 3, server: 3, agent: 0 };
 
 /** TLS material of one program, as PEM text. */
-export interface TlsFiles { caPem: string; certPem: string; keyPem: string }
+export interface TlsFiles {
+  caPem: string;
+  certPem: string;
+  keyPem: string;
+}
 
 /** Server credentials: only certificates from the cluster CA are accepted. */
 export function serverCredentials(tls: TlsFiles, requireClientCert = true): grpc.ServerCredentials {
-  return grpc.ServerCredentials.createSsl(Buffer.from(tls.caPem),
-    [{ private_key: Buffer.from(tls.keyPem), cert_chain: Buffer.from(tls.certPem + tls.caPem) }], requireClientCert);
+  return grpc.ServerCredentials.createSsl(
+    Buffer.from(tls.caPem),
+    [{ private_key: Buffer.from(tls.keyPem), cert_chain: Buffer.from(tls.certPem + tls.caPem) }],
+    requireClientCert,
+  );
 }
 
 /**
@@ -43,7 +50,10 @@ export function clientCredentials(tls: TlsFiles): grpc.ChannelCredentials {
 }
 
 /** The rules of one service as written in proto/: who may call it at all, and each method's role. */
-export interface ServiceRules { callers: string; methods: Map<string, { minRole: number; unauthenticated: boolean }> }
+export interface ServiceRules {
+  callers: string;
+  methods: Map<string, { minRole: number; unauthenticated: boolean }>;
+}
 export function serviceRules(serviceName: string): ServiceRules {
   const svc = protoRoot().lookupService(`drover.v1.${serviceName}`);
   const callers = String(svc.options?.['(callers)'] ?? svc.options?.['(drover.v1.callers)'] ?? '');
@@ -75,9 +85,21 @@ export interface AuthPolicy {
   audit?(entry: AuditEntry): void;
 }
 
-export interface AuditEntry { caller: Caller | undefined; service: string; method: string; request: unknown; ok: boolean; error?: string; peer: string }
+export interface AuditEntry {
+  caller: Caller | undefined;
+  service: string;
+  method: string;
+  request: unknown;
+  ok: boolean;
+  error?: string;
+  peer: string;
+}
 
-type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown> | grpc.ServerReadableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>;
+type AnyCall =
+  | grpc.ServerUnaryCall<unknown, unknown>
+  | grpc.ServerWritableStream<unknown, unknown>
+  | grpc.ServerReadableStream<unknown, unknown>
+  | grpc.ServerDuplexStream<unknown, unknown>;
 
 function deny(code: grpc.status, details: string): grpc.ServiceError {
   const md = new grpc.Metadata();
@@ -104,18 +126,25 @@ function authorise(rules: ServiceRules, service: string, method: string, call: A
   if (policy.isRevoked?.(normalSerial(id.serial))) {
     throw deny(grpc.status.UNAUTHENTICATED, `certificate of ${id.kind} '${id.name}' (serial ${id.serial}) is revoked`);
   }
-  const kindOk = rules.callers === 'any'
-    || (rules.callers === 'admin' && (id.kind === 'admin' || id.kind === 'operator' || id.kind === 'viewer'))
-    || (rules.callers === 'server' && id.kind === 'server');
+  const kindOk =
+    rules.callers === 'any' ||
+    (rules.callers === 'admin' && (id.kind === 'admin' || id.kind === 'operator' || id.kind === 'viewer')) ||
+    (rules.callers === 'server' && id.kind === 'server');
   if (!kindOk) {
-    throw deny(grpc.status.PERMISSION_DENIED, `${service} does not accept ${id.kind} certificates ('${id.name}'); it serves ${rules.callers === 'admin' ? 'admin bundles' : `the ${rules.callers}`} only`);
+    throw deny(
+      grpc.status.PERMISSION_DENIED,
+      `${service} does not accept ${id.kind} certificates ('${id.name}'); it serves ${rules.callers === 'admin' ? 'admin bundles' : `the ${rules.callers}`} only`,
+    );
   }
   const fps = policy.allowFingerprints?.();
   if (fps && fps.length && !fps.includes(id.fingerprint)) {
     throw deny(grpc.status.PERMISSION_DENIED, `${service}: certificate '${id.name}' is not this host's server`);
   }
   if (KIND_RANK[id.kind] < rule.minRole) {
-    const need = Object.entries(ROLE_RANK).find(([, v]) => v === rule.minRole)?.[0]?.replace('ROLE_', '').toLowerCase();
+    const need = Object.entries(ROLE_RANK)
+      .find(([, v]) => v === rule.minRole)?.[0]
+      ?.replace('ROLE_', '')
+      .toLowerCase();
     throw deny(grpc.status.PERMISSION_DENIED, `${service}.${method} needs role ${need}; '${id.name}' is ${id.kind}`);
   }
   return id;
@@ -126,7 +155,11 @@ function authorise(rules: ServiceRules, service: string, method: string, call: A
  * only place where callers are checked. Handlers may throw/reject: errors go through
  * {@link toServiceError}.
  */
-export function secureService(serviceName: string, impl: Record<string, (...args: never[]) => unknown>, policy: AuthPolicy = {}): grpc.UntypedServiceImplementation {
+export function secureService(
+  serviceName: string,
+  impl: Record<string, (...args: never[]) => unknown>,
+  policy: AuthPolicy = {},
+): grpc.UntypedServiceImplementation {
   const rules = serviceRules(serviceName);
   const def = (packageDefinition()[`drover.v1.${serviceName}`] ?? {}) as grpc.ServiceDefinition;
   const out: grpc.UntypedServiceImplementation = {};
@@ -134,7 +167,8 @@ export function secureService(serviceName: string, impl: Record<string, (...args
     const name = (m as grpc.MethodDefinition<unknown, unknown>).originalName ?? key;
     const methodName = (m as grpc.MethodDefinition<unknown, unknown>).path.split('/').pop() ?? key;
     const fn = impl[name] ?? impl[methodName];
-    const streaming = (m as grpc.MethodDefinition<unknown, unknown>).responseStream || (m as grpc.MethodDefinition<unknown, unknown>).requestStream;
+    const streaming =
+      (m as grpc.MethodDefinition<unknown, unknown>).responseStream || (m as grpc.MethodDefinition<unknown, unknown>).requestStream;
     out[name] = ((call: AnyCall, callback?: grpc.sendUnaryData<unknown>) => {
       const rule = rules.methods.get(methodName);
       const audited = !!policy.audit && !!rule && rule.minRole >= ROLE_RANK.ROLE_OPERATOR!;
@@ -143,7 +177,15 @@ export function secureService(serviceName: string, impl: Record<string, (...args
         if (!audited || done) return;
         done = true;
         try {
-          policy.audit!({ caller: callerOf(call), service: serviceName, method: methodName, request: (call as { request?: unknown }).request, ok, ...(error ? { error } : {}), peer: call.getPeer() });
+          policy.audit!({
+            caller: callerOf(call),
+            service: serviceName,
+            method: methodName,
+            request: (call as { request?: unknown }).request,
+            ok,
+            ...(error ? { error } : {}),
+            peer: call.getPeer(),
+          });
         } catch (e) {
           policy.log?.error({ err: (e as Error).message }, 'audit record failed');
         }
@@ -163,14 +205,22 @@ export function secureService(serviceName: string, impl: Record<string, (...args
         return;
       }
       if (!fn) {
-        fail(Object.assign(new Error(`${serviceName}.${methodName} is not implemented`), { code: grpc.status.UNIMPLEMENTED, details: `${serviceName}.${methodName} is not implemented` }));
+        fail(
+          Object.assign(new Error(`${serviceName}.${methodName} is not implemented`), {
+            code: grpc.status.UNIMPLEMENTED,
+            details: `${serviceName}.${methodName} is not implemented`,
+          }),
+        );
         return;
       }
       if (id) (call as unknown as { [CALLER]?: Caller })[CALLER] = id;
       try {
         const r = (fn as (c: AnyCall, cb?: grpc.sendUnaryData<unknown>) => unknown)(call, callback);
         if (!streaming && r && typeof (r as Promise<unknown>).then === 'function' && callback) {
-          (r as Promise<unknown>).then((v) => { record(true); callback(null, v); }, fail);
+          (r as Promise<unknown>).then((v) => {
+            record(true);
+            callback(null, v);
+          }, fail);
         } else if (streaming && r && typeof (r as Promise<unknown>).then === 'function') {
           (r as Promise<unknown>).then(() => {
             record(true);
@@ -209,11 +259,23 @@ export function bindServer(server: grpc.Server, address: string, creds: grpc.Ser
 }
 
 /** Promisified unary call on a grpc-js client method. */
-export function unary<Req, Res>(client: grpc.Client, method: string, req: Req, opts: { deadlineMs?: number; metadata?: grpc.Metadata } = {}): Promise<Res> {
-  const fn = (client as unknown as Record<string, (req: Req, md: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: Res) => void) => void>)[method];
+export function unary<Req, Res>(
+  client: grpc.Client,
+  method: string,
+  req: Req,
+  opts: { deadlineMs?: number; metadata?: grpc.Metadata } = {},
+): Promise<Res> {
+  const fn = (
+    client as unknown as Record<
+      string,
+      (req: Req, md: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: Res) => void) => void
+    >
+  )[method];
   if (!fn) return Promise.reject(new Error(`no method ${method}`));
   const deadline = opts.deadlineMs ? Date.now() + opts.deadlineMs : undefined;
-  return new Promise((res, rej) => fn.call(client, req, opts.metadata ?? new grpc.Metadata(), deadline ? { deadline } : {}, (e, r) => (e ? rej(e) : res(r))));
+  return new Promise((res, rej) =>
+    fn.call(client, req, opts.metadata ?? new grpc.Metadata(), deadline ? { deadline } : {}, (e, r) => (e ? rej(e) : res(r))),
+  );
 }
 
 /** Checks a PEM certificate was issued by the CA (signature) and is within its validity. */

@@ -37,7 +37,10 @@ export const SERVER_CONSUMER = 'drover-server';
 /** Each agent's private inbox prefix; its NATS rights allow replies only there. */
 export const inboxPrefix = (host: string): string => `_INBOX_${host}`;
 
-export interface NkeyPair { seed: string; publicKey: string }
+export interface NkeyPair {
+  seed: string;
+  publicKey: string;
+}
 /** A new NKEY user key pair (the seed is the secret; the public key goes into nats-server's config). */
 export function newNkey(): NkeyPair {
   const kp = nkeysLib().createUser();
@@ -74,9 +77,9 @@ export function connectNats(o: NatsConnectOptions): Promise<NatsConnection> {
 }
 
 export interface NatsServerConfigInput {
-  listen: string;           // host:port
-  storeDir: string;         // JetStream store
-  serverNkey: string;       // drover-server's public NKEY
+  listen: string; // host:port
+  storeDir: string; // JetStream store
+  serverNkey: string; // drover-server's public NKEY
   agents: { host: string; nkey: string }[];
   monitorPort?: number;
   pidFile?: string;
@@ -109,7 +112,9 @@ export function natsServerConfig(c: NatsServerConfigInput): string {
     `    { nkey: ${q(c.serverNkey)}, permissions: { publish: { allow: ["$JS.API.>", "$JS.ACK.>", "$JS.FC.>", "_INBOX.>"] }, subscribe: { allow: [">"] } } }`,
   ];
   for (const a of [...c.agents].sort((x, y) => x.host.localeCompare(y.host))) {
-    lines.push(`    { nkey: ${q(a.nkey)}, permissions: { publish: { allow: [${q(subjects.hostAll(a.host))}] }, subscribe: { allow: [${q(`${inboxPrefix(a.host)}.>`)}] } } }`);
+    lines.push(
+      `    { nkey: ${q(a.nkey)}, permissions: { publish: { allow: [${q(subjects.hostAll(a.host))}] }, subscribe: { allow: [${q(`${inboxPrefix(a.host)}.>`)}] } } }`,
+    );
   }
   lines.push('  ]', '}', '');
   return lines.join('\n');

@@ -185,4 +185,3 @@ export enum ErrorDomain {
   BPF = 71,
   CH = 72,
 }
-

@@ -1,17 +1,43 @@
 /** Connection: one libvirt connection (any URI), its host facts, lookups and events. */
 import { EventEmitter } from 'node:events';
 import { Domain } from './domain';
-import { CloseReason, CPUCompareResult, JobType, DomainCreateFlags, DomainDefineFlags, ListDomainsFlags, ListStoragePoolsFlags } from './enums';
+import {
+  CloseReason,
+  CPUCompareResult,
+  JobType,
+  DomainCreateFlags,
+  DomainDefineFlags,
+  ListDomainsFlags,
+  ListStoragePoolsFlags,
+} from './enums';
 import { invoke } from './errors';
 import { AsyncQueue } from './internal/queue';
-import { binding, registerConnection, setHold, unregisterConnection, type ConnEvent, type ConnSink, type LoopHold } from './internal/registry';
+import {
+  binding,
+  registerConnection,
+  setHold,
+  unregisterConnection,
+  type ConnEvent,
+  type ConnSink,
+  type LoopHold,
+} from './internal/registry';
 import type { ConnHandle } from './native';
 import { StoragePool, StorageVolume } from './storage';
 import type { ConsoleStream } from './stream';
 import {
-  lifecycleNames, toJobStats, unpackVersion,
-  type CloseEventInfo, type ConnectionEvent, type DomainEvent, type DeviceEventInfo, type JobCompletedEventInfo,
-  type LifecycleEventInfo, type MigrationIterationEventInfo, type NodeInfo, type RebootEventInfo, type Version,
+  lifecycleNames,
+  toJobStats,
+  unpackVersion,
+  type CloseEventInfo,
+  type ConnectionEvent,
+  type DomainEvent,
+  type DeviceEventInfo,
+  type JobCompletedEventInfo,
+  type LifecycleEventInfo,
+  type MigrationIterationEventInfo,
+  type NodeInfo,
+  type RebootEventInfo,
+  type Version,
 } from './types';
 
 export interface OpenOptions {
@@ -36,7 +62,14 @@ export interface ConnectionEvents {
 }
 
 const EVENT_NAMES: (keyof ConnectionEvents)[] = [
-  'lifecycle', 'reboot', 'migration-iteration', 'job-completed', 'device-removed', 'device-added', 'event', 'close',
+  'lifecycle',
+  'reboot',
+  'migration-iteration',
+  'job-completed',
+  'device-removed',
+  'device-added',
+  'event',
+  'close',
 ];
 
 export declare interface Connection {
@@ -158,8 +191,22 @@ export class Connection extends EventEmitter implements ConnSink {
    * CPU as KVM exposes it, or what TCG emulates), the check libvirt recommends before migrating.
    * Unset fields take the host's defaults.
    */
-  compareHypervisorCPU(xml: string, opts: { emulator?: string; arch?: string; machine?: string; virttype?: string } = {}, flags = 0): Promise<CPUCompareResult> {
-    return invoke('Connection.compareHypervisorCPU', () => binding().connCompareHypervisorCPU(this.handle, opts.emulator ?? '', opts.arch ?? '', opts.machine ?? '', opts.virttype ?? '', xml, flags));
+  compareHypervisorCPU(
+    xml: string,
+    opts: { emulator?: string; arch?: string; machine?: string; virttype?: string } = {},
+    flags = 0,
+  ): Promise<CPUCompareResult> {
+    return invoke('Connection.compareHypervisorCPU', () =>
+      binding().connCompareHypervisorCPU(
+        this.handle,
+        opts.emulator ?? '',
+        opts.arch ?? '',
+        opts.machine ?? '',
+        opts.virttype ?? '',
+        xml,
+        flags,
+      ),
+    );
   }
 
   baselineCPU(xmls: string[], flags = 0): Promise<string> {
@@ -228,7 +275,10 @@ export class Connection extends EventEmitter implements ConnSink {
   }
 
   async lookupStorageVolumeByPath(path: string): Promise<StorageVolume> {
-    return new StorageVolume(this, await invoke('Connection.lookupStorageVolumeByPath', () => binding().volLookupByPath(this.handle, path)));
+    return new StorageVolume(
+      this,
+      await invoke('Connection.lookupStorageVolumeByPath', () => binding().volLookupByPath(this.handle, path)),
+    );
   }
 
   // ---- events ----
@@ -283,7 +333,11 @@ export class Connection extends EventEmitter implements ConnSink {
   deliver(ev: ConnEvent): void {
     if (this.closedFlag) return;
     if (ev.kind === 'close') {
-      const info: CloseEventInfo = { type: 'close', reason: ev.reason as CloseReason, reasonName: CloseReason[ev.reason] ?? String(ev.reason) };
+      const info: CloseEventInfo = {
+        type: 'close',
+        reason: ev.reason as CloseReason,
+        reasonName: CloseReason[ev.reason] ?? String(ev.reason),
+      };
       this.publish(info);
       for (const q of this.queues) q.end();
       this.queues.clear();

@@ -1,16 +1,37 @@
 /** Domain: one guest on one connection. */
 import type { Connection } from './connection';
 import {
-  AbortJobFlags, ConsoleFlags, DestroyFlags, DeviceModifyFlags, DomainCreateFlags, InterfaceAddressesSource, JobStatsFlags,
-  MemoryModFlags, MigrateFlags, RebootFlags, SaveRestoreFlags, ShutdownFlags, UndefineFlags, VcpuFlags, XMLFlags,
+  AbortJobFlags,
+  ConsoleFlags,
+  DestroyFlags,
+  DeviceModifyFlags,
+  DomainCreateFlags,
+  InterfaceAddressesSource,
+  JobStatsFlags,
+  MemoryModFlags,
+  MigrateFlags,
+  RebootFlags,
+  SaveRestoreFlags,
+  ShutdownFlags,
+  UndefineFlags,
+  VcpuFlags,
+  XMLFlags,
 } from './enums';
 import { invoke } from './errors';
 import { binding } from './internal/registry';
 import type { DomainHandle, NamedChild } from './native';
 import { ConsoleStream } from './stream';
 import {
-  describeState, toJobStats, toNativeParams,
-  type BlockInfo, type DomainInfo, type DomainInterface, type DomainStateInfo, type JobInfo, type JobStats, type MigrateParams,
+  describeState,
+  toJobStats,
+  toNativeParams,
+  type BlockInfo,
+  type DomainInfo,
+  type DomainInterface,
+  type DomainStateInfo,
+  type JobInfo,
+  type JobStats,
+  type MigrateParams,
 } from './types';
 
 export interface ConsoleOptions {

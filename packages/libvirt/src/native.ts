@@ -79,13 +79,28 @@ export interface NativeBinding {
   connUri(h: ConnHandle): Promise<string>;
   connType(h: ConnHandle): Promise<string>;
   connNodeInfo(h: ConnHandle): Promise<{
-    model: string; memoryKiB: number; cpus: number; mhz: number; nodes: number; sockets: number; cores: number; threads: number;
+    model: string;
+    memoryKiB: number;
+    cpus: number;
+    mhz: number;
+    nodes: number;
+    sockets: number;
+    cores: number;
+    threads: number;
   }>;
   connFreeMemory(h: ConnHandle): Promise<number>;
   connLibVersion(h: ConnHandle): Promise<number>;
   connVersion(h: ConnHandle): Promise<number>;
   connCompareCPU(h: ConnHandle, xml: string, flags: number): Promise<number>;
-  connCompareHypervisorCPU(h: ConnHandle, emulator: string, arch: string, machine: string, virttype: string, xml: string, flags: number): Promise<number>;
+  connCompareHypervisorCPU(
+    h: ConnHandle,
+    emulator: string,
+    arch: string,
+    machine: string,
+    virttype: string,
+    xml: string,
+    flags: number,
+  ): Promise<number>;
   connBaselineCPU(h: ConnHandle, xmls: string[], flags: number): Promise<string>;
 
   domListAll(h: ConnHandle, flags: number): Promise<NamedChild<DomainHandle>[]>;
@@ -122,9 +137,10 @@ export interface NativeBinding {
   domDetachDevice(h: DomainHandle, xml: string, flags: number): Promise<void>;
   domUpdateDevice(h: DomainHandle, xml: string, flags: number): Promise<void>;
   domDetachDeviceAlias(h: DomainHandle, alias: string, flags: number): Promise<void>;
-  domInterfaceAddresses(h: DomainHandle, source: number): Promise<
-    { name: string; hwaddr: string; addresses: { type: 'ipv4' | 'ipv6'; address: string; prefix: number }[] }[]
-  >;
+  domInterfaceAddresses(
+    h: DomainHandle,
+    source: number,
+  ): Promise<{ name: string; hwaddr: string; addresses: { type: 'ipv4' | 'ipv6'; address: string; prefix: number }[] }[]>;
   domBlockInfo(h: DomainHandle, disk: string): Promise<{ capacity: number; allocation: number; physical: number }>;
   domJobInfo(h: DomainHandle): Promise<Record<string, number>>;
   domJobStats(h: DomainHandle, flags: number): Promise<{ type: number; params: Record<string, TypedParamValue> }>;

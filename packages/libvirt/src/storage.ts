@@ -1,6 +1,13 @@
 /** StoragePool and StorageVolume. */
 import type { Connection } from './connection';
-import { StoragePoolBuildFlags, StoragePoolState, StorageVolDeleteFlags, StorageVolCreateFlags, StorageVolResizeFlags, StorageVolType } from './enums';
+import {
+  StoragePoolBuildFlags,
+  StoragePoolState,
+  StorageVolDeleteFlags,
+  StorageVolCreateFlags,
+  StorageVolResizeFlags,
+  StorageVolType,
+} from './enums';
 import { invoke } from './errors';
 import { binding } from './internal/registry';
 import type { NamedChild, PoolHandle, VolChild, VolHandle } from './native';

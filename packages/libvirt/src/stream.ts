@@ -58,7 +58,10 @@ export class ConsoleStream extends Duplex {
     const w = this.pendingWrite;
     this.pendingWrite = undefined;
     w?.(err ?? new Error('console stream destroyed'));
-    this.closeNative().then(() => cb(err), (e: unknown) => cb(err ?? (e as Error)));
+    this.closeNative().then(
+      () => cb(err),
+      (e: unknown) => cb(err ?? (e as Error)),
+    );
   }
 
   private closeNative(): Promise<void> {

@@ -10,7 +10,10 @@ test('libvirt types - versions unpack from libvirt packed numbers', () => {
 
 test('libvirt types - state reasons are named by the state they belong to', () => {
   assert.deepEqual(describeState(DomainState.PAUSED, PausedReason.MIGRATION), {
-    state: DomainState.PAUSED, reason: PausedReason.MIGRATION, stateName: 'PAUSED', reasonName: 'MIGRATION',
+    state: DomainState.PAUSED,
+    reason: PausedReason.MIGRATION,
+    stateName: 'PAUSED',
+    reasonName: 'MIGRATION',
   });
   assert.equal(describeState(DomainState.SHUTOFF, ShutoffReason.MIGRATED).reasonName, 'MIGRATED');
   assert.equal(describeState(99, 7).stateName, '99');
@@ -22,7 +25,17 @@ test('libvirt types - lifecycle details are named per event', () => {
 });
 
 test('libvirt types - job stats map libvirt field names to camelCase and keep the raw set', () => {
-  const raw = { operation: 4, time_elapsed: 1200, data_total: 100, data_processed: 40, memory_dirty_rate: 7, memory_postcopy_requests: 2, success: true, errmsg: 'x', 'future.field': 1 };
+  const raw = {
+    operation: 4,
+    time_elapsed: 1200,
+    data_total: 100,
+    data_processed: 40,
+    memory_dirty_rate: 7,
+    memory_postcopy_requests: 2,
+    success: true,
+    errmsg: 'x',
+    'future.field': 1,
+  };
   const s = toJobStats(JobType.UNBOUNDED, raw);
   assert.equal(s.type, JobType.UNBOUNDED);
   assert.equal(s.timeElapsed, 1200);
@@ -37,7 +50,15 @@ test('libvirt types - job stats map libvirt field names to camelCase and keep th
 
 test('libvirt types - migration parameters become typed libvirt parameters', () => {
   assert.deepEqual(
-    toNativeParams({ migrateUri: 'tcp://10.0.0.2', bandwidth: 100, migrateDisks: ['vda', 'vdb'], autoConvergeInitial: 20, autoConvergeIncrement: 10, compression: ['xbzrle'], destName: undefined }),
+    toNativeParams({
+      migrateUri: 'tcp://10.0.0.2',
+      bandwidth: 100,
+      migrateDisks: ['vda', 'vdb'],
+      autoConvergeInitial: 20,
+      autoConvergeIncrement: 10,
+      compression: ['xbzrle'],
+      destName: undefined,
+    }),
     [
       { name: 'migrate_uri', type: 'string', value: 'tcp://10.0.0.2' },
       { name: 'bandwidth', type: 'ullong', value: 100 },

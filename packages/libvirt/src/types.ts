@@ -1,8 +1,26 @@
 /** Plain data types of the public API: host facts, domain facts, jobs, migration parameters, events. */
 import {
-  CloseReason, CrashedDetail, DefinedDetail, DomainState, JobOperation, JobType, LifecycleEvent, PMSuspendedDetail,
-  ResumedDetail, ShutdownDetail, StartedDetail, StoppedDetail, SuspendedDetail, UndefinedDetail,
-  BlockedReason, CrashedReason, NoStateReason, PausedReason, PMSuspendedReason, RunningReason, ShutdownReason,
+  CloseReason,
+  CrashedDetail,
+  DefinedDetail,
+  DomainState,
+  JobOperation,
+  JobType,
+  LifecycleEvent,
+  PMSuspendedDetail,
+  ResumedDetail,
+  ShutdownDetail,
+  StartedDetail,
+  StoppedDetail,
+  SuspendedDetail,
+  UndefinedDetail,
+  BlockedReason,
+  CrashedReason,
+  NoStateReason,
+  PausedReason,
+  PMSuspendedReason,
+  RunningReason,
+  ShutdownReason,
   ShutoffReason,
 } from './enums';
 import type { NativeParam, TypedParamValue } from './native';
@@ -281,12 +299,7 @@ export interface DeviceEventInfo {
   domain: DomainRef;
   device: string;
 }
-export type DomainEvent =
-  | LifecycleEventInfo
-  | RebootEventInfo
-  | MigrationIterationEventInfo
-  | JobCompletedEventInfo
-  | DeviceEventInfo;
+export type DomainEvent = LifecycleEventInfo | RebootEventInfo | MigrationIterationEventInfo | JobCompletedEventInfo | DeviceEventInfo;
 
 export interface CloseEventInfo {
   type: 'close';

@@ -4,7 +4,15 @@ import { stringify } from 'yaml';
 import { writeFileAtomic, newNkey, type IssuedCert, type UserRole } from '@drover/contract';
 import type { ClusterPki } from './pki/store.js';
 
-export interface AgentBundleInput { host: string; dir: string; natsUrl: string; serverAddress: string; grpcListen?: string; grpcAdvertise?: string; libvirtUri?: string }
+export interface AgentBundleInput {
+  host: string;
+  dir: string;
+  natsUrl: string;
+  serverAddress: string;
+  grpcListen?: string;
+  grpcAdvertise?: string;
+  libvirtUri?: string;
+}
 
 /**
  * `drover-server enroll <host> --out <dir>`: issues the agent's certificate and NKEY directly and
@@ -19,20 +27,31 @@ export async function writeAgentBundle(p: ClusterPki, b: AgentBundleInput): Prom
   writeFileAtomic(join(b.dir, 'agent-key.pem'), cert.keyPem, { mode: 0o600 });
   writeFileAtomic(join(b.dir, 'nats.seed'), nk.seed + '\n', { mode: 0o600 });
   const config = join(b.dir, 'agent.yaml');
-  writeFileAtomic(config, stringify({
-    host: b.host,
-    tls: { ca: 'ca.pem', cert: 'agent.pem', key: 'agent-key.pem' },
-    nats: { url: b.natsUrl, seedFile: 'nats.seed' },
-    grpc: { listen: b.grpcListen ?? '0.0.0.0:7444', advertise: b.grpcAdvertise ?? '' },
-    server: { address: b.serverAddress },
-    ...(b.libvirtUri ? { libvirt: { uri: b.libvirtUri } } : {}),
-  }), { mode: 0o600 });
+  writeFileAtomic(
+    config,
+    stringify({
+      host: b.host,
+      tls: { ca: 'ca.pem', cert: 'agent.pem', key: 'agent-key.pem' },
+      nats: { url: b.natsUrl, seedFile: 'nats.seed' },
+      grpc: { listen: b.grpcListen ?? '0.0.0.0:7444', advertise: b.grpcAdvertise ?? '' },
+      server: { address: b.serverAddress },
+      ...(b.libvirtUri ? { libvirt: { uri: b.libvirtUri } } : {}),
+    }),
+    { mode: 0o600 },
+  );
   return { config, cert, nkey: nk.publicKey };
 }
 
 /** `drover-server user add`: an admin bundle (one YAML file, 0600) the CLI finds via DROVER_CONFIG. */
-export async function writeUserBundle(p: ClusterPki, u: { name: string; role: UserRole; file: string; serverAddress: string }): Promise<IssuedCert> {
+export async function writeUserBundle(
+  p: ClusterPki,
+  u: { name: string; role: UserRole; file: string; serverAddress: string },
+): Promise<IssuedCert> {
   const cert = await p.issue(u.role, u.name, { dnsNames: [u.name] });
-  writeFileAtomic(u.file, stringify({ server: u.serverAddress, name: u.name, role: u.role, ca: p.caPem, cert: cert.certPem, key: cert.keyPem }), { mode: 0o600 });
+  writeFileAtomic(
+    u.file,
+    stringify({ server: u.serverAddress, name: u.name, role: u.role, ca: p.caPem, cert: cert.certPem, key: cert.keyPem }),
+    { mode: 0o600 },
+  );
   return cert;
 }

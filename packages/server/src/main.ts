@@ -16,7 +16,10 @@ import { join } from 'node:path';
 const DEFAULT_CONFIG = '/etc/drover/server.yaml';
 
 function cfgFrom(opts: { config?: string; stateDir?: string }): ServerConfig {
-  return loadServerConfig(opts.config ?? (process.env.DROVER_SERVER_CONFIG || DEFAULT_CONFIG), opts.stateDir ? { stateDir: resolve(opts.stateDir) } : {});
+  return loadServerConfig(
+    opts.config ?? (process.env.DROVER_SERVER_CONFIG || DEFAULT_CONFIG),
+    opts.stateDir ? { stateDir: resolve(opts.stateDir) } : {},
+  );
 }
 
 async function withPki<T>(cfg: ServerConfig, fn: (p: ClusterPki) => Promise<T>): Promise<T> {
@@ -43,21 +46,25 @@ export function main(argv: string[]): void {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-  program.command('run', { isDefault: true }).description('run the server').action(async () => {
-    const cfg = cfgFrom(program.opts());
-    const log = createLogger('drover-server', { level: cfg.log.level });
-    const srv = await DroverServer.start(cfg, log);
-    const stop = (sig: string): void => {
-      log.info({ sig }, 'stopping');
-      void srv.stop().then(() => process.exit(0));
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-    await new Promise(() => undefined);
-  });
+  program
+    .command('run', { isDefault: true })
+    .description('run the server')
+    .action(async () => {
+      const cfg = cfgFrom(program.opts());
+      const log = createLogger('drover-server', { level: cfg.log.level });
+      const srv = await DroverServer.start(cfg, log);
+      const stop = (sig: string): void => {
+        log.info({ sig }, 'stopping');
+        void srv.stop().then(() => process.exit(0));
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+      await new Promise(() => undefined);
+    });
 
   const ca = program.command('ca').description('the cluster certificate authority');
-  ca.command('init').description("create the cluster CA, the server's certificate and NATS key")
+  ca.command('init')
+    .description("create the cluster CA, the server's certificate and NATS key")
     .option('--dns <name...>', "extra DNS names for the server's certificate", [])
     .option('--ip <addr...>', "extra IP addresses for the server's certificate", [])
     .option('--force', 'replace an existing CA (every agent and admin must be enrolled again)')
@@ -73,52 +80,74 @@ export function main(argv: string[]): void {
       }
     });
 
-  program.command('enroll <host>').description('issue an agent certificate bundle (--out) or a one-time enrolment token (--token)')
+  program
+    .command('enroll <host>')
+    .description('issue an agent certificate bundle (--out) or a one-time enrolment token (--token)')
     .option('--out <dir>', 'write agent.yaml with its certificate, key and NATS key into this directory')
     .option('--token', 'print a single-use token for `drover-agent enroll` instead')
     .option('--ttl <duration>', 'token lifetime', '15m')
     .option('--grpc-listen <addr>', "the agent's command listener, written into agent.yaml")
     .option('--grpc-advertise <addr>', 'the address the server uses to reach the agent')
     .option('--libvirt-uri <uri>', "the agent's libvirt URI")
-    .action(async (host: string, o: { out?: string; token?: boolean; ttl: string; grpcListen?: string; grpcAdvertise?: string; libvirtUri?: string }) => {
-      if (!pki.NAME_RE.test(host)) throw new UserFacingError(`host '${host}': a host name is a DNS label (letters, digits and '-', at most 63, no dots)`, 2);
-      if (!o.out && !o.token) throw new UserFacingError('enroll: pass --out <dir> (write a bundle) or --token (print a token)', 2);
-      const cfg = cfgFrom(program.opts());
-      await withPki(cfg, async (p) => {
-        const db = p.db;
-        new HostRegistry(db, cfg.hosts, createLogger('drover-server', { level: 'silent' })).enrolled(host);
-        if (o.token) {
-          const t = p.createToken(host, parseDuration(o.ttl));
-          process.stdout.write(`${t.token}\n`);
-          return;
-        }
-        const b = await writeAgentBundle(p, {
-          host, dir: resolve(o.out!), natsUrl: cfg.nats.url, serverAddress: cfg.grpc.advertise || cfg.grpc.listen,
-          ...(o.grpcListen ? { grpcListen: o.grpcListen } : {}), ...(o.grpcAdvertise ? { grpcAdvertise: o.grpcAdvertise } : {}),
-          ...(o.libvirtUri ? { libvirtUri: o.libvirtUri } : {}),
+    .action(
+      async (
+        host: string,
+        o: { out?: string; token?: boolean; ttl: string; grpcListen?: string; grpcAdvertise?: string; libvirtUri?: string },
+      ) => {
+        if (!pki.NAME_RE.test(host))
+          throw new UserFacingError(`host '${host}': a host name is a DNS label (letters, digits and '-', at most 63, no dots)`, 2);
+        if (!o.out && !o.token) throw new UserFacingError('enroll: pass --out <dir> (write a bundle) or --token (print a token)', 2);
+        const cfg = cfgFrom(program.opts());
+        await withPki(cfg, async (p) => {
+          const db = p.db;
+          new HostRegistry(db, cfg.hosts, createLogger('drover-server', { level: 'silent' })).enrolled(host);
+          if (o.token) {
+            const t = p.createToken(host, parseDuration(o.ttl));
+            process.stdout.write(`${t.token}\n`);
+            return;
+          }
+          const b = await writeAgentBundle(p, {
+            host,
+            dir: resolve(o.out!),
+            natsUrl: cfg.nats.url,
+            serverAddress: cfg.grpc.advertise || cfg.grpc.listen,
+            ...(o.grpcListen ? { grpcListen: o.grpcListen } : {}),
+            ...(o.grpcAdvertise ? { grpcAdvertise: o.grpcAdvertise } : {}),
+            ...(o.libvirtUri ? { libvirtUri: o.libvirtUri } : {}),
+          });
+          writeNatsConfig(cfg, p);
+          process.stdout.write(`${host}: agent bundle written to ${b.config}\n`);
         });
-        writeNatsConfig(cfg, p);
-        process.stdout.write(`${host}: agent bundle written to ${b.config}\n`);
-      });
-    });
+      },
+    );
 
   const user = program.command('user').description('admin bundles');
-  user.command('add <name>').description("write an admin's bundle (server address, CA, key and certificate with its role)")
+  user
+    .command('add <name>')
+    .description("write an admin's bundle (server address, CA, key and certificate with its role)")
     .requiredOption('--role <role>', 'admin, operator or viewer')
     .option('--out <file>', 'bundle file', '')
     .option('--server <addr>', 'server address written into the bundle')
     .action(async (name: string, o: { role: string; out: string; server?: string }) => {
-      if (!(pki.USER_ROLES as readonly string[]).includes(o.role)) throw new UserFacingError(`--role '${o.role}': expected admin, operator or viewer`, 2);
+      if (!(pki.USER_ROLES as readonly string[]).includes(o.role))
+        throw new UserFacingError(`--role '${o.role}': expected admin, operator or viewer`, 2);
       if (!pki.NAME_RE.test(name)) throw new UserFacingError(`user '${name}': a user name is letters, digits and '-', at most 63`, 2);
       const cfg = cfgFrom(program.opts());
       const file = resolve(o.out || `${name}.drover.yaml`);
       await withPki(cfg, async (p) => {
-        await writeUserBundle(p, { name, role: o.role as UserRole, file, serverAddress: o.server ?? (cfg.grpc.advertise || cfg.grpc.listen) });
+        await writeUserBundle(p, {
+          name,
+          role: o.role as UserRole,
+          file,
+          serverAddress: o.server ?? (cfg.grpc.advertise || cfg.grpc.listen),
+        });
       });
       process.stdout.write(`${name}: ${o.role} bundle written to ${file} (use it with DROVER_CONFIG=${file})\n`);
     });
 
-  program.command('revoke <kind> <name>').description('revoke every certificate of an agent or a user (kind: agent|user); refused at once')
+  program
+    .command('revoke <kind> <name>')
+    .description('revoke every certificate of an agent or a user (kind: agent|user); refused at once')
     .action(async (kind: string, name: string) => {
       if (kind !== 'agent' && kind !== 'user') throw new UserFacingError(`revoke: kind '${kind}': expected agent or user`, 2);
       const cfg = cfgFrom(program.opts());
@@ -130,15 +159,34 @@ export function main(argv: string[]): void {
       });
     });
 
-  program.command('renew <kind> <name>').description('issue a fresh certificate (kind: agent|user) and revoke the old ones')
+  program
+    .command('renew <kind> <name>')
+    .description('issue a fresh certificate (kind: agent|user) and revoke the old ones')
     .requiredOption('--out <path>', 'agent: bundle directory; user: bundle file')
     .option('--role <role>', 'user role', 'viewer')
     .action(async (kind: string, name: string, o: { out: string; role: string }) => {
       const cfg = cfgFrom(program.opts());
       await withPki(cfg, async (p) => {
-        const old = (p.db.prepare('SELECT serial FROM certs WHERE name = ? AND revoked_ms IS NULL AND kind ' + (kind === 'agent' ? "= 'agent'" : "IN ('admin','operator','viewer')")).all(name) as { serial: string }[]);
-        if (kind === 'agent') await writeAgentBundle(p, { host: name, dir: resolve(o.out), natsUrl: cfg.nats.url, serverAddress: cfg.grpc.advertise || cfg.grpc.listen });
-        else if (kind === 'user') await writeUserBundle(p, { name, role: o.role as UserRole, file: resolve(o.out), serverAddress: cfg.grpc.advertise || cfg.grpc.listen });
+        const old = p.db
+          .prepare(
+            'SELECT serial FROM certs WHERE name = ? AND revoked_ms IS NULL AND kind ' +
+              (kind === 'agent' ? "= 'agent'" : "IN ('admin','operator','viewer')"),
+          )
+          .all(name) as { serial: string }[];
+        if (kind === 'agent')
+          await writeAgentBundle(p, {
+            host: name,
+            dir: resolve(o.out),
+            natsUrl: cfg.nats.url,
+            serverAddress: cfg.grpc.advertise || cfg.grpc.listen,
+          });
+        else if (kind === 'user')
+          await writeUserBundle(p, {
+            name,
+            role: o.role as UserRole,
+            file: resolve(o.out),
+            serverAddress: cfg.grpc.advertise || cfg.grpc.listen,
+          });
         else throw new UserFacingError(`renew: kind '${kind}': expected agent or user`, 2);
         for (const r of old) p.revokeSerial(r.serial);
         writeNatsConfig(cfg, p);
@@ -146,18 +194,28 @@ export function main(argv: string[]): void {
       });
     });
 
-  program.command('nats-config').description("print (or write) the nats-server configuration for this cluster's hosts")
+  program
+    .command('nats-config')
+    .description("print (or write) the nats-server configuration for this cluster's hosts")
     .option('--out <file>', 'write it to this file')
     .action(async (o: { out?: string }) => {
       const cfg = cfgFrom(program.opts());
       await withPki(cfg, async (p) => {
-        const text = natsServerConfig({ listen: cfg.nats.listen, storeDir: join(cfg.stateDir, 'nats', 'jetstream'), serverNkey: p.serverNkeyPublic(), agents: p.natsUsers(), ...(cfg.nats.pidFile ? { pidFile: cfg.nats.pidFile } : {}) });
+        const text = natsServerConfig({
+          listen: cfg.nats.listen,
+          storeDir: join(cfg.stateDir, 'nats', 'jetstream'),
+          serverNkey: p.serverNkeyPublic(),
+          agents: p.natsUsers(),
+          ...(cfg.nats.pidFile ? { pidFile: cfg.nats.pidFile } : {}),
+        });
         if (o.out) writeFileSync(o.out, text, { mode: 0o600 });
         else process.stdout.write(text);
       });
     });
 
-  program.command('backup <dir>').description('copy the tables (online, consistent) and the CA into a new folder under <dir>')
+  program
+    .command('backup <dir>')
+    .description('copy the tables (online, consistent) and the CA into a new folder under <dir>')
     .action(async (dir: string) => {
       const cfg = cfgFrom(program.opts());
       const dest = await backup(cfg.stateDir, resolve(dir));

@@ -3,7 +3,16 @@
  * heartbeats and serves the admin API over mutual TLS.
  */
 import * as grpc from '@grpc/grpc-js';
-import { addHealthAndReflection, bindServer, grpcTypes, connectNats, secureService, serverCredentials, UserFacingError, type Logger } from '@drover/contract';
+import {
+  addHealthAndReflection,
+  bindServer,
+  grpcTypes,
+  connectNats,
+  secureService,
+  serverCredentials,
+  UserFacingError,
+  type Logger,
+} from '@drover/contract';
 import type { NatsConnection } from 'nats';
 import { join } from 'node:path';
 import type { ServerConfig } from './config.js';
@@ -40,11 +49,14 @@ export class DroverServer {
     const pki = await ClusterPki.load(db, cfg.stateDir);
     const hosts = new HostRegistry(db, cfg.hosts, log.child({ part: 'hosts' }));
     writeNatsConfig(cfg, pki, log);
-    const nc = await connectNats({ url: cfg.nats.url, seed: pki.natsSeed, name: 'drover-server', reconnect: true, timeoutMs: 3000 })
-      .catch((e: Error) => {
+    const nc = await connectNats({ url: cfg.nats.url, seed: pki.natsSeed, name: 'drover-server', reconnect: true, timeoutMs: 3000 }).catch(
+      (e: Error) => {
         db.close();
-        throw new UserFacingError(`cannot reach NATS at ${cfg.nats.url} (${e.message}); start nats-server with the config from 'drover-server nats-config', or set nats.url`);
-      });
+        throw new UserFacingError(
+          `cannot reach NATS at ${cfg.nats.url} (${e.message}); start nats-server with the config from 'drover-server nats-config', or set nats.url`,
+        );
+      },
+    );
     const tls = { caPem: pki.caPem, certPem: pki.serverCertPem, keyPem: pki.serverKeyPem };
     const inventory = new InventoryStore(log.child({ part: 'inventory' }));
     const agents = new AgentPool(tls, hosts);
@@ -54,8 +66,17 @@ export class DroverServer {
 
     const tables = new Tables(db);
     const ctx: ServerContext = {
-      cfg, db, pki, hosts, log, inventory, agents, ingest, advertise: cfg.grpc.advertise || cfg.grpc.listen,
-      tables, expand: (noderange, opts) => tables.expand(noderange, opts),
+      cfg,
+      db,
+      pki,
+      hosts,
+      log,
+      inventory,
+      agents,
+      ingest,
+      advertise: cfg.grpc.advertise || cfg.grpc.listen,
+      tables,
+      expand: (noderange, opts) => tables.expand(noderange, opts),
       onEnrolled: (host, nkey) => {
         pki.setAgentNkey(host, nkey);
         hosts.enrolled(host);
@@ -87,9 +108,13 @@ export class DroverServer {
     }
     let bootHttp: BootHttpServer | undefined;
     if (cfg.netboot.httpListen) {
-      bootHttp = await BootHttpServer.start(cfg.netboot.httpListen, netbootService(ctx), log.child({ part: 'boot-http' })).catch((e: Error) => {
-        throw new UserFacingError(`cannot listen on ${cfg.netboot.httpListen} for boot files (${e.message}); choose another netboot.httpListen`);
-      });
+      bootHttp = await BootHttpServer.start(cfg.netboot.httpListen, netbootService(ctx), log.child({ part: 'boot-http' })).catch(
+        (e: Error) => {
+          throw new UserFacingError(
+            `cannot listen on ${cfg.netboot.httpListen} for boot files (${e.message}); choose another netboot.httpListen`,
+          );
+        },
+      );
     }
     log.info({ port, enrollPort, bootHttpPort: bootHttp?.port ?? 0, nats: cfg.nats.url, stateDir: cfg.stateDir }, 'drover-server ready');
     return new DroverServer(ctx, server, enrollServer, nc, ingest, port, enrollPort, bootHttp);

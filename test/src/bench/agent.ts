@@ -43,7 +43,8 @@ async function sampleRss(pid: number, n = 5, everyMs = 1000): Promise<number> {
 
 /** RSS of a bare Node process with the agent's four big dependencies loaded. */
 async function baselineRss(): Promise<number> {
-  const script = "require('@grpc/grpc-js');require('protobufjs');require('nats');require('pino');process.stdout.write('ready\\n');setInterval(()=>{},1e6);";
+  const script =
+    "require('@grpc/grpc-js');require('protobufjs');require('nats');require('pino');process.stdout.write('ready\\n');setInterval(()=>{},1e6);";
   const child = spawn(process.execPath, ['-e', script], { cwd: join(REPO, 'packages', 'agent'), stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     await new Promise<void>((res, rej) => {
@@ -58,7 +59,11 @@ async function baselineRss(): Promise<number> {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { events: { type: 'string', default: '200' }, guests: { type: 'string', default: '40' } }, strict: true });
+  const { values } = parseArgs({
+    args,
+    options: { events: { type: 'string', default: '200' }, guests: { type: 'string', default: '40' } },
+    strict: true,
+  });
   const nEvents = Math.max(10, Math.min(5000, Number(values.events)));
   const nGuests = Math.max(1, Math.min(500, Number(values.guests)));
   const dir = tempDir('drover-bench-agent-');
@@ -71,12 +76,21 @@ export async function run(args: string[]): Promise<void> {
   let client: AgentClient | undefined;
   try {
     const hosts = ['node01', 'node02'];
-    const uris = hosts.map((h) => writeTestHostFile(join(dir, h), { memoryMiB: 65536, cpus: 32, networks: [{ name: 'default', bridge: 'br0' }] }).uri);
+    const uris = hosts.map(
+      (h) => writeTestHostFile(join(dir, h), { memoryMiB: 65536, cpus: 32, networks: [{ name: 'default', bridge: 'br0' }] }).uri,
+    );
     // The agents run as setup-hypervisor's systemd unit runs them (its NODE_OPTIONS).
-    c = await TestCluster.start({ hostNames: hosts, heartbeatMs: 1000, staleAfterMs: 10_000, downAfterMs: 60_000, libvirtUri: (i) => uris[i]!, agentEnv: () => ({ NODE_OPTIONS: UNIT_NODE_OPTIONS }) });
+    c = await TestCluster.start({
+      hostNames: hosts,
+      heartbeatMs: 1000,
+      staleAfterMs: 10_000,
+      downAfterMs: 60_000,
+      libvirtUri: (i) => uris[i]!,
+      agentEnv: () => ({ NODE_OPTIONS: UNIT_NODE_OPTIONS }),
+    });
     const cl = c;
     await cl.waitHostsUp(2);
-    const [idle, busy] = c.agents as [typeof c.agents[number], typeof c.agents[number]];
+    const [idle, busy] = c.agents as [(typeof c.agents)[number], (typeof c.agents)[number]];
     const w = String(nGuests).length;
     const range = `vm[${'1'.padStart(w, '0')}-${nGuests}]`;
     const add = await cl.cli(['nodeadd', range, 'vm.host=node02', 'vm.memory=64M', 'vm.nics=br0', 'groups=all,vms']);
@@ -85,8 +99,12 @@ export async function run(args: string[]): Promise<void> {
     if (on.code !== 0) throw new Error(`rpower on failed: ${on.stderr}`);
     await sleep(3000); // let reports, inventory and GC settle
     const [rssIdle, rss40, base] = await Promise.all([sampleRss(idle.proc!.pid), sampleRss(busy.proc!.pid), baselineRss()]);
-    console.log(`agent RSS (NODE_OPTIONS=${UNIT_NODE_OPTIONS}, as its systemd unit runs it): idle ${rssIdle.toFixed(1)} MB (node01, no guests); with ${nGuests} guests ${rss40.toFixed(1)} MB (node02), +${(rss40 - rssIdle).toFixed(1)} MB`);
-    console.log(`baseline: bare Node with grpc-js, protobufjs, nats, pino loaded: ${base.toFixed(1)} MB (the agent's own part when idle: ${(rssIdle - base).toFixed(1)} MB)`);
+    console.log(
+      `agent RSS (NODE_OPTIONS=${UNIT_NODE_OPTIONS}, as its systemd unit runs it): idle ${rssIdle.toFixed(1)} MB (node01, no guests); with ${nGuests} guests ${rss40.toFixed(1)} MB (node02), +${(rss40 - rssIdle).toFixed(1)} MB`,
+    );
+    console.log(
+      `baseline: bare Node with grpc-js, protobufjs, nats, pino loaded: ${base.toFixed(1)} MB (the agent's own part when idle: ${(rssIdle - base).toFixed(1)} MB)`,
+    );
     console.log(`targets: < 100 MB with ${nGuests} guests; <= 20 MB above idle`);
 
     // Event latency.
@@ -140,16 +158,33 @@ export async function run(args: string[]): Promise<void> {
     const p50 = percentile(fromEvent, 50);
     const p99 = percentile(fromEvent, 99);
     console.log(`events: ${fromEvent.length} of ${nEvents} power changes seen on NATS${misses ? ` (${misses} not within 5 s)` : ''}`);
-    console.log(`libvirt event (agent's time_ms, ms resolution) -> NATS subscriber: p50 ${p50} ms, p99 ${p99} ms, max ${Math.max(...fromEvent)} ms`);
-    console.log(`gRPC Power reply -> NATS subscriber: p50 ${percentile(fromReply, 50).toFixed(2)} ms, p99 ${percentile(fromReply, 99).toFixed(2)} ms (negative: the event came first)`);
-    console.log(`Power call itself (suspend/resume on the test driver): p50 ${percentile(callMs, 50).toFixed(2)} ms, p99 ${percentile(callMs, 99).toFixed(2)} ms`);
+    console.log(
+      `libvirt event (agent's time_ms, ms resolution) -> NATS subscriber: p50 ${p50} ms, p99 ${p99} ms, max ${Math.max(...fromEvent)} ms`,
+    );
+    console.log(
+      `gRPC Power reply -> NATS subscriber: p50 ${percentile(fromReply, 50).toFixed(2)} ms, p99 ${percentile(fromReply, 99).toFixed(2)} ms (negative: the event came first)`,
+    );
+    console.log(
+      `Power call itself (suspend/resume on the test driver): p50 ${percentile(callMs, 50).toFixed(2)} ms, p99 ${percentile(callMs, 99).toFixed(2)} ms`,
+    );
     const rssAfter = rssMb(busy.proc!.pid);
     console.log(`node02 RSS after ${nEvents} power changes: ${rssAfter.toFixed(1)} MB`);
-    console.log(JSON.stringify({
-      bench: 'agent', rss_idle_mb: r2(rssIdle), rss_40_mb: r2(rss40), baseline_mb: r2(base), rss_delta_mb: r2(rss40 - rssIdle),
-      event_p50_ms: p50, event_p99_ms: p99, reply_to_event_p50_ms: r2(percentile(fromReply, 50)), reply_to_event_p99_ms: r2(percentile(fromReply, 99)),
-      events: fromEvent.length, guests: nGuests, rss_after_events_mb: r2(rssAfter),
-    }));
+    console.log(
+      JSON.stringify({
+        bench: 'agent',
+        rss_idle_mb: r2(rssIdle),
+        rss_40_mb: r2(rss40),
+        baseline_mb: r2(base),
+        rss_delta_mb: r2(rss40 - rssIdle),
+        event_p50_ms: p50,
+        event_p99_ms: p99,
+        reply_to_event_p50_ms: r2(percentile(fromReply, 50)),
+        reply_to_event_p99_ms: r2(percentile(fromReply, 99)),
+        events: fromEvent.length,
+        guests: nGuests,
+        rss_after_events_mb: r2(rssAfter),
+      }),
+    );
   } finally {
     client?.close();
     await nc?.close().catch(() => undefined);

@@ -27,9 +27,15 @@ const LIMITS = ['--max-out', '8', '--max-in', '4', '--max-total', '8'];
 
 async function running(lab: Lab): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
-  await Promise.all(lab.hosts.map(async (h) => {
-    for (const n of (await virsh(h, ['list', '--name', '--state-running'])).split('\n').map((s) => s.trim()).filter(Boolean)) out.set(n, [...(out.get(n) ?? []), h.name]);
-  }));
+  await Promise.all(
+    lab.hosts.map(async (h) => {
+      for (const n of (await virsh(h, ['list', '--name', '--state-running']))
+        .split('\n')
+        .map((s) => s.trim())
+        .filter(Boolean))
+        out.set(n, [...(out.get(n) ?? []), h.name]);
+    }),
+  );
   return out;
 }
 
@@ -56,7 +62,15 @@ function maxConcurrent(op: Op): number {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { runs: { type: 'string', default: '3' }, guests: { type: 'string', default: '8' }, pause: { type: 'string', default: '2000' } }, strict: true });
+  const { values } = parseArgs({
+    args,
+    options: {
+      runs: { type: 'string', default: '3' },
+      guests: { type: 'string', default: '8' },
+      pause: { type: 'string', default: '2000' },
+    },
+    strict: true,
+  });
   const runs = Math.max(1, Math.min(20, Number(values.runs)));
   const nGuests = Math.max(2, Math.min(16, Number(values.guests)));
   const pauseMs = Number(values.pause);
@@ -87,10 +101,15 @@ export async function run(args: string[]): Promise<void> {
       const where = await running(lab);
       const bad = names.filter((n) => (where.get(n) ?? []).join(',') !== h1.name);
       if (bad.length) throw new Error(`not back on ${h1.name}: ${bad.join(',')}`);
-      await waitFor('inventory: all on node01', async () => {
-        const s = await cl.cliJson<{ message: string }[]>(['rpower', names.join(','), 'stat']);
-        return s.every((x) => x.message === 'on');
-      }, 30_000, 250);
+      await waitFor(
+        'inventory: all on node01',
+        async () => {
+          const s = await cl.cliJson<{ message: string }[]>(['rpower', names.join(','), 'stat']);
+          return s.every((x) => x.message === 'on');
+        },
+        30_000,
+        250,
+      );
     };
     const opOf = (id: string): Promise<Op> => cl.cliJson<Op>(['ops', 'show', id]);
 
@@ -124,7 +143,11 @@ export async function run(args: string[]): Promise<void> {
     let lastDefaults: Op | undefined;
     let conc = 0;
     let concDefaults = 0;
-    const orders = [['limits', 'sequential', 'defaults'], ['sequential', 'defaults', 'limits'], ['defaults', 'limits', 'sequential']] as const;
+    const orders = [
+      ['limits', 'sequential', 'defaults'],
+      ['sequential', 'defaults', 'limits'],
+      ['defaults', 'limits', 'sequential'],
+    ] as const;
     for (let i = 0; i < runs; i++) {
       for (const m of orders[i % orders.length]!) {
         await pause();
@@ -132,7 +155,9 @@ export async function run(args: string[]): Promise<void> {
           const x = await sequential();
           sq.push(x.ms);
           eachSeq.push(...x.each);
-          console.log(`run ${i + 1} sequential (8 x rmigrate): ${(x.ms / 1000).toFixed(2)} s (each ${x.each.map((e) => (e / 1000).toFixed(2)).join(' ')})`);
+          console.log(
+            `run ${i + 1} sequential (8 x rmigrate): ${(x.ms / 1000).toFixed(2)} s (each ${x.each.map((e) => (e / 1000).toFixed(2)).join(' ')})`,
+          );
         } else {
           const x = await revacuate(m === 'limits' ? LIMITS : []);
           (m === 'limits' ? rv : df).push(x.ms);
@@ -144,7 +169,9 @@ export async function run(args: string[]): Promise<void> {
             lastDefaults = x.op;
             concDefaults = Math.max(concDefaults, cc);
           }
-          console.log(`run ${i + 1} revacuate ${m === 'limits' ? LIMITS.join(' ') : '(defaults)'}: ${(x.ms / 1000).toFixed(2)} s, ${x.op.steps.length} moves, at most ${cc} at once, ${x.op.summary}`);
+          console.log(
+            `run ${i + 1} revacuate ${m === 'limits' ? LIMITS.join(' ') : '(defaults)'}: ${(x.ms / 1000).toFixed(2)} s, ${x.op.steps.length} moves, at most ${cc} at once, ${x.op.summary}`,
+          );
         }
         await goHome();
       }
@@ -157,7 +184,9 @@ export async function run(args: string[]): Promise<void> {
     const dMed = median(df);
     console.log('');
     if (lastLimits) {
-      console.log(`per-move timeline of the last revacuate ${LIMITS.join(' ')} (${lastLimits.id}; from ops show, relative to the operation's creation):`);
+      console.log(
+        `per-move timeline of the last revacuate ${LIMITS.join(' ')} (${lastLimits.id}; from ops show, relative to the operation's creation):`,
+      );
       for (const l of timeline(lastLimits)) console.log(l);
     }
     if (lastDefaults) {
@@ -165,16 +194,40 @@ export async function run(args: string[]): Promise<void> {
       for (const l of timeline(lastDefaults)) console.log(l);
     }
     const stepMs = (op?: Op): number => median((op?.steps ?? []).map((s) => s.finishedMs - s.startedMs));
-    console.log(`one move inside revacuate (limits): median ${(stepMs(lastLimits) / 1000).toFixed(2)} s; with defaults ${(stepMs(lastDefaults) / 1000).toFixed(2)} s; one sequential rmigrate (whole CLI): ${(median(eachSeq) / 1000).toFixed(2)} s`);
-    console.log(`revacuate ${LIMITS.join(' ')}: median ${(rMed / 1000).toFixed(2)} s (${rv.map((x) => (x / 1000).toFixed(2)).join(', ')}), at most ${conc} moves at once`);
-    console.log(`revacuate (defaults):               median ${(dMed / 1000).toFixed(2)} s (${df.map((x) => (x / 1000).toFixed(2)).join(', ')}), at most ${concDefaults} moves at once`);
-    console.log(`sequential 8 x drover rmigrate:     median ${(sMed / 1000).toFixed(2)} s (${sq.map((x) => (x / 1000).toFixed(2)).join(', ')})`);
-    console.log(`ratio revacuate/sequential: ${(rMed / sMed).toFixed(2)} (target <= 0.5, goal 0.33); defaults: ${(dMed / sMed).toFixed(2)}`);
-    console.log(JSON.stringify({
-      bench: 'evacuate', ratio: r2(rMed / sMed), revacuate_s: r3(rMed / 1000), sequential_s: r3(sMed / 1000), defaults_ratio: r2(dMed / sMed), defaults_s: r3(dMed / 1000),
-      guests: names.length, runs, limits: LIMITS.join(' '), max_concurrent: conc, max_concurrent_defaults: concDefaults, sequential_method: 'drover rmigrate x8, dest alternating',
-      move_s: r3(stepMs(lastLimits) / 1000), move_defaults_s: r3(stepMs(lastDefaults) / 1000), seq_move_s: r3(median(eachSeq) / 1000),
-    }));
+    console.log(
+      `one move inside revacuate (limits): median ${(stepMs(lastLimits) / 1000).toFixed(2)} s; with defaults ${(stepMs(lastDefaults) / 1000).toFixed(2)} s; one sequential rmigrate (whole CLI): ${(median(eachSeq) / 1000).toFixed(2)} s`,
+    );
+    console.log(
+      `revacuate ${LIMITS.join(' ')}: median ${(rMed / 1000).toFixed(2)} s (${rv.map((x) => (x / 1000).toFixed(2)).join(', ')}), at most ${conc} moves at once`,
+    );
+    console.log(
+      `revacuate (defaults):               median ${(dMed / 1000).toFixed(2)} s (${df.map((x) => (x / 1000).toFixed(2)).join(', ')}), at most ${concDefaults} moves at once`,
+    );
+    console.log(
+      `sequential 8 x drover rmigrate:     median ${(sMed / 1000).toFixed(2)} s (${sq.map((x) => (x / 1000).toFixed(2)).join(', ')})`,
+    );
+    console.log(
+      `ratio revacuate/sequential: ${(rMed / sMed).toFixed(2)} (target <= 0.5, goal 0.33); defaults: ${(dMed / sMed).toFixed(2)}`,
+    );
+    console.log(
+      JSON.stringify({
+        bench: 'evacuate',
+        ratio: r2(rMed / sMed),
+        revacuate_s: r3(rMed / 1000),
+        sequential_s: r3(sMed / 1000),
+        defaults_ratio: r2(dMed / sMed),
+        defaults_s: r3(dMed / 1000),
+        guests: names.length,
+        runs,
+        limits: LIMITS.join(' '),
+        max_concurrent: conc,
+        max_concurrent_defaults: concDefaults,
+        sequential_method: 'drover rmigrate x8, dest alternating',
+        move_s: r3(stepMs(lastLimits) / 1000),
+        move_defaults_s: r3(stepMs(lastDefaults) / 1000),
+        seq_move_s: r3(median(eachSeq) / 1000),
+      }),
+    );
   } finally {
     await c?.stop().catch(() => undefined);
     await resetHosts(lab).catch(() => undefined);

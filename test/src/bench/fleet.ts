@@ -26,19 +26,48 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { spawn } from 'node:child_process';
 import {
-  codec, connectNats, inboxPrefix, subjects,
-  type GuestEvent__Output, type Heartbeat, type Inventory, type LsVmResponse__Output, type Operation__Output, type GuestStatus,
+  codec,
+  connectNats,
+  inboxPrefix,
+  subjects,
+  type GuestEvent__Output,
+  type Heartbeat,
+  type Inventory,
+  type LsVmResponse__Output,
+  type Operation__Output,
+  type GuestStatus,
 } from '@drover/contract';
 import { FleetCluster, rssMiB, type FleetLayout } from '../support/fleet.js';
 import { BIN } from '../support/procs.js';
 
 interface Args {
-  hosts: number; guests: number; perSim: number; heartbeatMs: number; repeat: number; lagSamples: number; ingestMsgs: number;
-  live: boolean; cache: boolean; migrationMs: number; evacuate: boolean;
+  hosts: number;
+  guests: number;
+  perSim: number;
+  heartbeatMs: number;
+  repeat: number;
+  lagSamples: number;
+  ingestMsgs: number;
+  live: boolean;
+  cache: boolean;
+  migrationMs: number;
+  evacuate: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { hosts: 2000, guests: 40_000, perSim: 0, heartbeatMs: 5000, repeat: 5, lagSamples: 200, ingestMsgs: 60_000, live: true, cache: true, migrationMs: 1000, evacuate: true };
+  const a: Args = {
+    hosts: 2000,
+    guests: 40_000,
+    perSim: 0,
+    heartbeatMs: 5000,
+    repeat: 5,
+    lagSamples: 200,
+    ingestMsgs: 60_000,
+    live: true,
+    cache: true,
+    migrationMs: 1000,
+    evacuate: true,
+  };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const num = (): number => {
@@ -93,7 +122,12 @@ export function fleetLayout(hosts: number, guests: number): FleetLayout {
     layout[h] = Array.from({ length: n }, () => {
       g++;
       // every 10th guest is off, so stat has more than one answer (not on the host to evacuate: it moves running guests)
-      return { name: `vm${String(g).padStart(gw, '0')}`, memoryMiB: 512, vcpus: 1, state: g % 10 === 0 && i > 0 ? 'shutoff' as const : 'running' as const };
+      return {
+        name: `vm${String(g).padStart(gw, '0')}`,
+        memoryMiB: 512,
+        vcpus: 1,
+        state: g % 10 === 0 && i > 0 ? ('shutoff' as const) : ('running' as const),
+      };
     });
   }
   return layout;
@@ -103,7 +137,10 @@ export function fleetLayout(hosts: number, guests: number): FleetLayout {
 function timedCli(bundle: string, args: string[]): Promise<{ s: number; code: number | null; lines: number; stderr: string }> {
   return new Promise((res) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [BIN.cli, ...args], { env: { ...process.env, DROVER_CONFIG: bundle }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN.cli, ...args], {
+      env: { ...process.env, DROVER_CONFIG: bundle },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let lines = 0;
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -138,8 +175,14 @@ export async function run(argv: string[]): Promise<void> {
   const out: Record<string, number | string | boolean> = { hosts: a.hosts, guests: a.guests };
   const t00 = performance.now();
   const c = await FleetCluster.start({
-    layout, extraHosts: ['ingest-probe'], hostsPerSim: a.perSim, heartbeatMs: a.heartbeatMs,
-    staleAfterMs: Math.max(3 * a.heartbeatMs, 3000), downAfterMs: Math.max(9 * a.heartbeatMs, 9000), migrationMs: a.migrationMs, cache: a.cache,
+    layout,
+    extraHosts: ['ingest-probe'],
+    hostsPerSim: a.perSim,
+    heartbeatMs: a.heartbeatMs,
+    staleAfterMs: Math.max(3 * a.heartbeatMs, 3000),
+    downAfterMs: Math.max(9 * a.heartbeatMs, 9000),
+    migrationMs: a.migrationMs,
+    cache: a.cache,
   });
   const onSignal = (sig: string): void => {
     log(`${sig}: stopping the fleet`);
@@ -230,7 +273,8 @@ export async function run(argv: string[]): Promise<void> {
     // ---- stat --live (asks every agent)
     if (a.live) {
       const r = await timedCli(c.bundles.viewer, ['rpower', 'fleet', 'stat', '--live', '--fanout', '256']);
-      if (r.code !== 0 || r.lines !== a.guests) throw new Error(`rpower stat --live: exit ${r.code}, ${r.lines} lines: ${r.stderr.slice(0, 300)}`);
+      if (r.code !== 0 || r.lines !== a.guests)
+        throw new Error(`rpower stat --live: exit ${r.code}, ${r.lines} lines: ${r.stderr.slice(0, 300)}`);
       out.rpower_stat_live_s = r2(r.s);
       log(`rpower fleet stat --live: ${out.rpower_stat_live_s} s`);
     }
@@ -299,10 +343,14 @@ async function measureLag(c: FleetCluster, layout: FleetLayout, skipHost: string
       try {
         const ev = evCodec.decode(m.data);
         seen.set(`${ev.guest}/${ev.state}`, Number(ev.timeMs));
-      } catch { /* not ours */ }
+      } catch {
+        /* not ours */
+      }
     }
   })();
-  const running = Object.entries(layout).filter(([h]) => h !== skipHost).flatMap(([, gs]) => gs.filter((g) => g.state === 'running').map((g) => g.name));
+  const running = Object.entries(layout)
+    .filter(([h]) => h !== skipHost)
+    .flatMap(([, gs]) => gs.filter((g) => g.state === 'running').map((g) => g.name));
   // spread the samples over the fleet
   const step = Math.max(1, Math.floor(running.length / Math.max(1, samples / 2)));
   const pick = running.filter((_, i) => i % step === 0).slice(0, Math.ceil(samples / 2));
@@ -310,7 +358,10 @@ async function measureLag(c: FleetCluster, layout: FleetLayout, skipHost: string
   try {
     for (let i = 0; i < pick.length; i += 10) {
       const batch = pick.slice(i, i + 10);
-      for (const [action, state, word] of [['POWER_ACTION_OFF', 'POWER_STATE_OFF', 'off'], ['POWER_ACTION_ON', 'POWER_STATE_ON', 'on']] as const) {
+      for (const [action, state, word] of [
+        ['POWER_ACTION_OFF', 'POWER_STATE_OFF', 'off'],
+        ['POWER_ACTION_ON', 'POWER_STATE_ON', 'on'],
+      ] as const) {
         for (const g of batch) seen.delete(`${g}/${state}`);
         const pending = new Set(batch);
         const power = c.stream('Power', { noderange: batch.join(','), action }, 60_000);
@@ -345,18 +396,36 @@ async function measureLag(c: FleetCluster, layout: FleetLayout, skipHost: string
  */
 async function measureIngest(c: FleetCluster, n: number): Promise<{ server: number; raw: number }> {
   const host = 'ingest-probe';
-  const pub = await connectNats({ url: c.natsUrl, seed: c.hostSeed(host), name: `fleet-bench ${host}`, inboxPrefix: inboxPrefix(host), reconnect: false });
+  const pub = await connectNats({
+    url: c.natsUrl,
+    seed: c.hostSeed(host),
+    name: `fleet-bench ${host}`,
+    inboxPrefix: inboxPrefix(host),
+    reconnect: false,
+  });
   const rawNc = await connectNats({ url: c.natsUrl, seed: c.serverSeed(), name: 'fleet-bench raw', reconnect: false });
   const hbCodec = codec<Heartbeat>('Heartbeat');
   const invCodec = codec<Inventory>('Inventory');
   const bootId = randomUUID();
   const G = 20;
   const guests: GuestStatus[] = Array.from({ length: G }, (_, i) => ({
-    name: `probe-${String(i).padStart(2, '0')}`, uuid: randomUUID(), id: i + 1, state: 'POWER_STATE_ON', reason: 'booted', memoryMib: 512, vcpus: 1,
-    cpuTimeNs: 0, persistent: true, managed: true, migrating: false,
+    name: `probe-${String(i).padStart(2, '0')}`,
+    uuid: randomUUID(),
+    id: i + 1,
+    state: 'POWER_STATE_ON',
+    reason: 'booted',
+    memoryMib: 512,
+    vcpus: 1,
+    cpuTimeNs: 0,
+    persistent: true,
+    managed: true,
+    migrating: false,
   }));
   try {
-    pub.publish(subjects.inventory(host), invCodec.encode({ host, seq: 1, baseSeq: 0, full: true, guests, removed: [], timeMs: Date.now(), bootId }));
+    pub.publish(
+      subjects.inventory(host),
+      invCodec.encode({ host, seq: 1, baseSeq: 0, full: true, guests, removed: [], timeMs: Date.now(), bootId }),
+    );
     await pub.flush();
     await waitLsVm(c, host, (r) => r.guests.length === G && r.guests.every((g) => g.reason === 'booted'), 10_000);
     const marker = `final-${randomUUID().slice(0, 8)}`;
@@ -364,17 +433,40 @@ async function measureIngest(c: FleetCluster, n: number): Promise<{ server: numb
     let seq = 1;
     for (let i = 0; i < n; i++) {
       if (i % 2 === 0) {
-        const g = { ...guests[i % G]!, state: (i % 4 === 0 ? 'POWER_STATE_PAUSED' : 'POWER_STATE_ON') as GuestStatus['state'], reason: i === n - 2 || i === n - 1 ? marker : `r${i}` };
-        msgs.push({ subject: subjects.inventory(host), data: invCodec.encode({ host, seq: seq + 1, baseSeq: seq, full: false, guests: [g], removed: [], timeMs: Date.now(), bootId }) });
+        const g = {
+          ...guests[i % G]!,
+          state: (i % 4 === 0 ? 'POWER_STATE_PAUSED' : 'POWER_STATE_ON') as GuestStatus['state'],
+          reason: i === n - 2 || i === n - 1 ? marker : `r${i}`,
+        };
+        msgs.push({
+          subject: subjects.inventory(host),
+          data: invCodec.encode({ host, seq: seq + 1, baseSeq: seq, full: false, guests: [g], removed: [], timeMs: Date.now(), bootId }),
+        });
         seq++;
       } else {
-        msgs.push({ subject: subjects.heartbeat(host), data: hbCodec.encode({ host, seq: i, timeMs: Date.now(), grpcAddress: '127.0.0.1:9', libvirt: { reachable: true, uri: 'test:///probe', error: '', sinceMs: 0 }, agentVersion: 'bench', bootId, inventorySeq: Math.max(1, seq - 50), simulated: true }) });
+        msgs.push({
+          subject: subjects.heartbeat(host),
+          data: hbCodec.encode({
+            host,
+            seq: i,
+            timeMs: Date.now(),
+            grpcAddress: '127.0.0.1:9',
+            libvirt: { reachable: true, uri: 'test:///probe', error: '', sinceMs: 0 },
+            agentVersion: 'bench',
+            bootId,
+            inventorySeq: Math.max(1, seq - 50),
+            simulated: true,
+          }),
+        });
       }
     }
     // the last message is a diff carrying the marker
     if (n % 2 === 0) {
       const g = { ...guests[0]!, reason: marker };
-      msgs.push({ subject: subjects.inventory(host), data: invCodec.encode({ host, seq: seq + 1, baseSeq: seq, full: false, guests: [g], removed: [], timeMs: Date.now(), bootId }) });
+      msgs.push({
+        subject: subjects.inventory(host),
+        data: invCodec.encode({ host, seq: seq + 1, baseSeq: seq, full: false, guests: [g], removed: [], timeMs: Date.now(), bootId }),
+      });
     }
     const total = msgs.length;
     let got = 0;

@@ -12,7 +12,11 @@ import { CACHE_DIR } from '../lab/state';
 const s = (ms: number): number => Math.round(ms) / 1000;
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { hosts: { type: 'string', default: '3' }, tls: { type: 'boolean', default: false } }, strict: true });
+  const { values } = parseArgs({
+    args,
+    options: { hosts: { type: 'string', default: '3' }, tls: { type: 'boolean', default: false } },
+    strict: true,
+  });
   const hosts = Number(values.hosts);
   const capsDir = join(CACHE_DIR, 'qemu-capabilities');
   const capsWarm = existsSync(capsDir) && readdirSync(capsDir).some((f) => f.endsWith('.xml'));
@@ -44,11 +48,30 @@ export async function run(args: string[]): Promise<void> {
   }
   const upMs = labUp + guestsMs;
   console.log(`qemu capability cache: ${capsWarm ? 'warm' : 'cold (first lab on this machine probes QEMU)'}`);
-  console.log(`lab phases: ${Object.entries(lab.timings).map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
-  for (const [name, t] of Object.entries(lab.hostTimings)) console.log(`  ${name}: ${Object.entries(t).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(
+    `lab phases: ${Object.entries(lab.timings)
+      .map(([k, v]) => `${k} ${v} ms`)
+      .join(', ')}`,
+  );
+  for (const [name, t] of Object.entries(lab.hostTimings))
+    console.log(
+      `  ${name}: ${Object.entries(t)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
   console.log(`up: lab ${s(labUp)} s + ${hosts} guests counting ${s(guestsMs)} s = ${s(upMs)} s (target < 15 s)`);
   console.log(`down: ${s(downMs)} s (target < 10 s)${leftovers.length ? `; LEFT: ${leftovers.join('; ')}` : ', nothing left'}`);
   console.log(
-    JSON.stringify({ bench: 'lab', hosts, tls: values.tls ?? false, caps_cache: capsWarm ? 'warm' : 'cold', up_s: s(upMs), lab_up_s: s(labUp), guests_s: s(guestsMs), down_s: s(downMs), leftovers: leftovers.length }),
+    JSON.stringify({
+      bench: 'lab',
+      hosts,
+      tls: values.tls ?? false,
+      caps_cache: capsWarm ? 'warm' : 'cold',
+      up_s: s(upMs),
+      lab_up_s: s(labUp),
+      guests_s: s(guestsMs),
+      down_s: s(downMs),
+      leftovers: leftovers.length,
+    }),
   );
 }

@@ -104,7 +104,9 @@ export async function run(args: string[]): Promise<void> {
       console.log(`run ${i + 1}: C ${cUs[i]?.toFixed(1)} us/call, binding ${jsUs[i]?.toFixed(1)} us/call`);
     }
     const ratio = median(jsUs) / median(cUs);
-    console.log(`domain state: C median ${median(cUs).toFixed(1)} us/call, binding median ${median(jsUs).toFixed(1)} us/call, ratio ${ratio.toFixed(2)}`);
+    console.log(
+      `domain state: C median ${median(cUs).toFixed(1)} us/call, binding median ${median(jsUs).toFixed(1)} us/call, ratio ${ratio.toFixed(2)}`,
+    );
 
     // event-loop lag with 50 calls and 4 migrations in flight
     const names = ['bench-mig-0', 'bench-mig-1', 'bench-mig-2', 'bench-mig-3'];
@@ -118,7 +120,10 @@ export async function run(args: string[]): Promise<void> {
       const probeDom = await a.lookupDomainByName(probe);
       h.enable();
       const migrations = doms.map((d) =>
-        d.migrateToURI3(dst.uri, { bandwidth: 1 }, MigrateFlags.LIVE | MigrateFlags.PEER2PEER | MigrateFlags.UNSAFE).then(() => 'done', (e: unknown) => e),
+        d.migrateToURI3(dst.uri, { bandwidth: 1 }, MigrateFlags.LIVE | MigrateFlags.PEER2PEER | MigrateFlags.UNSAFE).then(
+          () => 'done',
+          (e: unknown) => e,
+        ),
       );
       const t0 = performance.now();
       let answered = 0;
@@ -130,9 +135,20 @@ export async function run(args: string[]): Promise<void> {
       await Promise.all(migrations);
       const p99 = h.percentile(99) / 1e6;
       const max = h.max / 1e6;
-      console.log(`event-loop lag with 50 calls + 4 migrations in flight (3 s, ${answered} calls answered): ` +
-        `mean ${(h.mean / 1e6).toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${max.toFixed(2)} ms`);
-      console.log(JSON.stringify({ bench: 'libvirt', ratio: Number(ratio.toFixed(2)), loop_lag_ms: Number(p99.toFixed(2)), loop_lag_max_ms: Number(max.toFixed(2)), c_us: Number(median(cUs).toFixed(1)), js_us: Number(median(jsUs).toFixed(1)) }));
+      console.log(
+        `event-loop lag with 50 calls + 4 migrations in flight (3 s, ${answered} calls answered): ` +
+          `mean ${(h.mean / 1e6).toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${max.toFixed(2)} ms`,
+      );
+      console.log(
+        JSON.stringify({
+          bench: 'libvirt',
+          ratio: Number(ratio.toFixed(2)),
+          loop_lag_ms: Number(p99.toFixed(2)),
+          loop_lag_max_ms: Number(max.toFixed(2)),
+          c_us: Number(median(cUs).toFixed(1)),
+          js_us: Number(median(jsUs).toFixed(1)),
+        }),
+      );
     } finally {
       await unlimitLink(dst).catch(() => undefined);
       await a.close();

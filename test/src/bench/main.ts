@@ -20,7 +20,9 @@ async function main(): Promise<void> {
   const [name, ...args] = process.argv.slice(2);
   const mod = name ? BENCHES[name] : undefined;
   if (!name || !mod || !existsSync(join(__dirname, mod))) {
-    const have = Object.entries(BENCHES).filter(([, m]) => existsSync(join(__dirname, m))).map(([n]) => n);
+    const have = Object.entries(BENCHES)
+      .filter(([, m]) => existsSync(join(__dirname, m)))
+      .map(([n]) => n);
     console.error(`bench: ${name ? `unknown benchmark '${name}'` : 'no benchmark named'}; available: ${have.join(', ') || '(none built)'}`);
     process.exit(2);
   }

@@ -63,16 +63,25 @@ function phasesOf(c: TestCluster, run: Timed, source: string): Phases | undefine
 
 async function settle(c: TestCluster, lab: Lab, dest: string): Promise<void> {
   // drover's view must agree with where the guest runs before the next move (virsh moves it behind drover's back).
-  await waitFor(`${GUEST} reported on ${dest}`, async () => {
-    const s = await c.cliJson<{ message: string; data?: { host?: string } }[]>(['rpower', GUEST, 'stat']);
-    return s[0]?.message === 'on';
-  }, 30_000, 200);
+  await waitFor(
+    `${GUEST} reported on ${dest}`,
+    async () => {
+      const s = await c.cliJson<{ message: string; data?: { host?: string } }[]>(['rpower', GUEST, 'stat']);
+      return s[0]?.message === 'on';
+    },
+    30_000,
+    200,
+  );
   const where = await whereRunning(lab, GUEST, virsh);
   if (where.length !== 1 || where[0] !== dest) throw new Error(`${GUEST} runs on ${where.join(',') || 'no host'}, expected ${dest}`);
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { runs: { type: 'string', default: '5' }, pause: { type: 'string', default: '1500' } }, strict: true });
+  const { values } = parseArgs({
+    args,
+    options: { runs: { type: 'string', default: '5' }, pause: { type: 'string', default: '1500' } },
+    strict: true,
+  });
   const runs = Math.max(1, Math.min(50, Number(values.runs)));
   const pauseMs = Number(values.pause);
   const { lab, release } = await acquireLab(2, 'migrate');
@@ -93,7 +102,8 @@ export async function run(args: string[]): Promise<void> {
       const from = at;
       const to = other(at);
       const r = await timedCli(cl.bundles.admin, ['rmigrate', GUEST, to]);
-      if (r.code !== 0 || !new RegExp(`${GUEST}: done ${from} -> ${to}`).test(r.stdout)) throw new Error(`drover rmigrate failed (${r.code}): ${r.stdout}${r.stderr}`);
+      if (r.code !== 0 || !new RegExp(`${GUEST}: done ${from} -> ${to}`).test(r.stdout))
+        throw new Error(`drover rmigrate failed (${r.code}): ${r.stdout}${r.stderr}`);
       at = to;
       const phases = phasesOf(cl, r, from);
       await settle(cl, lab, to);
@@ -103,7 +113,18 @@ export async function run(args: string[]): Promise<void> {
       const from = at;
       const to = other(at);
       const src = hostOf.get(from)!;
-      const r = await timed('virsh', ['-c', src.socketUri, 'migrate', '--live', '--p2p', '--unsafe', '--persistent', '--undefinesource', GUEST, hostOf.get(to)!.uri]);
+      const r = await timed('virsh', [
+        '-c',
+        src.socketUri,
+        'migrate',
+        '--live',
+        '--p2p',
+        '--unsafe',
+        '--persistent',
+        '--undefinesource',
+        GUEST,
+        hostOf.get(to)!.uri,
+      ]);
       if (r.code !== 0) throw new Error(`virsh migrate failed (${r.code}): ${r.stderr}`);
       at = to;
       const ch = await cl.cli(['chdef', GUEST, `vm.host=${to}`]);
@@ -136,7 +157,9 @@ export async function run(args: string[]): Promise<void> {
           dr.push(d);
           if (x.phases) phases.push(x.phases);
           const p = x.phases;
-          console.log(`run ${i + 1} drover ${x.from}->${x.to}: ${(d / 1000).toFixed(2)} s${p ? ` (cli+plan ${p.cli_and_plan} ms, prepare ${p.prepare}, start ${p.start_rpc}, libvirt ${p.libvirt}, outcome ${p.outcome}, verify ${p.verify}, tail ${p.tail})` : ''}`);
+          console.log(
+            `run ${i + 1} drover ${x.from}->${x.to}: ${(d / 1000).toFixed(2)} s${p ? ` (cli+plan ${p.cli_and_plan} ms, prepare ${p.prepare}, start ${p.start_rpc}, libvirt ${p.libvirt}, outcome ${p.outcome}, verify ${p.verify}, tail ${p.tail})` : ''}`,
+          );
         } else {
           const x = await virshMove();
           v = x.run.ms;
@@ -151,22 +174,38 @@ export async function run(args: string[]): Promise<void> {
     const counts = readCounts(lab, GUEST);
     assertCountRises(counts, `${GUEST} across ${2 * runs + 2} migrations`);
     const boots = readBoots(lab, GUEST);
-    console.log(`${GUEST}: counted up to ${counts[counts.length - 1]} across ${2 * runs + 2} migrations, booted ${boots} time(s), never restarted`);
+    console.log(
+      `${GUEST}: counted up to ${counts[counts.length - 1]} across ${2 * runs + 2} migrations, booted ${boots} time(s), never restarted`,
+    );
 
     const med = (k: keyof Phases): number => median(phases.map((p) => p[k]));
     const dMed = median(dr);
     const vMed = median(vr);
     const ratio = dMed / vMed;
     const phaseMed = {
-      cli_and_plan: med('cli_and_plan'), prepare: med('prepare'), start_rpc: med('start_rpc'), libvirt: med('libvirt'), outcome: med('outcome'), verify: med('verify'), tail: med('tail'),
+      cli_and_plan: med('cli_and_plan'),
+      prepare: med('prepare'),
+      start_rpc: med('start_rpc'),
+      libvirt: med('libvirt'),
+      outcome: med('outcome'),
+      verify: med('verify'),
+      tail: med('tail'),
     };
     console.log('');
-    console.log(`drover rmigrate: median ${(dMed / 1000).toFixed(2)} s over ${dr.length} runs (min ${(Math.min(...dr) / 1000).toFixed(2)}, max ${(Math.max(...dr) / 1000).toFixed(2)})`);
-    console.log(`virsh migrate:   median ${(vMed / 1000).toFixed(2)} s over ${vr.length} runs (min ${(Math.min(...vr) / 1000).toFixed(2)}, max ${(Math.max(...vr) / 1000).toFixed(2)})`);
-    console.log(`ratio drover/virsh: ${ratio.toFixed(2)} (median of pairwise ratios ${median(pairs).toFixed(2)}); target <= 1.25, goal 1.10`);
+    console.log(
+      `drover rmigrate: median ${(dMed / 1000).toFixed(2)} s over ${dr.length} runs (min ${(Math.min(...dr) / 1000).toFixed(2)}, max ${(Math.max(...dr) / 1000).toFixed(2)})`,
+    );
+    console.log(
+      `virsh migrate:   median ${(vMed / 1000).toFixed(2)} s over ${vr.length} runs (min ${(Math.min(...vr) / 1000).toFixed(2)}, max ${(Math.max(...vr) / 1000).toFixed(2)})`,
+    );
+    console.log(
+      `ratio drover/virsh: ${ratio.toFixed(2)} (median of pairwise ratios ${median(pairs).toFixed(2)}); target <= 1.25, goal 1.10`,
+    );
     console.log(`where drover's time goes (medians, ms):`);
     console.log(`  CLI start-up alone (rmigrate --help):         ${Math.round(median(cliStart))}`);
-    console.log(`  spawn -> operation planned+journaled:         ${phaseMed.cli_and_plan}  (CLI start-up, mTLS connect, Migrate RPC, snapshot, plan)`);
+    console.log(
+      `  spawn -> operation planned+journaled:         ${phaseMed.cli_and_plan}  (CLI start-up, mTLS connect, Migrate RPC, snapshot, plan)`,
+    );
     console.log(`  prepare (reach+CPU checks, PrepareMigration): ${phaseMed.prepare}`);
     console.log(`  StartMigration RPC -> libvirt call started:   ${phaseMed.start_rpc}`);
     console.log(`  libvirt migration (virDomainMigrateToURI3):   ${phaseMed.libvirt}`);
@@ -174,12 +213,22 @@ export async function run(args: string[]): Promise<void> {
     console.log(`  verify (QueryMigration on both hosts):        ${phaseMed.verify}`);
     console.log(`  done -> CLI exit (watch final, GetOperation): ${phaseMed.tail}`);
     const overhead = dMed - phaseMed.libvirt;
-    console.log(`  drover overhead around the libvirt call:       ${Math.round(overhead)} ms; virsh's own around the same call: ${Math.round(vMed - phaseMed.libvirt)} ms`);
-    console.log(JSON.stringify({
-      bench: 'migrate', ratio: r2(ratio), pair_ratio: r2(median(pairs)), drover_s: r3(dMed / 1000), virsh_s: r3(vMed / 1000), runs,
-      cli_start_s: r3(median(cliStart) / 1000), libvirt_s: r3(phaseMed.libvirt / 1000),
-      phases_ms: Object.fromEntries(Object.entries(phaseMed).map(([k, v]) => [k, Math.round(v)])),
-    }));
+    console.log(
+      `  drover overhead around the libvirt call:       ${Math.round(overhead)} ms; virsh's own around the same call: ${Math.round(vMed - phaseMed.libvirt)} ms`,
+    );
+    console.log(
+      JSON.stringify({
+        bench: 'migrate',
+        ratio: r2(ratio),
+        pair_ratio: r2(median(pairs)),
+        drover_s: r3(dMed / 1000),
+        virsh_s: r3(vMed / 1000),
+        runs,
+        cli_start_s: r3(median(cliStart) / 1000),
+        libvirt_s: r3(phaseMed.libvirt / 1000),
+        phases_ms: Object.fromEntries(Object.entries(phaseMed).map(([k, v]) => [k, Math.round(v)])),
+      }),
+    );
   } finally {
     await c?.stop().catch(() => undefined);
     await resetHosts(lab).catch(() => undefined);

@@ -31,7 +31,15 @@ function hwmMb(pid: number): number {
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { agents: { type: 'string', default: '20' }, guests: { type: 'string', default: '1000' }, runs: { type: 'string', default: '5' } }, strict: true });
+  const { values } = parseArgs({
+    args,
+    options: {
+      agents: { type: 'string', default: '20' },
+      guests: { type: 'string', default: '1000' },
+      runs: { type: 'string', default: '5' },
+    },
+    strict: true,
+  });
   const nAgents = Math.max(1, Math.min(64, Number(values.agents)));
   const nGuests = Math.max(nAgents, Math.min(10_000, Number(values.guests)));
   const runs = Math.max(1, Math.min(30, Number(values.runs)));
@@ -45,18 +53,31 @@ export async function run(args: string[]): Promise<void> {
   process.env.DROVER_AGENT_STORAGE_ROOTS = vms;
   let c: TestCluster | undefined;
   try {
-    const uris = hosts.map((h) => writeTestHostFile(join(dir, h), { memoryMiB: 1024 * 1024, cpus: 256, networks: [{ name: 'default', bridge: 'br0' }] }).uri);
+    const uris = hosts.map(
+      (h) => writeTestHostFile(join(dir, h), { memoryMiB: 1024 * 1024, cpus: 256, networks: [{ name: 'default', bridge: 'br0' }] }).uri,
+    );
     const t0 = Date.now();
-    c = await TestCluster.start({ hostNames: hosts, heartbeatMs: 2000, staleAfterMs: 20_000, downAfterMs: 120_000, libvirtUri: (i) => uris[i]! });
+    c = await TestCluster.start({
+      hostNames: hosts,
+      heartbeatMs: 2000,
+      staleAfterMs: 20_000,
+      downAfterMs: 120_000,
+      libvirtUri: (i) => uris[i]!,
+    });
     const cl = c;
     let states = '';
-    await waitFor(`${nAgents} hosts up`, async () => {
-      const hs = await cl.cliJson<{ host: string; state: string; libvirt: string }[]>(['lshosts']);
-      const by = new Map<string, number>();
-      for (const h of hs) by.set(`${h.state}/${h.libvirt}`, (by.get(`${h.state}/${h.libvirt}`) ?? 0) + 1);
-      states = [...by].map(([k, v]) => `${v} ${k}`).join(', ');
-      return hs.filter((h) => h.state === 'up').length === nAgents;
-    }, 180_000, 1000).catch((e: Error) => {
+    await waitFor(
+      `${nAgents} hosts up`,
+      async () => {
+        const hs = await cl.cliJson<{ host: string; state: string; libvirt: string }[]>(['lshosts']);
+        const by = new Map<string, number>();
+        for (const h of hs) by.set(`${h.state}/${h.libvirt}`, (by.get(`${h.state}/${h.libvirt}`) ?? 0) + 1);
+        states = [...by].map(([k, v]) => `${v} ${k}`).join(', ');
+        return hs.filter((h) => h.state === 'up').length === nAgents;
+      },
+      180_000,
+      1000,
+    ).catch((e: Error) => {
       throw new Error(`${e.message}; hosts: ${states}`);
     });
     console.log(`cluster of ${nAgents} agents (test driver) up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -81,10 +102,15 @@ export async function run(args: string[]): Promise<void> {
     const onOk = (on.stdout.match(/: on$/gm) ?? []).length;
     if (on.code !== 0 || onOk !== nGuests) throw new Error(`rpower all on: ${onOk}/${nGuests} on (${on.code}): ${on.stderr.slice(0, 500)}`);
     console.log(`rpower all on (${nGuests} guests defined and started): ${(on.ms / 1000).toFixed(2)} s`);
-    await waitFor('inventory to show every guest on', async () => {
-      const r = await cl.cli(['rpower', 'all', 'stat']);
-      return (r.stdout.match(/: on$/gm) ?? []).length === nGuests;
-    }, 60_000, 500);
+    await waitFor(
+      'inventory to show every guest on',
+      async () => {
+        const r = await cl.cli(['rpower', 'all', 'stat']);
+        return (r.stdout.match(/: on$/gm) ?? []).length === nGuests;
+      },
+      60_000,
+      500,
+    );
     const rssLoaded = rssMb(spid);
 
     const stat: number[] = [];
@@ -116,15 +142,34 @@ export async function run(args: string[]): Promise<void> {
     const hwm = hwmMb(spid);
     console.log('');
     console.log(`nodeadd ${nGuests}: ${(add.ms / 1000).toFixed(2)} s; rpower all on: ${(on.ms / 1000).toFixed(2)} s`);
-    console.log(`rpower all stat (${nGuests} guests, ${nAgents} hosts, from inventory): median ${sMed.toFixed(0)} ms; ratio to lshosts ${(sMed / bMed).toFixed(2)}`);
-    console.log(`rpower all stat --live (asks the agents):        median ${lMed.toFixed(0)} ms; ratio to lshosts ${(lMed / bMed).toFixed(2)}`);
+    console.log(
+      `rpower all stat (${nGuests} guests, ${nAgents} hosts, from inventory): median ${sMed.toFixed(0)} ms; ratio to lshosts ${(sMed / bMed).toFixed(2)}`,
+    );
+    console.log(
+      `rpower all stat --live (asks the agents):        median ${lMed.toFixed(0)} ms; ratio to lshosts ${(lMed / bMed).toFixed(2)}`,
+    );
     console.log(`baseline drover lshosts (CLI start-up + mTLS + 1 RPC): median ${bMed.toFixed(0)} ms`);
-    console.log(`server RSS: ${rssStart.toFixed(0)} MB idle with ${nAgents} hosts, ${rssLoaded.toFixed(0)} MB with ${nGuests} guests, ${rss.toFixed(0)} MB after the stat runs (median), peak ${hwm.toFixed(0)} MB`);
-    console.log(JSON.stringify({
-      bench: 'rpower', stat_s: r3(sMed / 1000), stat_live_s: r3(lMed / 1000), nodeadd_1000_s: r3(add.ms / 1000), on_1000_s: r3(on.ms / 1000),
-      server_rss_mb: Math.round(rss), server_rss_idle_mb: Math.round(rssStart), server_peak_mb: Math.round(hwm),
-      baseline_lshosts_s: r3(bMed / 1000), stat_ratio: r2(sMed / bMed), stat_live_ratio: r2(lMed / bMed), agents: nAgents, guests: nGuests, runs,
-    }));
+    console.log(
+      `server RSS: ${rssStart.toFixed(0)} MB idle with ${nAgents} hosts, ${rssLoaded.toFixed(0)} MB with ${nGuests} guests, ${rss.toFixed(0)} MB after the stat runs (median), peak ${hwm.toFixed(0)} MB`,
+    );
+    console.log(
+      JSON.stringify({
+        bench: 'rpower',
+        stat_s: r3(sMed / 1000),
+        stat_live_s: r3(lMed / 1000),
+        nodeadd_1000_s: r3(add.ms / 1000),
+        on_1000_s: r3(on.ms / 1000),
+        server_rss_mb: Math.round(rss),
+        server_rss_idle_mb: Math.round(rssStart),
+        server_peak_mb: Math.round(hwm),
+        baseline_lshosts_s: r3(bMed / 1000),
+        stat_ratio: r2(sMed / bMed),
+        stat_live_ratio: r2(lMed / bMed),
+        agents: nAgents,
+        guests: nGuests,
+        runs,
+      }),
+    );
   } finally {
     await c?.stop().catch(() => undefined);
     if (prevRoots === undefined) delete process.env.DROVER_AGENT_STORAGE_ROOTS;

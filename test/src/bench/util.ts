@@ -24,7 +24,14 @@ export function percentile(xs: readonly number[], p: number): number {
 export const r2 = (x: number): number => Math.round(x * 100) / 100;
 export const r3 = (x: number): number => Math.round(x * 1000) / 1000;
 
-export interface Timed { ms: number; code: number | null; stdout: string; stderr: string; startMs: number; endMs: number }
+export interface Timed {
+  ms: number;
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  startMs: number;
+  endMs: number;
+}
 
 /**
  * Runs a command to completion and times it as the admin sees it: from just before spawn to the
@@ -69,7 +76,11 @@ export async function acquireLab(hosts: number, name: string): Promise<{ lab: La
 }
 
 /** pino JSON lines of a log file (time as epoch ms), optionally only those after `sinceMs`. */
-export interface LogLine { t: number; msg: string; [k: string]: unknown }
+export interface LogLine {
+  t: number;
+  msg: string;
+  [k: string]: unknown;
+}
 export function logLines(file: string, sinceMs = 0): LogLine[] {
   if (!existsSync(file)) return [];
   const out: LogLine[] = [];
@@ -86,8 +97,27 @@ export function logLines(file: string, sinceMs = 0): LogLine[] {
   return out;
 }
 
-export interface OpStep { id: string; guest: string; source: string; dest: string; state: string; error: string; startedMs: number; finishedMs: number; attempt: number }
-export interface Op { id: string; kind: string; state: string; createdMs: number; finishedMs: number; summary: string; steps: OpStep[]; unplaced: string[] }
+export interface OpStep {
+  id: string;
+  guest: string;
+  source: string;
+  dest: string;
+  state: string;
+  error: string;
+  startedMs: number;
+  finishedMs: number;
+  attempt: number;
+}
+export interface Op {
+  id: string;
+  kind: string;
+  state: string;
+  createdMs: number;
+  finishedMs: number;
+  summary: string;
+  steps: OpStep[];
+  unplaced: string[];
+}
 
 /** `operation op-...` in the CLI's text output. */
 export function opIdOf(stdout: string): string | undefined {

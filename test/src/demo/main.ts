@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     await drover(c, ['lsdef', 'vm1']);
     await drover(c, ['lsvm', 'node01']);
 
-    say('Reading vm1\'s serial console (the guest counts; what we type comes back echoed; Ctrl-E c . detaches)');
+    say("Reading vm1's serial console (the guest counts; what we type comes back echoed; Ctrl-E c . detaches)");
     await drover(c, ['rcons', 'vm1'], { stdin: 'hello from the demo\r', killAfterMs: 2500 });
     process.stdout.write('\n');
 
@@ -96,7 +96,9 @@ async function main(): Promise<void> {
 
     say(`Tour done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     if (!once) {
-      process.stdout.write(`\nThe cluster is yours: in another shell,\n  export DROVER_CONFIG=${c.bundles.admin}\n  ${BIN.cli} rpower counters stat\nPress Ctrl-C here to tear it all down.\n`);
+      process.stdout.write(
+        `\nThe cluster is yours: in another shell,\n  export DROVER_CONFIG=${c.bundles.admin}\n  ${BIN.cli} rpower counters stat\nPress Ctrl-C here to tear it all down.\n`,
+      );
       await new Promise<void>((res) => process.once('SIGINT', () => res()));
     }
   } catch (e) {

@@ -27,7 +27,10 @@ class Rcons {
   err = '';
   readonly exited: Promise<number | null>;
   constructor(args: string[], role: 'admin' | 'operator' = 'admin') {
-    this.child = spawn(process.execPath, [BIN.cli, 'rcons', ...args], { env: { ...process.env, DROVER_CONFIG: c.bundles[role] }, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [BIN.cli, 'rcons', ...args], {
+      env: { ...process.env, DROVER_CONFIG: c.bundles[role] },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     this.child.stdout.on('data', (d: Buffer) => (this.out += d.toString('latin1')));
     this.child.stderr.on('data', (d: Buffer) => (this.err += d.toString('latin1')));
     this.exited = new Promise((res) => this.child.once('exit', (code) => res(code)));
@@ -44,11 +47,16 @@ class Rcons {
     return [...this.out.matchAll(/count (\d+)\r\n/g)].map((m) => Number(m[1]));
   }
   async waitCounts(n: number, what: string): Promise<number[]> {
-    return waitFor(`${what}: ${n} count lines`, () => {
-      if (this.child.exitCode !== null) throw new Error(`rcons exited ${this.child.exitCode}: ${this.err}`);
-      const xs = this.counts();
-      return xs.length >= n ? xs : undefined;
-    }, 20_000, 100);
+    return waitFor(
+      `${what}: ${n} count lines`,
+      () => {
+        if (this.child.exitCode !== null) throw new Error(`rcons exited ${this.child.exitCode}: ${this.err}`);
+        const xs = this.counts();
+        return xs.length >= n ? xs : undefined;
+      },
+      20_000,
+      100,
+    );
   }
   async waitErr(re: RegExp, what: string): Promise<void> {
     await waitFor(`${what}: stderr ${re}`, () => re.test(this.err), 15_000, 100);
@@ -71,21 +79,25 @@ after(async () => {
   if (lab) await resetHosts(lab);
 });
 
-test('rcons - shows the counter output, a typed line is echoed by the guest, Ctrl-E c . detaches with exit 0', { timeout: 60_000 }, async () => {
-  const a = new Rcons([GUEST]);
-  const xs = await a.waitCounts(3, 'writer');
-  for (let i = 1; i < xs.length; i++) assert.equal(xs[i], xs[i - 1]! + 1, `consecutive counts: ${xs.join(',')}`);
-  assert.ok(Math.abs(xs[xs.length - 1]! - (readCount(lab, GUEST) ?? 0)) < 20, 'the counts are the guest\'s own (its serial log agrees)');
-  a.type('hello-rcons-1\r');
-  await a.waitEcho('hello-rcons-1', 'writer');
-  assert.doesNotMatch(a.err, /read-only/);
-  a.type(Buffer.from([0x05, 0x63, 0x2e]));
-  const code = await Promise.race([a.exited, new Promise<string>((r) => setTimeout(() => r('still running'), 10_000))]);
-  assert.equal(code, 0, `rcons exit: ${String(code)}; stderr: ${a.err}`);
-  assert.ok(!a.echoed.includes('\x05'), 'the escape bytes were not sent to the guest');
-});
+test(
+  'rcons - shows the counter output, a typed line is echoed by the guest, Ctrl-E c . detaches with exit 0',
+  { timeout: 60_000 },
+  async () => {
+    const a = new Rcons([GUEST]);
+    const xs = await a.waitCounts(3, 'writer');
+    for (let i = 1; i < xs.length; i++) assert.equal(xs[i], xs[i - 1]! + 1, `consecutive counts: ${xs.join(',')}`);
+    assert.ok(Math.abs(xs[xs.length - 1]! - (readCount(lab, GUEST) ?? 0)) < 20, "the counts are the guest's own (its serial log agrees)");
+    a.type('hello-rcons-1\r');
+    await a.waitEcho('hello-rcons-1', 'writer');
+    assert.doesNotMatch(a.err, /read-only/);
+    a.type(Buffer.from([0x05, 0x63, 0x2e]));
+    const code = await Promise.race([a.exited, new Promise<string>((r) => setTimeout(() => r('still running'), 10_000))]);
+    assert.equal(code, 0, `rcons exit: ${String(code)}; stderr: ${a.err}`);
+    assert.ok(!a.echoed.includes('\x05'), 'the escape bytes were not sent to the guest');
+  },
+);
 
-test('rcons - a second viewer (-r) sees the same output at the same time, and the writer\'s echo', { timeout: 60_000 }, async () => {
+test("rcons - a second viewer (-r) sees the same output at the same time, and the writer's echo", { timeout: 60_000 }, async () => {
   const a = new Rcons([GUEST]);
   const b = new Rcons([GUEST, '-r']);
   await a.waitCounts(2, 'writer');
@@ -100,39 +112,46 @@ test('rcons - a second viewer (-r) sees the same output at the same time, and th
   await b.waitEcho('shared-echo-2', 'viewer');
   b.type('viewer-typed\r');
   await new Promise((r) => setTimeout(r, 1500));
-  assert.ok(!a.echoed.includes('viewer-typed') && !b.echoed.includes('viewer-typed'), 'a read-only viewer\'s input does not reach the guest');
+  assert.ok(
+    !a.echoed.includes('viewer-typed') && !b.echoed.includes('viewer-typed'),
+    "a read-only viewer's input does not reach the guest",
+  );
   for (const r of [a, b]) r.type(Buffer.from([0x05, 0x63, 0x2e]));
   assert.deepEqual(await Promise.all([a.exited, b.exited]), [0, 0]);
 });
 
-test('rcons - a second writer is read-only and told so; with --force it takes over and the first is told', { timeout: 60_000 }, async () => {
-  const a = new Rcons([GUEST]);
-  await a.waitCounts(2, 'first writer');
-  const b = new Rcons([GUEST]);
-  // notices name the admins (their certificates), not the server that relays for them
-  await b.waitErr(/read-only: test-admin is writing; ask with force to take over/, 'second writer');
-  await b.waitCounts(2, 'second writer');
-  b.type('not-the-writer\r');
-  await new Promise((r) => setTimeout(r, 1500));
-  assert.ok(!a.echoed.includes('not-the-writer'), 'input of the read-only session is dropped');
-  a.type('first-writes\r');
-  await b.waitEcho('first-writes', 'second (read-only) session sees the first writer\'s echo');
+test(
+  'rcons - a second writer is read-only and told so; with --force it takes over and the first is told',
+  { timeout: 60_000 },
+  async () => {
+    const a = new Rcons([GUEST]);
+    await a.waitCounts(2, 'first writer');
+    const b = new Rcons([GUEST]);
+    // notices name the admins (their certificates), not the server that relays for them
+    await b.waitErr(/read-only: test-admin is writing; ask with force to take over/, 'second writer');
+    await b.waitCounts(2, 'second writer');
+    b.type('not-the-writer\r');
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.ok(!a.echoed.includes('not-the-writer'), 'input of the read-only session is dropped');
+    a.type('first-writes\r');
+    await b.waitEcho('first-writes', "second (read-only) session sees the first writer's echo");
 
-  const f = new Rcons([GUEST, '--force'], 'operator');
-  await f.waitErr(/took the writer role over from test-admin/, 'forcing writer');
-  await a.waitErr(/writer role taken over by test-operator/, 'first writer');
-  await f.waitCounts(2, 'forcing writer');
-  f.type('forced-writes\r');
-  await a.waitEcho('forced-writes', 'the old writer sees the new writer\'s echo');
-  await f.waitEcho('forced-writes', 'forcing writer');
-  a.type('old-writer-after\r');
-  await new Promise((r) => setTimeout(r, 1500));
-  assert.ok(!f.echoed.includes('old-writer-after'), 'the old writer no longer writes');
-  for (const r of [a, b, f]) r.type(Buffer.from([0x05, 0x63, 0x2e]));
-  assert.deepEqual(await Promise.all([a.exited, b.exited, f.exited]), [0, 0, 0]);
-});
+    const f = new Rcons([GUEST, '--force'], 'operator');
+    await f.waitErr(/took the writer role over from test-admin/, 'forcing writer');
+    await a.waitErr(/writer role taken over by test-operator/, 'first writer');
+    await f.waitCounts(2, 'forcing writer');
+    f.type('forced-writes\r');
+    await a.waitEcho('forced-writes', "the old writer sees the new writer's echo");
+    await f.waitEcho('forced-writes', 'forcing writer');
+    a.type('old-writer-after\r');
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.ok(!f.echoed.includes('old-writer-after'), 'the old writer no longer writes');
+    for (const r of [a, b, f]) r.type(Buffer.from([0x05, 0x63, 0x2e]));
+    assert.deepEqual(await Promise.all([a.exited, b.exited, f.exited]), [0, 0, 0]);
+  },
+);
 
-test('agent Console stream - the headnode\'s view: counter output straight from the lab agent', { timeout: 60_000 }, async () => {
+test("agent Console stream - the headnode's view: counter output straight from the lab agent", { timeout: 60_000 }, async () => {
   const h = lab.hosts.find((x) => x.name === 'node01')!;
   const ac = new AgentClient(c.dir, 'node01', `${h.ip}:${AGENT_PORT}`);
   try {
@@ -141,7 +160,15 @@ test('agent Console stream - the headnode\'s view: counter output straight from 
     await waitFor('counter output on the agent stream', () => (text().match(/count \d+\r\n/g) ?? []).length >= 3, 20_000, 100);
     assert.equal(s.received[0]?.writer, true, 'the first session is the writer');
     s.stream.write({ data: Buffer.from('agent-direct\r') });
-    await waitFor('echo through the agent stream', () => text().replace(/count \d+\r\n/g, '').includes('agent-direct'), 15_000, 100);
+    await waitFor(
+      'echo through the agent stream',
+      () =>
+        text()
+          .replace(/count \d+\r\n/g, '')
+          .includes('agent-direct'),
+      15_000,
+      100,
+    );
     s.stream.end();
     const st = await s.done;
     assert.ok(!(st instanceof Error), `stream ended cleanly: ${String(st)}`);
@@ -149,30 +176,40 @@ test('agent Console stream - the headnode\'s view: counter output straight from 
 
     const wrongHost = ac.console({ host: 'node02', guest: GUEST, write: false, force: false });
     const e = await wrongHost.done;
-    assert.ok(/serves 'node01', not 'node02'/.test(String((e as { details?: string }).details ?? (e as Error).message)), String((e as Error).message));
+    assert.ok(
+      /serves 'node01', not 'node02'/.test(String((e as { details?: string }).details ?? (e as Error).message)),
+      String((e as Error).message),
+    );
   } finally {
     ac.close();
   }
 });
 
-test('rcons - the guest powered off while attached: every session is told and rcons exits; then rcons refuses clearly', { timeout: 60_000 }, async () => {
-  const a = new Rcons([GUEST]);
-  const b = new Rcons([GUEST, '-r']);
-  await a.waitCounts(2, 'writer');
-  await b.waitCounts(2, 'viewer');
-  const off = await c.cli(['rpower', GUEST, 'off']);
-  assert.equal(off.code, 0, off.stderr);
-  const codes = await Promise.race([Promise.all([a.exited, b.exited]), new Promise<string>((r) => setTimeout(() => r('still attached'), 15_000))]);
-  assert.deepEqual(codes, [0, 0], `rcons after the guest stopped: ${JSON.stringify([a.err, b.err])}`);
-  for (const r of [a, b]) assert.match(r.err, /console ended: the guest stopped/);
+test(
+  'rcons - the guest powered off while attached: every session is told and rcons exits; then rcons refuses clearly',
+  { timeout: 60_000 },
+  async () => {
+    const a = new Rcons([GUEST]);
+    const b = new Rcons([GUEST, '-r']);
+    await a.waitCounts(2, 'writer');
+    await b.waitCounts(2, 'viewer');
+    const off = await c.cli(['rpower', GUEST, 'off']);
+    assert.equal(off.code, 0, off.stderr);
+    const codes = await Promise.race([
+      Promise.all([a.exited, b.exited]),
+      new Promise<string>((r) => setTimeout(() => r('still attached'), 15_000)),
+    ]);
+    assert.deepEqual(codes, [0, 0], `rcons after the guest stopped: ${JSON.stringify([a.err, b.err])}`);
+    for (const r of [a, b]) assert.match(r.err, /console ended: the guest stopped/);
 
-  const again = new Rcons([GUEST]);
-  const code = await Promise.race([again.exited, new Promise<string>((r) => setTimeout(() => r('hangs'), 15_000))]);
-  assert.equal(code, 1, `rcons on a guest that is off: ${again.err}`);
-  assert.match(again.err, /guest 'cons1' is not running on node01; its console exists only while it runs/);
-  assert.doesNotMatch(again.err, /\n\s+at /, 'a one-line error, not a stack trace');
-  const none = new Rcons(['nosuch']);
-  assert.notEqual(await none.exited, 0);
-  assert.match(none.err, /nosuch: no such node/);
-  assert.doesNotMatch(none.err, /\n\s+at /);
-});
+    const again = new Rcons([GUEST]);
+    const code = await Promise.race([again.exited, new Promise<string>((r) => setTimeout(() => r('hangs'), 15_000))]);
+    assert.equal(code, 1, `rcons on a guest that is off: ${again.err}`);
+    assert.match(again.err, /guest 'cons1' is not running on node01; its console exists only while it runs/);
+    assert.doesNotMatch(again.err, /\n\s+at /, 'a one-line error, not a stack trace');
+    const none = new Rcons(['nosuch']);
+    assert.notEqual(await none.exited, 0);
+    assert.match(none.err, /nosuch: no such node/);
+    assert.doesNotMatch(none.err, /\n\s+at /);
+  },
+);

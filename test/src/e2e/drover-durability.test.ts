@@ -6,7 +6,19 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { resetHosts, virsh, readCounts, assertCountRises, readBoots, limitLink, unlimitLink, killLibvirtd, startLibvirtd, sampleCounts, type Lab } from '../lab/index.js';
+import {
+  resetHosts,
+  virsh,
+  readCounts,
+  assertCountRises,
+  readBoots,
+  limitLink,
+  unlimitLink,
+  killLibvirtd,
+  startLibvirtd,
+  sampleCounts,
+  type Lab,
+} from '../lab/index.js';
 import type { TestCluster } from '../support/cluster.js';
 import { waitFor } from '../support/procs.js';
 import { addCounterGuests, whereRunning } from '../support/labguests.js';
@@ -15,7 +27,12 @@ import { droverOnSharedLab } from '../support/labguests.js';
 let lab: Lab;
 let c: TestCluster;
 
-interface Op { id: string; state: string; summary: string; steps: { guest: string; source: string; dest: string; state: string; error: string }[] }
+interface Op {
+  id: string;
+  state: string;
+  summary: string;
+  steps: { guest: string; source: string; dest: string; state: string; error: string }[];
+}
 
 before(async () => {
   ({ lab, c } = await droverOnSharedLab());
@@ -36,10 +53,15 @@ async function startOp(args: string[]): Promise<string> {
 }
 
 async function waitFinal(id: string, timeoutMs = 180_000): Promise<Op> {
-  return waitFor(`operation ${id} to end`, async () => {
-    const op = await opOf(id).catch(() => undefined);
-    return op && op.state !== 'running' ? op : undefined;
-  }, timeoutMs, 500);
+  return waitFor(
+    `operation ${id} to end`,
+    async () => {
+      const op = await opOf(id).catch(() => undefined);
+      return op && op.state !== 'running' ? op : undefined;
+    },
+    timeoutMs,
+    500,
+  );
 }
 
 /** The guarantee after any crash: one running copy, a count that never restarted, tables that agree. */
@@ -55,65 +77,82 @@ async function assertSettled(names: string[]): Promise<void> {
   }
 }
 
-test('durability - drover-server killed with SIGKILL during an evacuation: restarted, it finishes the plan', { timeout: 300_000 }, async () => {
-  const names = ['du1', 'du2', 'du3', 'du4'];
-  await addCounterGuests(c, lab, names, 'node03');
-  await limitLink(host('node03'), '4mbit');
-  let id = '';
-  try {
-    id = await startOp(['revacuate', 'node03', '--max-out', '2']);
-    await waitFor('a move in flight', async () => (await opOf(id)).steps.some((s) => s.state === 'migrating'), 60_000, 100);
-    c.server!.kill('SIGKILL');
-    await c.server!.exited;
-    await new Promise((r) => setTimeout(r, 1000));
-    await c.startServer();
-  } finally {
-    await unlimitLink(host('node03'));
-  }
-  const op = await waitFinal(id);
-  assert.equal(op.state, 'done', `${op.summary}\n${JSON.stringify(op.steps, null, 1)}`);
-  assert.ok(op.steps.every((s) => s.state === 'done'));
-  await assertSettled(names);
-  for (const n of names) assert.notEqual((await whereRunning(lab, n, virsh))[0], 'node03');
-  assert.equal((await c.cli(['maintenance', 'node03', 'off'])).code, 0);
-});
+test(
+  'durability - drover-server killed with SIGKILL during an evacuation: restarted, it finishes the plan',
+  { timeout: 300_000 },
+  async () => {
+    const names = ['du1', 'du2', 'du3', 'du4'];
+    await addCounterGuests(c, lab, names, 'node03');
+    await limitLink(host('node03'), '4mbit');
+    let id = '';
+    try {
+      id = await startOp(['revacuate', 'node03', '--max-out', '2']);
+      await waitFor('a move in flight', async () => (await opOf(id)).steps.some((s) => s.state === 'migrating'), 60_000, 100);
+      c.server!.kill('SIGKILL');
+      await c.server!.exited;
+      await new Promise((r) => setTimeout(r, 1000));
+      await c.startServer();
+    } finally {
+      await unlimitLink(host('node03'));
+    }
+    const op = await waitFinal(id);
+    assert.equal(op.state, 'done', `${op.summary}\n${JSON.stringify(op.steps, null, 1)}`);
+    assert.ok(op.steps.every((s) => s.state === 'done'));
+    await assertSettled(names);
+    for (const n of names) assert.notEqual((await whereRunning(lab, n, virsh))[0], 'node03');
+    assert.equal((await c.cli(['maintenance', 'node03', 'off'])).code, 0);
+  },
+);
 
-test("durability - the destination's libvirtd restarted during a move: the guest ends on exactly one host", { timeout: 240_000 }, async () => {
-  await addCounterGuests(c, lab, ['dl1'], 'node01');
-  await limitLink(host('node01'), '1mbit');
-  let id = '';
-  try {
-    id = await startOp(['rmigrate', 'dl1', 'node02']);
-    await waitFor('migrating', async () => (await opOf(id)).steps[0]?.state === 'migrating', 60_000, 100);
-    await new Promise((r) => setTimeout(r, 1000));
-    await killLibvirtd(host('node02'));
-    await startLibvirtd(host('node02'));
-  } finally {
-    await unlimitLink(host('node01'));
-  }
-  const op = await waitFinal(id);
-  assert.ok(['done', 'failed'].includes(op.state), op.summary);
-  await waitFor('node02 back up', async () => (await c.cliJson<{ host: string; libvirt: string }[]>(['lshosts'])).find((h) => h.host === 'node02')?.libvirt === 'ok', 60_000, 500);
-  await assertSettled(['dl1']);
-});
+test(
+  "durability - the destination's libvirtd restarted during a move: the guest ends on exactly one host",
+  { timeout: 240_000 },
+  async () => {
+    await addCounterGuests(c, lab, ['dl1'], 'node01');
+    await limitLink(host('node01'), '1mbit');
+    let id = '';
+    try {
+      id = await startOp(['rmigrate', 'dl1', 'node02']);
+      await waitFor('migrating', async () => (await opOf(id)).steps[0]?.state === 'migrating', 60_000, 100);
+      await new Promise((r) => setTimeout(r, 1000));
+      await killLibvirtd(host('node02'));
+      await startLibvirtd(host('node02'));
+    } finally {
+      await unlimitLink(host('node01'));
+    }
+    const op = await waitFinal(id);
+    assert.ok(['done', 'failed'].includes(op.state), op.summary);
+    await waitFor(
+      'node02 back up',
+      async () => (await c.cliJson<{ host: string; libvirt: string }[]>(['lshosts'])).find((h) => h.host === 'node02')?.libvirt === 'ok',
+      60_000,
+      500,
+    );
+    await assertSettled(['dl1']);
+  },
+);
 
-test("durability - the source's agent killed with SIGKILL during a move: libvirtd carries on, the restarted agent reports the outcome", { timeout: 240_000 }, async () => {
-  await addCounterGuests(c, lab, ['dl2'], 'node01');
-  await limitLink(host('node01'), '1mbit');
-  let id = '';
-  const agent = c.agents.find((a) => a.host === 'node01')!;
-  try {
-    id = await startOp(['rmigrate', 'dl2', 'node02']);
-    await waitFor('migrating', async () => (await opOf(id)).steps[0]?.state === 'migrating', 60_000, 100);
-    agent.proc!.kill('SIGKILL');
-    await agent.proc!.exited;
-    await new Promise((r) => setTimeout(r, 1500));
-    c.startAgent('node01');
-  } finally {
-    await unlimitLink(host('node01'));
-  }
-  const op = await waitFinal(id);
-  assert.equal(op.state, 'done', `${op.summary}\n${JSON.stringify(op.steps, null, 1)}`);
-  await assertSettled(['dl2']);
-  assert.deepEqual(await whereRunning(lab, 'dl2', virsh), ['node02']);
-});
+test(
+  "durability - the source's agent killed with SIGKILL during a move: libvirtd carries on, the restarted agent reports the outcome",
+  { timeout: 240_000 },
+  async () => {
+    await addCounterGuests(c, lab, ['dl2'], 'node01');
+    await limitLink(host('node01'), '1mbit');
+    let id = '';
+    const agent = c.agents.find((a) => a.host === 'node01')!;
+    try {
+      id = await startOp(['rmigrate', 'dl2', 'node02']);
+      await waitFor('migrating', async () => (await opOf(id)).steps[0]?.state === 'migrating', 60_000, 100);
+      agent.proc!.kill('SIGKILL');
+      await agent.proc!.exited;
+      await new Promise((r) => setTimeout(r, 1500));
+      c.startAgent('node01');
+    } finally {
+      await unlimitLink(host('node01'));
+    }
+    const op = await waitFinal(id);
+    assert.equal(op.state, 'done', `${op.summary}\n${JSON.stringify(op.steps, null, 1)}`);
+    await assertSettled(['dl2']);
+    assert.deepEqual(await whereRunning(lab, 'dl2', virsh), ['node02']);
+  },
+);

@@ -124,7 +124,12 @@ async function rfbHandshake(address: string, port: number, password: string): Pr
   }
 }
 
-interface Vnc { address: string; port: number; password: string; expires: number }
+interface Vnc {
+  address: string;
+  port: number;
+  password: string;
+  expires: number;
+}
 
 async function wvid(extra: string[] = []): Promise<Vnc> {
   const r = await c.cli(['wvid', GUEST, ...extra]);
@@ -147,7 +152,7 @@ test('vncKey/vncResponse - DES as VNC authentication uses it (known answer)', ()
 test('wvid - address, port and password let an RFB client in; a wrong password is refused', { timeout: 60_000 }, async () => {
   const v = await wvid();
   const node02 = lab.hosts.find((h) => h.name === 'node02')!;
-  assert.equal(v.address, node02.ip, 'the host\'s address (the display listens on every address)');
+  assert.equal(v.address, node02.ip, "the host's address (the display listens on every address)");
   assert.ok(v.port >= 5900 && v.port < 6000, `port ${v.port}`);
   assert.match(v.password, /^[A-Za-z0-9]{8}$/);
   const left = v.expires - Date.now();

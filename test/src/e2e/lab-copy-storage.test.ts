@@ -55,6 +55,9 @@ test('lab - a local-disk migration without --copy-storage-all is refused', { tim
   assert.ok(b && c);
   await defineCounterGuest(b, 'local2', { disk: 'local' });
   await waitForCount(b, 'local2', 1);
-  await assert.rejects(virsh(b, ['migrate', '--live', '--p2p', '--persistent', '--undefinesource', 'local2', c.uri]), /[Uu]nsafe migration|shared storage/);
+  await assert.rejects(
+    virsh(b, ['migrate', '--live', '--p2p', '--persistent', '--undefinesource', 'local2', c.uri]),
+    /[Uu]nsafe migration|shared storage/,
+  );
   assert.equal(await domState(b, 'local2'), 'running', 'the guest stays where it was');
 });

@@ -126,5 +126,9 @@ test('lab - spawnInHost runs a program with the host network and the private dir
   for (const target of ['/etc/libvirt', '/run/libvirt', '/var/lib/libvirt', '/var/log/libvirt', '/var/cache/libvirt', a.localDir]) {
     assert.match(mounts.out, new RegExp(` ${target.replace(/[/.]/g, '\\$&')} `), `${target} is bind-mounted`);
   }
-  assert.doesNotMatch(await run(['cat', '/proc/self/mountinfo']).then((r) => r.stdout), new RegExp(a.hostDir.replace(/[/.]/g, '\\$&')), 'the root namespace sees none of it');
+  assert.doesNotMatch(
+    await run(['cat', '/proc/self/mountinfo']).then((r) => r.stdout),
+    new RegExp(a.hostDir.replace(/[/.]/g, '\\$&')),
+    'the root namespace sees none of it',
+  );
 });

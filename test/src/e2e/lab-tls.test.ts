@@ -33,10 +33,24 @@ test('lab - a TLS lab verifies client certificates and migrates a guest over TLS
     const bare = join(lab.dir, 'pki-bare');
     mkdirSync(bare);
     copyFileSync(join(lab.clientPkiDir, 'cacert.pem'), join(bare, 'cacert.pem'));
-    await assert.rejects(virsh(a, ['hostname'], { uri: `qemu+tls://${a.ip}/system?pkipath=${bare}`, timeoutMs: 30_000 }), /cert|key|TLS|GnuTLS/i);
+    await assert.rejects(
+      virsh(a, ['hostname'], { uri: `qemu+tls://${a.ip}/system?pkipath=${bare}`, timeoutMs: 30_000 }),
+      /cert|key|TLS|GnuTLS/i,
+    );
 
     // each host's /etc/pki tree in libvirt's and QEMU's default layout
-    for (const f of ['CA/cacert.pem', 'libvirt/servercert.pem', 'libvirt/private/serverkey.pem', 'libvirt/clientcert.pem', 'libvirt/private/clientkey.pem', 'qemu/ca-cert.pem', 'qemu/server-cert.pem', 'qemu/server-key.pem', 'qemu/client-cert.pem', 'qemu/client-key.pem']) {
+    for (const f of [
+      'CA/cacert.pem',
+      'libvirt/servercert.pem',
+      'libvirt/private/serverkey.pem',
+      'libvirt/clientcert.pem',
+      'libvirt/private/clientkey.pem',
+      'qemu/ca-cert.pem',
+      'qemu/server-cert.pem',
+      'qemu/server-key.pem',
+      'qemu/client-cert.pem',
+      'qemu/client-key.pem',
+    ]) {
       assert.match(readFileSync(join(a.pkiDir, f), 'utf8'), /^-----BEGIN (CERTIFICATE|PRIVATE KEY)-----/, f);
     }
 
@@ -45,7 +59,17 @@ test('lab - a TLS lab verifies client certificates and migrates a guest over TLS
     const before = await sampleCounts(a, 'tls1', 3, 300);
     // peer-to-peer: the source daemon connects to the destination with its own host certificate,
     // and QEMU's migration stream runs over TLS (--tls) with the /etc/pki/qemu certificates
-    await virsh(a, ['migrate', '--live', '--p2p', '--tls', '--unsafe', '--persistent', '--undefinesource', 'tls1', `qemu+tls://${b.ip}/system`]);
+    await virsh(a, [
+      'migrate',
+      '--live',
+      '--p2p',
+      '--tls',
+      '--unsafe',
+      '--persistent',
+      '--undefinesource',
+      'tls1',
+      `qemu+tls://${b.ip}/system`,
+    ]);
     assert.equal(await domState(b, 'tls1'), 'running');
     assert.equal(await domState(a, 'tls1'), null);
     const after = await sampleCounts(b, 'tls1', 5, 300);
@@ -58,14 +82,34 @@ test('lab - a TLS lab verifies client certificates and migrates a guest over TLS
     renameSync(cert, `${cert}.off`);
     try {
       await assert.rejects(
-        virsh(b, ['migrate', '--live', '--p2p', '--tls', '--unsafe', '--persistent', '--undefinesource', 'tls1', `qemu+tls://${a.ip}/system`]),
+        virsh(b, [
+          'migrate',
+          '--live',
+          '--p2p',
+          '--tls',
+          '--unsafe',
+          '--persistent',
+          '--undefinesource',
+          'tls1',
+          `qemu+tls://${a.ip}/system`,
+        ]),
         /server-cert\.pem|certificate|tls/i,
       );
     } finally {
       renameSync(`${cert}.off`, cert);
     }
     assert.equal(await domState(b, 'tls1'), 'running', 'the failed migration left the guest where it was');
-    await virsh(b, ['migrate', '--live', '--p2p', '--tls', '--unsafe', '--persistent', '--undefinesource', 'tls1', `qemu+tls://${a.ip}/system`]);
+    await virsh(b, [
+      'migrate',
+      '--live',
+      '--p2p',
+      '--tls',
+      '--unsafe',
+      '--persistent',
+      '--undefinesource',
+      'tls1',
+      `qemu+tls://${a.ip}/system`,
+    ]);
     assert.equal(await domState(a, 'tls1'), 'running');
     assertCountRises(readCounts(a, 'tls1'), 'tls1 after migrating back');
     assert.equal(readBoots(a, 'tls1'), 1);

@@ -37,7 +37,10 @@ test('libvirt e2e - more migrations in flight than pool threads leave other call
     const outcomes = doms.map((d, i) =>
       d
         .migrateToURI3(dst.uri, {}, MigrateFlags.LIVE | MigrateFlags.PEER2PEER | MigrateFlags.UNSAFE)
-        .then(() => 'completed', (e: unknown) => e)
+        .then(
+          () => 'completed',
+          (e: unknown) => e,
+        )
         .finally(() => settled.add(i)),
     );
     // let them all get going; each call blocks its own thread until its migration ends
@@ -59,15 +62,20 @@ test('libvirt e2e - more migrations in flight than pool threads leave other call
     const inFlightAfter = n - settled.size;
     lat.sort((x, y) => x - y);
     const max = lat[lat.length - 1] as number;
-    console.log(`libvirt: ${inFlightBefore}..${inFlightAfter} of ${n} migrations in flight (pool threads ${POOL_THREADS}); ` +
-      `state()+hostname() median ${lat[25]?.toFixed(1)} ms, max ${max.toFixed(1)} ms`);
+    console.log(
+      `libvirt: ${inFlightBefore}..${inFlightAfter} of ${n} migrations in flight (pool threads ${POOL_THREADS}); ` +
+        `state()+hostname() median ${lat[25]?.toFixed(1)} ms, max ${max.toFixed(1)} ms`,
+    );
     assert.ok(inFlightAfter > POOL_THREADS, `${inFlightAfter} migrations still in flight after the probes (need > ${POOL_THREADS})`);
     assert.ok(max < 1500, `calls took up to ${max.toFixed(0)} ms with migrations in flight`);
     await Promise.all(doms.map((d, i) => (settled.has(i) ? undefined : d.abortJob().catch(() => undefined))));
     const results = await Promise.all(outcomes);
     const aborted = results.filter((o) => o instanceof LibvirtError && o.code === ErrorCode.OPERATION_ABORTED).length;
     // a migration still in its prepare phase has no job to abort yet and completes instead
-    assert.ok(results.every((o) => o === 'completed' || o instanceof LibvirtError), `outcomes: ${results.map(String).join('; ')}`);
+    assert.ok(
+      results.every((o) => o === 'completed' || o instanceof LibvirtError),
+      `outcomes: ${results.map(String).join('; ')}`,
+    );
     // Aborting is only the cleanup here (a job between phases may complete instead), so how many
     // were aborted is reported, not asserted; the aborted ones must still run on the source.
     console.log(`libvirt: ${aborted} of ${n} migrations aborted at cleanup`);

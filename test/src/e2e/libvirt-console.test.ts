@@ -33,46 +33,53 @@ async function waitUntil(what: string, ms: number, check: () => boolean): Promis
   }
 }
 
-test('libvirt e2e - console stream reads the counter and the guest echoes what is written; ends when the guest stops', { timeout: 60_000 }, async () => {
-  const host = lab.hosts[0] as LabHost;
-  const name = 'lv-console';
-  await defineCounterGuest(host, name, { serial: 'pty' });
-  await waitForCount(host, name, 2);
-  const c = await Connection.open(host.socketUri);
-  try {
-    const d = await c.lookupDomainByName(name);
-    const con = await d.openConsole(undefined, { force: true });
-    assert.equal(liveHandles().streams, 1);
-    const out = collect(con);
-    await waitUntil('two count lines on the console', 10_000, () => (out.text().match(/count \d+\r\n/g) ?? []).length >= 2);
-    const counts = [...out.text().matchAll(/count (\d+)\r\n/g)].map((m) => Number(m[1]));
-    assert.ok(counts.every((v, i) => i === 0 || v > (counts[i - 1] as number)), `console counts rise: ${counts.join(',')}`);
+test(
+  'libvirt e2e - console stream reads the counter and the guest echoes what is written; ends when the guest stops',
+  { timeout: 60_000 },
+  async () => {
+    const host = lab.hosts[0] as LabHost;
+    const name = 'lv-console';
+    await defineCounterGuest(host, name, { serial: 'pty' });
+    await waitForCount(host, name, 2);
+    const c = await Connection.open(host.socketUri);
+    try {
+      const d = await c.lookupDomainByName(name);
+      const con = await d.openConsole(undefined, { force: true });
+      assert.equal(liveHandles().streams, 1);
+      const out = collect(con);
+      await waitUntil('two count lines on the console', 10_000, () => (out.text().match(/count \d+\r\n/g) ?? []).length >= 2);
+      const counts = [...out.text().matchAll(/count (\d+)\r\n/g)].map((m) => Number(m[1]));
+      assert.ok(
+        counts.every((v, i) => i === 0 || v > (counts[i - 1] as number)),
+        `console counts rise: ${counts.join(',')}`,
+      );
 
-    const token = 'drover-echo-7f3a';
-    await new Promise<void>((resolve, reject) => con.write(Buffer.from(token), (err) => (err ? reject(err) : resolve())));
-    await waitUntil(`the guest to echo ${token}`, 10_000, () => out.text().includes(token));
+      const token = 'drover-echo-7f3a';
+      await new Promise<void>((resolve, reject) => con.write(Buffer.from(token), (err) => (err ? reject(err) : resolve())));
+      await waitUntil(`the guest to echo ${token}`, 10_000, () => out.text().includes(token));
 
-    // back-pressure: pause reading, output stops flowing into JS, resume gets it going again
-    con.pause();
-    const pausedAt = out.text().length;
-    await new Promise((r) => setTimeout(r, 600));
-    const grownWhilePaused = out.text().length - pausedAt;
-    con.resume();
-    await waitUntil('output after resume', 5000, () => out.text().length > pausedAt + grownWhilePaused);
-    assert.equal(grownWhilePaused, 0, 'no data events while paused');
+      // back-pressure: pause reading, output stops flowing into JS, resume gets it going again
+      con.pause();
+      const pausedAt = out.text().length;
+      await new Promise((r) => setTimeout(r, 600));
+      const grownWhilePaused = out.text().length - pausedAt;
+      con.resume();
+      await waitUntil('output after resume', 5000, () => out.text().length > pausedAt + grownWhilePaused);
+      assert.equal(grownWhilePaused, 0, 'no data events while paused');
 
-    await d.destroy();
-    await Promise.race([
-      out.ended,
-      new Promise((_, rej) => setTimeout(() => rej(new Error('console did not end after the guest stopped')), 10_000)),
-    ]);
-    await new Promise((r) => setTimeout(r, 50));
-    con.destroy();
-    await waitUntil('stream handle released', 5000, () => liveHandles().streams === 0);
-  } finally {
-    await c.close();
-  }
-});
+      await d.destroy();
+      await Promise.race([
+        out.ended,
+        new Promise((_, rej) => setTimeout(() => rej(new Error('console did not end after the guest stopped')), 10_000)),
+      ]);
+      await new Promise((r) => setTimeout(r, 50));
+      con.destroy();
+      await waitUntil('stream handle released', 5000, () => liveHandles().streams === 0);
+    } finally {
+      await c.close();
+    }
+  },
+);
 
 test('libvirt e2e - closing the connection ends an open console', { timeout: 60_000 }, async () => {
   const host = lab.hosts[1] as LabHost;

@@ -44,7 +44,7 @@ test('cpu check - the live CPU of a guest running on one host is compatible with
   }
 });
 
-test('cpu check - a crafted CPU needing a feature the destination\'s hypervisor lacks is incompatible, and libvirt names the feature', async () => {
+test("cpu check - a crafted CPU needing a feature the destination's hypervisor lacks is incompatible, and libvirt names the feature", async () => {
   const r = await compareGuestCpu(dconn, { hvType: 'qemu', model: 'qemu64', features: ['avx512f'] });
   assert.equal(r.verdict, 'incompatible');
   assert.match(r.detail, /does not provide required features: avx512f$/);

@@ -4,11 +4,30 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  Connection, DomainState, ErrorCode, JobType, LibvirtError, LifecycleEvent, MigrateFlags, ResumedDetail, StartedDetail,
-  StoppedDetail, SuspendedDetail, type DomainEvent, type JobStats,
+  Connection,
+  DomainState,
+  ErrorCode,
+  JobType,
+  LibvirtError,
+  LifecycleEvent,
+  MigrateFlags,
+  ResumedDetail,
+  StartedDetail,
+  StoppedDetail,
+  SuspendedDetail,
+  type DomainEvent,
+  type JobStats,
 } from '@drover/libvirt';
 import {
-  assertCountRises, defineCounterGuest, getSharedLab, readCounts, resetHosts, sampleCounts, waitForCount, type Lab, type LabHost,
+  assertCountRises,
+  defineCounterGuest,
+  getSharedLab,
+  readCounts,
+  resetHosts,
+  sampleCounts,
+  waitForCount,
+  type Lab,
+  type LabHost,
 } from '../lab';
 
 let lab: Lab;
@@ -96,18 +115,38 @@ test('libvirt e2e - live p2p migration of the counter guest, job stats sampled, 
     assert.ok((last.memoryTotal ?? 0) >= 64 * 1024 * 1024 * 0.9, `memoryTotal ${last.memoryTotal}`);
     assert.ok((last.timeElapsed ?? 0) > 0, 'timeElapsed reported');
     const processed = samples.map((s) => s.dataProcessed ?? 0);
-    assert.ok(processed.every((v, i) => i === 0 || v >= (processed[i - 1] as number)), `dataProcessed never decreases: ${processed.join(',')}`);
-    assert.ok(samples.some((s) => s.memoryBps !== undefined || s.memoryDirtyRate !== undefined), 'rate fields present');
+    assert.ok(
+      processed.every((v, i) => i === 0 || v >= (processed[i - 1] as number)),
+      `dataProcessed never decreases: ${processed.join(',')}`,
+    );
+    assert.ok(
+      samples.some((s) => s.memoryBps !== undefined || s.memoryDirtyRate !== undefined),
+      'rate fields present',
+    );
 
     // events on both hosts
-    await waitUntil('source job-completed and STOPPED/MIGRATED', 10_000, () =>
-      evA.some((e) => e.type === 'job-completed' && e.domain.name === name) &&
-      lifecycle(evA, name).some(([ev, det]) => ev === LifecycleEvent.STOPPED && det === StoppedDetail.MIGRATED));
+    await waitUntil(
+      'source job-completed and STOPPED/MIGRATED',
+      10_000,
+      () =>
+        evA.some((e) => e.type === 'job-completed' && e.domain.name === name) &&
+        lifecycle(evA, name).some(([ev, det]) => ev === LifecycleEvent.STOPPED && det === StoppedDetail.MIGRATED),
+    );
     await waitUntil('destination RESUMED/MIGRATED', 10_000, () =>
-      lifecycle(evB, name).some(([ev, det]) => ev === LifecycleEvent.RESUMED && det === ResumedDetail.MIGRATED));
-    assert.ok(lifecycle(evA, name).some(([ev, det]) => ev === LifecycleEvent.SUSPENDED && det === SuspendedDetail.MIGRATED), 'source saw SUSPENDED/MIGRATED');
-    assert.ok(evA.some((e) => e.type === 'migration-iteration' && e.domain.name === name), 'source saw migration-iteration');
-    assert.ok(lifecycle(evB, name).some(([ev, det]) => ev === LifecycleEvent.STARTED && det === StartedDetail.MIGRATED), 'destination saw STARTED/MIGRATED');
+      lifecycle(evB, name).some(([ev, det]) => ev === LifecycleEvent.RESUMED && det === ResumedDetail.MIGRATED),
+    );
+    assert.ok(
+      lifecycle(evA, name).some(([ev, det]) => ev === LifecycleEvent.SUSPENDED && det === SuspendedDetail.MIGRATED),
+      'source saw SUSPENDED/MIGRATED',
+    );
+    assert.ok(
+      evA.some((e) => e.type === 'migration-iteration' && e.domain.name === name),
+      'source saw migration-iteration',
+    );
+    assert.ok(
+      lifecycle(evB, name).some(([ev, det]) => ev === LifecycleEvent.STARTED && det === StartedDetail.MIGRATED),
+      'destination saw STARTED/MIGRATED',
+    );
     const done = evA.find((e) => e.type === 'job-completed' && e.domain.name === name);
     assert.ok(done && done.type === 'job-completed');
     assert.equal(done.stats.type, JobType.COMPLETED);
@@ -118,44 +157,55 @@ test('libvirt e2e - live p2p migration of the counter guest, job stats sampled, 
   }
 });
 
-test('libvirt e2e - a migration slowed by max speed is aborted; the guest stays on the source and keeps counting', { timeout: 120_000 }, async () => {
-  const name = 'lv-mig-abort';
-  await defineCounterGuest(src, name, { disk: 'shared' });
-  await waitForCount(src, name, 3);
-  const a = await Connection.open(src.socketUri);
-  const b = await Connection.open(dst.socketUri);
-  try {
-    const d = await a.lookupDomainByName(name);
-    await d.migrateSetMaxSpeed(1);
-    assert.equal(await d.migrateGetMaxSpeed(), 1);
-    const migration = d.migrateToURI3(dst.uri, {}, MigrateFlags.LIVE | MigrateFlags.PEER2PEER | MigrateFlags.PERSIST_DEST | MigrateFlags.UNSAFE);
-    const outcome = migration.then(() => 'completed', (e: unknown) => e);
-    // wait until data is moving, then abort
-    let stats: JobStats | undefined;
-    await waitUntil('the migration job to start moving data', 30_000, async () => {
-      stats = await d.jobStats();
-      return stats.type === JobType.UNBOUNDED && (stats.dataProcessed ?? 0) > 0;
-    });
-    // other calls on the same connection are answered while the migration runs
-    const t0 = Date.now();
-    await d.state();
-    await a.hostname();
-    assert.ok(Date.now() - t0 < 2000, `calls answered in ${Date.now() - t0} ms during the migration`);
-    await d.abortJob();
-    const err = await outcome;
-    assert.ok(err instanceof LibvirtError, `migration should fail after abort, got ${String(err)}`);
-    assert.equal(err.code, ErrorCode.OPERATION_ABORTED, `code ${err.codeName}: ${err.message}`);
-    assert.equal(err.operation, 'Domain.migrateToURI3');
-    assert.equal((await d.state()).state, DomainState.RUNNING);
-    await assert.rejects(b.lookupDomainByName(name), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.NO_DOMAIN);
-    assertCountRises(await sampleCounts(src, name, 6, 250), `${name} after abort`);
-    assertCountRises(readCounts(src, name), `${name} whole history`);
-    const completed = await d.jobStats(1 /* JobStatsFlags.COMPLETED */);
-    assert.ok([JobType.CANCELLED, JobType.FAILED, JobType.NONE].includes(completed.type), `completed job type ${completed.type}`);
-  } finally {
-    await Promise.all([a.close(), b.close()]);
-  }
-});
+test(
+  'libvirt e2e - a migration slowed by max speed is aborted; the guest stays on the source and keeps counting',
+  { timeout: 120_000 },
+  async () => {
+    const name = 'lv-mig-abort';
+    await defineCounterGuest(src, name, { disk: 'shared' });
+    await waitForCount(src, name, 3);
+    const a = await Connection.open(src.socketUri);
+    const b = await Connection.open(dst.socketUri);
+    try {
+      const d = await a.lookupDomainByName(name);
+      await d.migrateSetMaxSpeed(1);
+      assert.equal(await d.migrateGetMaxSpeed(), 1);
+      const migration = d.migrateToURI3(
+        dst.uri,
+        {},
+        MigrateFlags.LIVE | MigrateFlags.PEER2PEER | MigrateFlags.PERSIST_DEST | MigrateFlags.UNSAFE,
+      );
+      const outcome = migration.then(
+        () => 'completed',
+        (e: unknown) => e,
+      );
+      // wait until data is moving, then abort
+      let stats: JobStats | undefined;
+      await waitUntil('the migration job to start moving data', 30_000, async () => {
+        stats = await d.jobStats();
+        return stats.type === JobType.UNBOUNDED && (stats.dataProcessed ?? 0) > 0;
+      });
+      // other calls on the same connection are answered while the migration runs
+      const t0 = Date.now();
+      await d.state();
+      await a.hostname();
+      assert.ok(Date.now() - t0 < 2000, `calls answered in ${Date.now() - t0} ms during the migration`);
+      await d.abortJob();
+      const err = await outcome;
+      assert.ok(err instanceof LibvirtError, `migration should fail after abort, got ${String(err)}`);
+      assert.equal(err.code, ErrorCode.OPERATION_ABORTED, `code ${err.codeName}: ${err.message}`);
+      assert.equal(err.operation, 'Domain.migrateToURI3');
+      assert.equal((await d.state()).state, DomainState.RUNNING);
+      await assert.rejects(b.lookupDomainByName(name), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.NO_DOMAIN);
+      assertCountRises(await sampleCounts(src, name, 6, 250), `${name} after abort`);
+      assertCountRises(readCounts(src, name), `${name} whole history`);
+      const completed = await d.jobStats(1 /* JobStatsFlags.COMPLETED */);
+      assert.ok([JobType.CANCELLED, JobType.FAILED, JobType.NONE].includes(completed.type), `completed job type ${completed.type}`);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  },
+);
 
 test('libvirt e2e - copy-storage migration of a guest on local disks', { timeout: 120_000 }, async () => {
   const name = 'lv-mig-copy';

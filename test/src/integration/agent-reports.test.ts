@@ -7,8 +7,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NatsConnection, Subscription } from 'nats';
 import {
-  codec, connectNats, subjects, EVENTS_STREAM,
-  type GuestEvent__Output, type Heartbeat__Output, type HostFacts__Output, type Inventory__Output,
+  codec,
+  connectNats,
+  subjects,
+  EVENTS_STREAM,
+  type GuestEvent__Output,
+  type Heartbeat__Output,
+  type HostFacts__Output,
+  type Inventory__Output,
 } from '@drover/contract';
 import { TestCluster } from '../support/cluster.js';
 import { tempDir, waitFor, cleanupDir } from '../support/procs.js';
@@ -42,7 +48,11 @@ before(async () => {
     networks: [{ name: 'lan', bridge: 'drbr0' }],
   });
   c = await TestCluster.start({ hostNames: [HOST], heartbeatMs: 250, libvirtUri: () => h.uri });
-  nc = await connectNats({ url: `nats://127.0.0.1:${c.natsPort}`, seed: readFileSync(serverPki(c.dir).natsSeed, 'utf8').trim(), name: 'test-as-server' });
+  nc = await connectNats({
+    url: `nats://127.0.0.1:${c.natsPort}`,
+    seed: readFileSync(serverPki(c.dir).natsSeed, 'utf8').trim(),
+    name: 'test-as-server',
+  });
   collect(subjects.inventory(HOST), 'Inventory', inventories);
   collect(subjects.event(HOST), 'GuestEvent', events);
   collect(subjects.heartbeat(HOST), 'Heartbeat', heartbeats);
@@ -58,7 +68,11 @@ after(async () => {
 });
 
 test('agent reports - heartbeats carry libvirt state, facts and the inventory sequence', async () => {
-  const hb = await waitFor('a heartbeat with facts and an inventory seq', () => heartbeats.find((h) => h.facts && h.libvirt?.reachable && h.inventorySeq > 0), 10_000);
+  const hb = await waitFor(
+    'a heartbeat with facts and an inventory seq',
+    () => heartbeats.find((h) => h.facts && h.libvirt?.reachable && h.inventorySeq > 0),
+    10_000,
+  );
   assert.equal(hb.host, HOST);
   assert.match(hb.libvirt!.uri, /^test:\/\//);
   assert.equal(hb.libvirt!.error, '');
@@ -69,7 +83,13 @@ test('agent reports - heartbeats carry libvirt state, facts and the inventory se
 
 test('agent reports - a power change gives a GuestEvent through JetStream and an inventory diff', async () => {
   const full = await waitFor('a full inventory', () => [...inventories].reverse().find((i) => i.full), 10_000);
-  assert.deepEqual(full.guests.map((g) => [g.name, g.state]), [['alpha', 'POWER_STATE_ON'], ['beta', 'POWER_STATE_OFF']]);
+  assert.deepEqual(
+    full.guests.map((g) => [g.name, g.state]),
+    [
+      ['alpha', 'POWER_STATE_ON'],
+      ['beta', 'POWER_STATE_OFF'],
+    ],
+  );
   const nInv = inventories.length;
   await agent.call('Power', { guest: 'alpha', action: 'POWER_ACTION_SUSPEND' });
 
@@ -79,7 +99,11 @@ test('agent reports - a power change gives a GuestEvent through JetStream and an
   const hb = heartbeats[heartbeats.length - 1]!;
   assert.ok(ev.eventId.startsWith(`${hb.bootId}-`), `event id ${ev.eventId} is boot id + sequence`);
 
-  const diff = await waitFor('an inventory diff', () => inventories.slice(nInv).find((i) => !i.full && i.guests.some((g) => g.name === 'alpha')), 10_000);
+  const diff = await waitFor(
+    'an inventory diff',
+    () => inventories.slice(nInv).find((i) => !i.full && i.guests.some((g) => g.name === 'alpha')),
+    10_000,
+  );
   assert.equal(diff.guests.find((g) => g.name === 'alpha')?.state, 'POWER_STATE_PAUSED');
   assert.equal(diff.baseSeq, diff.seq - 1);
   assert.ok(!diff.guests.some((g) => g.name === 'beta'), 'unchanged guests are not in the diff');
@@ -107,10 +131,21 @@ test('agent reports - events made while nats-server is down arrive after it rest
   await agent.call('Power', { guest: 'beta', action: 'POWER_ACTION_ON' });
   c.nats = await startNats(c.dir, join(c.dir, 'nats.conf'), c.natsPort);
   c.procs.push(c.nats);
-  await waitFor('the buffered events', () => events.some((e) => e.guest === 'beta' && e.kind === 'started') && events.some((e) => e.guest === 'alpha' && e.kind === 'resumed'), 20_000, 100);
+  await waitFor(
+    'the buffered events',
+    () => events.some((e) => e.guest === 'beta' && e.kind === 'started') && events.some((e) => e.guest === 'alpha' && e.kind === 'resumed'),
+    20_000,
+    100,
+  );
   const resumed = events.findIndex((e) => e.guest === 'alpha' && e.kind === 'resumed');
   const started = events.findIndex((e) => e.guest === 'beta' && e.kind === 'started');
   assert.ok(resumed < started, 'in the order they happened');
   const full = await waitFor('a full inventory after the reconnect', () => inventories.find((i) => i.full && i.seq > lastSeq), 20_000);
-  assert.deepEqual(full.guests.map((g) => [g.name, g.state]), [['alpha', 'POWER_STATE_ON'], ['beta', 'POWER_STATE_ON']]);
+  assert.deepEqual(
+    full.guests.map((g) => [g.name, g.state]),
+    [
+      ['alpha', 'POWER_STATE_ON'],
+      ['beta', 'POWER_STATE_ON'],
+    ],
+  );
 });

@@ -35,7 +35,13 @@ async function states(lv: LibvirtManager): Promise<Record<string, string>> {
 test('hypervisor restart - running guests are suspended across the restart and resumed; a paused one stays paused', async () => {
   await withHost(async (lv) => {
     let during: Record<string, string> = {};
-    const res = await safeRestart(lv, async () => { during = await states(lv); }, log);
+    const res = await safeRestart(
+      lv,
+      async () => {
+        during = await states(lv);
+      },
+      log,
+    );
     assert.deepEqual(during, { run1: 'PAUSED', run2: 'PAUSED', held: 'PAUSED', off1: 'SHUTOFF' }, 'suspended while the restart runs');
     assert.deepEqual(res.suspended.sort(), ['run1', 'run2']);
     assert.deepEqual(res.resumed.sort(), ['run1', 'run2']);
@@ -48,7 +54,13 @@ test('hypervisor restart - running guests are suspended across the restart and r
 
 test('hypervisor restart - a failed restart still resumes the guests and reports the failure', async () => {
   await withHost(async (lv) => {
-    const res = await safeRestart(lv, async () => { throw new Error('libvirtd: unit failed'); }, log);
+    const res = await safeRestart(
+      lv,
+      async () => {
+        throw new Error('libvirtd: unit failed');
+      },
+      log,
+    );
     assert.equal(res.restarted, false);
     assert.match(res.error, /restart: libvirtd: unit failed/);
     assert.deepEqual(res.resumed.sort(), ['run1', 'run2']);
@@ -59,7 +71,14 @@ test('hypervisor restart - a failed restart still resumes the guests and reports
 test('hypervisor restart - when the connection dies with the daemon, the guests are resumed on the new one', async () => {
   await withHost(async (lv) => {
     const before = lv.connection;
-    const res = await safeRestart(lv, async () => { await lv.connection!.close(); }, log, { reconnectTimeoutMs: 5000 });
+    const res = await safeRestart(
+      lv,
+      async () => {
+        await lv.connection!.close();
+      },
+      log,
+      { reconnectTimeoutMs: 5000 },
+    );
     assert.notEqual(lv.connection, before, 'a new connection');
     assert.equal(res.restarted, true);
     assert.deepEqual(res.resumed.sort(), ['run1', 'run2']);

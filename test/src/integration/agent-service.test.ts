@@ -5,7 +5,13 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DefineGuestResponse__Output, DiskList__Output, GuestList__Output, GuestStatus__Output, HostFacts__Output } from '@drover/contract';
+import type {
+  DefineGuestResponse__Output,
+  DiskList__Output,
+  GuestList__Output,
+  GuestStatus__Output,
+  HostFacts__Output,
+} from '@drover/contract';
 import { TestCluster } from '../support/cluster.js';
 import { tempDir, waitFor, cleanupDir } from '../support/procs.js';
 import { writeTestHostFile } from '../support/testdriver.js';
@@ -42,7 +48,12 @@ before(async () => {
   process.env.DROVER_AGENT_HYPERVISOR_RESTART_COMMAND = '/bin/true';
   c = await TestCluster.start({ hostNames: [HOST], heartbeatMs: 250, libvirtUri: () => h.uri });
   agent = new AgentClient(c.dir, HOST, `127.0.0.1:${c.agents[0]!.port}`);
-  await waitFor('agent serving with libvirt up', async () => (await agent.call<HostFacts__Output>('GetFacts')).memoryTotalMib > 0, 20_000, 200);
+  await waitFor(
+    'agent serving with libvirt up',
+    async () => (await agent.call<HostFacts__Output>('GetFacts')).memoryTotalMib > 0,
+    20_000,
+    200,
+  );
 });
 after(async () => {
   agent?.close();
@@ -93,13 +104,17 @@ test('agent define - a spec becomes a managed domain with its disk created, star
   assert.equal(list.guests.find((g) => g.name === 'web1')?.managed, true);
   // Defining again with create_disks uses the disk that exists: nothing is created or overwritten.
   const before = readFileSync(join(vms, 'web1.qcow2'));
-  const again = await agent.call<DefineGuestResponse__Output>('DefineGuest', { spec: spec('web1', { uuid: res.status?.uuid, disks: [{ url: `dir://${vms}?size=1G` }] }), createDisks: true });
+  const again = await agent.call<DefineGuestResponse__Output>('DefineGuest', {
+    spec: spec('web1', { uuid: res.status?.uuid, disks: [{ url: `dir://${vms}?size=1G` }] }),
+    createDisks: true,
+  });
   assert.equal(again.created.length, 0);
   assert.ok(readFileSync(join(vms, 'web1.qcow2')).equals(before), 'the existing disk is untouched');
 });
 
 test('agent power - transitions report the true state', async () => {
-  const p = (action: string, extra: Record<string, unknown> = {}) => agent.call<GuestStatus__Output>('Power', { guest: 'alpha', action, ...extra });
+  const p = (action: string, extra: Record<string, unknown> = {}) =>
+    agent.call<GuestStatus__Output>('Power', { guest: 'alpha', action, ...extra });
   assert.equal((await p('POWER_ACTION_SUSPEND')).state, 'POWER_STATE_PAUSED');
   assert.equal((await p('POWER_ACTION_STAT')).state, 'POWER_STATE_PAUSED');
   assert.equal((await p('POWER_ACTION_ON')).state, 'POWER_STATE_PAUSED', 'on does not resume a paused guest');
@@ -126,7 +141,10 @@ test('agent disks - sparse raw with nothing allocated, qcow2, no overwrite witho
   const qcow = join(vms, 'data2.qcow2');
   const res = await agent.call<DiskList__Output>('CreateDisks', {
     guest: 'beta',
-    disks: [{ path: raw, format: 'raw', sizeBytes: 512 * 1024 * 1024 }, { path: qcow, format: 'qcow2', sizeBytes: 256 * 1024 * 1024 }],
+    disks: [
+      { path: raw, format: 'raw', sizeBytes: 512 * 1024 * 1024 },
+      { path: qcow, format: 'qcow2', sizeBytes: 256 * 1024 * 1024 },
+    ],
   });
   assert.equal(res.disks.length, 2);
   assert.equal(statSync(raw).size, 512 * 1024 * 1024);
@@ -140,21 +158,34 @@ test('agent disks - sparse raw with nothing allocated, qcow2, no overwrite witho
   const refused = await agent.fail('CreateDisks', { guest: 'beta', disks: [{ path: raw, format: 'raw', sizeBytes: 1024 * 1024 }] });
   assert.equal(refused.code, grpc.status.ALREADY_EXISTS);
   assert.equal(statSync(raw).size, 'precious'.length, 'the existing disk is untouched');
-  const forced = await agent.call<DiskList__Output>('CreateDisks', { guest: 'beta', disks: [{ path: raw, format: 'raw', sizeBytes: 1024 * 1024 }], force: true });
+  const forced = await agent.call<DiskList__Output>('CreateDisks', {
+    guest: 'beta',
+    disks: [{ path: raw, format: 'raw', sizeBytes: 1024 * 1024 }],
+    force: true,
+  });
   assert.equal(forced.disks[0]?.capacityBytes, 1024 * 1024);
 
-  const outside = await agent.fail('CreateDisks', { guest: 'beta', disks: [{ path: join(dir, 'elsewhere.img'), format: 'raw', sizeBytes: 1024 }] });
+  const outside = await agent.fail('CreateDisks', {
+    guest: 'beta',
+    disks: [{ path: join(dir, 'elsewhere.img'), format: 'raw', sizeBytes: 1024 }],
+  });
   assert.equal(outside.code, grpc.status.INVALID_ARGUMENT);
   assert.match(outside.details, /disks\[0\]\.path/);
   assert.ok(!existsSync(join(dir, 'elsewhere.img')));
 
   const del = await agent.call<DiskList__Output>('DeleteDisks', { guest: 'beta', disks: [{ path: raw }, { path: qcow }] });
-  assert.deepEqual(del.disks.map((d) => d.exists), [true, true]);
+  assert.deepEqual(
+    del.disks.map((d) => d.exists),
+    [true, true],
+  );
   assert.ok(!existsSync(raw) && !existsSync(qcow));
 });
 
-test('agent disks - a guest\'s disks are listed with capacity and real allocation', async () => {
-  await agent.call('DefineGuest', { spec: spec('db1', { disks: [{ path: join(vms, 'db1.img'), format: 'raw', sizeBytes: 64 * 1024 * 1024 }] }), createDisks: true });
+test("agent disks - a guest's disks are listed with capacity and real allocation", async () => {
+  await agent.call('DefineGuest', {
+    spec: spec('db1', { disks: [{ path: join(vms, 'db1.img'), format: 'raw', sizeBytes: 64 * 1024 * 1024 }] }),
+    createDisks: true,
+  });
   const list = await agent.call<DiskList__Output>('ListDisks', { guest: 'db1' });
   assert.equal(list.disks.length, 1);
   assert.equal(list.disks[0]?.disk?.path, join(vms, 'db1.img'));
@@ -180,11 +211,14 @@ test('agent define - bad input is refused naming the field, and nothing on the h
     assert.match(r.details, field, what);
   }
   const after = await agent.call<GuestList__Output>('ListGuests');
-  assert.deepEqual(after.guests.map((g) => [g.name, g.state]), before.guests.map((g) => [g.name, g.state]));
+  assert.deepEqual(
+    after.guests.map((g) => [g.name, g.state]),
+    before.guests.map((g) => [g.name, g.state]),
+  );
   assert.deepEqual(readdirSync(vms).sort(), filesBefore);
 });
 
-test('agent errors - unknown guest, other host, and libvirt failures carry libvirt\'s code', async () => {
+test("agent errors - unknown guest, other host, and libvirt failures carry libvirt's code", async () => {
   const nf = await agent.fail('GetGuest', { guest: 'nosuch' });
   assert.equal(nf.code, grpc.status.NOT_FOUND);
   assert.match(nf.details, /nosuch/);
@@ -215,12 +249,15 @@ test('agent undefine - a running guest is refused without force; force removes i
   assert.equal(refused.code, grpc.status.FAILED_PRECONDITION);
   assert.ok(existsSync(join(vms, 'web1.qcow2')));
   const res = await agent.call<{ deleted: { path: string }[] }>('UndefineGuest', { guest: 'web1', force: true, deleteDisks: true });
-  assert.deepEqual(res.deleted.map((d) => d.path), [join(vms, 'web1.qcow2')]);
+  assert.deepEqual(
+    res.deleted.map((d) => d.path),
+    [join(vms, 'web1.qcow2')],
+  );
   assert.ok(!existsSync(join(vms, 'web1.qcow2')));
   assert.equal((await agent.fail('GetGuest', { guest: 'web1' })).code, grpc.status.NOT_FOUND);
 });
 
-test('agent console - the test driver has no console: the stream ends with libvirt\'s NO_SUPPORT', async () => {
+test("agent console - the test driver has no console: the stream ends with libvirt's NO_SUPPORT", async () => {
   const con = agent.console({ guest: 'alpha', write: true });
   const st = await con.done;
   assert.ok(!(st instanceof Error) || 'code' in st);
@@ -231,14 +268,22 @@ test('agent console - the test driver has no console: the stream ends with libvi
 
 test('agent restart - RestartHypervisor suspends the running guests, runs the command, resumes exactly those', async () => {
   const before = await agent.call<GuestList__Output>('ListGuests');
-  const running = before.guests.filter((g) => g.state === 'POWER_STATE_ON').map((g) => g.name).sort();
+  const running = before.guests
+    .filter((g) => g.state === 'POWER_STATE_ON')
+    .map((g) => g.name)
+    .sort();
   assert.ok(running.includes('alpha'));
-  const res = await agent.call<{ suspended: string[]; resumed: string[]; leftPaused: string[]; restarted: boolean; error: string }>('RestartHypervisor');
+  const res = await agent.call<{ suspended: string[]; resumed: string[]; leftPaused: string[]; restarted: boolean; error: string }>(
+    'RestartHypervisor',
+  );
   assert.equal(res.error, '');
   assert.equal(res.restarted, true);
   assert.deepEqual([...res.suspended].sort(), running);
   assert.deepEqual([...res.resumed].sort(), running);
   assert.deepEqual(res.leftPaused, ['gamma']);
   const after = await agent.call<GuestList__Output>('ListGuests');
-  assert.deepEqual(after.guests.map((g) => [g.name, g.state]), before.guests.map((g) => [g.name, g.state]));
+  assert.deepEqual(
+    after.guests.map((g) => [g.name, g.state]),
+    before.guests.map((g) => [g.name, g.state]),
+  );
 });

@@ -37,16 +37,19 @@ before(() => {
   writeFileSync(join(root, 'etc/libvirt/libvirtd.conf'), LIBVIRTD_CONF);
   writeFileSync(join(root, 'etc/fstab'), '# /etc/fstab\nUUID=abc / ext4 defaults 0 1\n');
   config = join(dir, 'agent.yaml');
-  writeFileSync(config, stringify({
-    host: 'node01',
-    tls: { ca: 'ca.pem', cert: 'agent.pem', key: 'agent-key.pem' },
-    nats: { url: 'nats://127.0.0.1:4222', seedFile: 'nats.seed' },
-    setup: {
-      storage: 'nfs://filer1/export/vms',
-      iscsi: [{ portal: '10.0.0.5', iqn: 'iqn.2004-01.com.example:storage.lun1' }],
-      relocation: { hypervisor: 'kvm', ip: '10.77.0.1', peers: [{ name: 'node02', addresses: ['10.77.0.2'] }], tls: true },
-    },
-  }));
+  writeFileSync(
+    config,
+    stringify({
+      host: 'node01',
+      tls: { ca: 'ca.pem', cert: 'agent.pem', key: 'agent-key.pem' },
+      nats: { url: 'nats://127.0.0.1:4222', seedFile: 'nats.seed' },
+      setup: {
+        storage: 'nfs://filer1/export/vms',
+        iscsi: [{ portal: '10.0.0.5', iqn: 'iqn.2004-01.com.example:storage.lun1' }],
+        relocation: { hypervisor: 'kvm', ip: '10.77.0.1', peers: [{ name: 'node02', addresses: ['10.77.0.2'] }], tls: true },
+      },
+    }),
+  );
 });
 after(() => {
   if (dir) cleanupDir(dir);
@@ -81,7 +84,10 @@ test('setup-hypervisor - a run changes the files under the root; commands are sh
   const unit = readFileSync(join(root, 'etc/systemd/system/drover-agent.service'), 'utf8');
   assert.match(unit, /^ExecStart=\/usr\/bin\/drover-agent --config \/etc\/drover\/agent\.yaml run$/m);
   assert.match(unit, /^Environment=NODE_OPTIONS=--max-semi-space-size=2$/m);
-  assert.match(r.stdout, /not run under --root .*: iscsiadm -m node -T iqn\.2004-01\.com\.example:storage\.lun1 -p 10\.0\.0\.5:3260 --login/);
+  assert.match(
+    r.stdout,
+    /not run under --root .*: iscsiadm -m node -T iqn\.2004-01\.com\.example:storage\.lun1 -p 10\.0\.0\.5:3260 --login/,
+  );
   assert.match(r.stdout, /not run under --root .*: mount \/var\/lib\/drover\/nfs\/filer1\/export\/vms/);
   assert.match(r.stdout, /\d+ change\(s\) made/);
 });

@@ -62,7 +62,10 @@ test('config errors - a server without its CA says how to create it', async () =
 test('config errors - unreachable NATS is named with the fix', async () => {
   const f = join(dir, 'nonats.yaml');
   const port = await freePort();
-  writeFileSync(f, stringify({ stateDir: join(dir, 'st'), grpc: { listen: `127.0.0.1:${await freePort()}` }, nats: { url: `nats://127.0.0.1:${port}` } }));
+  writeFileSync(
+    f,
+    stringify({ stateDir: join(dir, 'st'), grpc: { listen: `127.0.0.1:${await freePort()}` }, nats: { url: `nats://127.0.0.1:${port}` } }),
+  );
   assert.equal((await run(process.execPath, [BIN.server, '--config', f, 'ca', 'init'])).code, 0);
   const r = await run(process.execPath, [BIN.server, '--config', f, 'run']);
   assert.equal(r.code, 1);
@@ -71,7 +74,10 @@ test('config errors - unreachable NATS is named with the fix', async () => {
 
 test('config errors - an agent with missing certificates says how to enrol', async () => {
   const f = join(dir, 'agent.yaml');
-  writeFileSync(f, stringify({ host: 'node01', tls: { ca: 'ca.pem', cert: 'a.pem', key: 'k.pem' }, nats: { url: 'nats://127.0.0.1:1', seedFile: 's' } }));
+  writeFileSync(
+    f,
+    stringify({ host: 'node01', tls: { ca: 'ca.pem', cert: 'a.pem', key: 'k.pem' }, nats: { url: 'nats://127.0.0.1:1', seedFile: 's' } }),
+  );
   const r = await run(process.execPath, [BIN.agent, '--config', f, 'run']);
   assert.equal(r.code, 1);
   assert.match(oneLine(r.stderr), /missing CA certificate .*ca\.pem; enrol this host first/);

@@ -9,7 +9,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { codec, connectNats, type GuestEvent__Output, type GuestList__Output, type GuestStatus__Output, type HostInfo__Output } from '@drover/contract';
+import {
+  codec,
+  connectNats,
+  type GuestEvent__Output,
+  type GuestList__Output,
+  type GuestStatus__Output,
+  type HostInfo__Output,
+} from '@drover/contract';
 import { FleetCluster, type FleetLayout } from '../support/fleet.js';
 import { AgentClient } from '../support/agent-client.js';
 import { waitFor } from '../support/procs.js';
@@ -35,10 +42,24 @@ function layout(): FleetLayout {
 }
 const WORD = { running: 'on', shutoff: 'off', paused: 'paused' } as const;
 
-interface Stat { node: string; ok: boolean; message: string; data: Record<string, string> }
+interface Stat {
+  node: string;
+  ok: boolean;
+  message: string;
+  data: Record<string, string>;
+}
 
 before(async () => {
-  c = await FleetCluster.start({ layout: layout(), hostsPerSim: 25, alone: [DIES], heartbeatMs: 400, staleAfterMs: 2000, downAfterMs: 4000, migrationMs: 300, reconcileMs: 5000 });
+  c = await FleetCluster.start({
+    layout: layout(),
+    hostsPerSim: 25,
+    alone: [DIES],
+    heartbeatMs: 400,
+    staleAfterMs: 2000,
+    downAfterMs: 4000,
+    migrationMs: 300,
+    reconcileMs: 5000,
+  });
   await c.addNodes();
   const sims = c.startSims();
   assert.equal(sims.length, 3);
@@ -50,11 +71,20 @@ after(async () => {
 
 test('fleet - inventory converges and rpower stat matches what the simulated hosts run', async () => {
   const l = c.opts.layout;
-  const want = new Map(Object.values(l).flat().map((g) => [g.name, WORD[g.state ?? 'running']]));
-  await waitFor('every guest reported', async () => {
-    const r = await c.stream('PowerStat', { noderange: 'fleet' });
-    return r.length === 1000 && r.every((x) => x.ok && x.data.state === want.get(x.node));
-  }, 30_000, 300);
+  const want = new Map(
+    Object.values(l)
+      .flat()
+      .map((g) => [g.name, WORD[g.state ?? 'running']]),
+  );
+  await waitFor(
+    'every guest reported',
+    async () => {
+      const r = await c.stream('PowerStat', { noderange: 'fleet' });
+      return r.length === 1000 && r.every((x) => x.ok && x.data.state === want.get(x.node));
+    },
+    30_000,
+    300,
+  );
   const stat = await c.cliJson<Stat[]>(['rpower', 'fleet', 'stat']);
   assert.equal(stat.length, 1000);
   for (const s of stat) assert.equal(s.data.state, want.get(s.node), `${s.node}: ${s.message}`);
@@ -81,16 +111,31 @@ test('fleet - lifecycle events from simulated hosts reach the server and its vie
     const guests = ['fv0101', 'fv0202', 'fv0303']; // running, on fh06, fh11, fh16
     const r = await c.cli(['rpower', guests.join(','), 'off'], 'operator');
     assert.equal(r.code, 0, r.stderr);
-    await waitFor('stopped events', () => guests.every((g) => got.some((e) => e.guest === g && e.kind === 'stopped' && e.state === 'POWER_STATE_OFF')), 10_000, 50);
+    await waitFor(
+      'stopped events',
+      () => guests.every((g) => got.some((e) => e.guest === g && e.kind === 'stopped' && e.state === 'POWER_STATE_OFF')),
+      10_000,
+      50,
+    );
     for (const g of guests) {
       const e = got.find((x) => x.guest === g && x.kind === 'stopped')!;
       const home = Object.entries(c.opts.layout).find(([, gs]) => gs.some((x) => x.name === g))![0];
       assert.equal(e.host, home, `${g}'s event comes from its own host`);
     }
-    await waitFor('stat shows off', async () => (await c.stream('PowerStat', { noderange: guests.join(',') })).every((s) => s.data.state === 'off'), 5000, 50);
+    await waitFor(
+      'stat shows off',
+      async () => (await c.stream('PowerStat', { noderange: guests.join(',') })).every((s) => s.data.state === 'off'),
+      5000,
+      50,
+    );
     const on = await c.cli(['rpower', guests.join(','), 'on'], 'operator');
     assert.equal(on.code, 0, on.stderr);
-    await waitFor('stat shows on', async () => (await c.stream('PowerStat', { noderange: guests.join(',') })).every((s) => s.data.state === 'on'), 5000, 50);
+    await waitFor(
+      'stat shows on',
+      async () => (await c.stream('PowerStat', { noderange: guests.join(',') })).every((s) => s.data.state === 'on'),
+      5000,
+      50,
+    );
   } finally {
     sub.unsubscribe();
     await nc.close();
@@ -103,7 +148,10 @@ test('fleet - a simulated host is the real agent command service, with its own c
   const agent = new AgentClient(c.dir, 'fh02', h.address);
   try {
     const list = await agent.call<GuestList__Output>('ListGuests');
-    assert.deepEqual(list.guests.map((g) => g.name), c.opts.layout.fh02!.map((g) => g.name));
+    assert.deepEqual(
+      list.guests.map((g) => g.name),
+      c.opts.layout.fh02!.map((g) => g.name),
+    );
     const g = await agent.call<GuestStatus__Output>('GetGuest', { guest: 'fv0022' });
     assert.equal(g.state, 'POWER_STATE_ON');
     // the handlers' own host check: a request for another host is refused by this one
@@ -131,12 +179,20 @@ test('fleet - revacuate through the CLI completes on the simulator', async () =>
   const dry = await c.cli(['revacuate', EVAC, '--dry-run'], 'operator');
   assert.equal(dry.code, 0, `${dry.stdout}\n${dry.stderr}`);
   for (const g of guests) assert.match(dry.stdout, new RegExp(`check ${g}: ok reachability\n`));
-  assert.match(dry.stdout, /check fv0001: ok cpu-compare: not compared on fh\d+: this host's libvirt driver cannot compare CPUs \(.*virConnectCompareHypervisorCPU\)\n/);
+  assert.match(
+    dry.stdout,
+    /check fv0001: ok cpu-compare: not compared on fh\d+: this host's libvirt driver cannot compare CPUs \(.*virConnectCompareHypervisorCPU\)\n/,
+  );
   assert.match(dry.stdout, new RegExp(`check fv0002: ok cpu-compare: not compared: fv0002 has no CPU model on ${EVAC}\n`));
   const r = await c.cli(['revacuate', EVAC, '--max-out', '4', '--max-total', '8'], 'operator');
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout, /done: 20 moved, 0 failed/);
-  await waitFor(`${EVAC} empty in the server's view`, async () => (await c.cliJson<{ guests: unknown[] }>(['lsvm', EVAC])).guests.length === 0, 10_000, 200);
+  await waitFor(
+    `${EVAC} empty in the server's view`,
+    async () => (await c.cliJson<{ guests: unknown[] }>(['lsvm', EVAC])).guests.length === 0,
+    10_000,
+    200,
+  );
   const rows = await c.cliJson<{ node: string; attrs: Record<string, string> }[]>(['nodels', guests.join(','), 'vm.host']);
   for (const row of rows) {
     assert.notEqual(row.attrs['vm.host'], EVAC, `${row.node} moved in the tables`);
@@ -151,7 +207,8 @@ test('fleet - revacuate through the CLI completes on the simulator', async () =>
 test('fleet - a simulated host that stops heartbeating goes stale, then down, and its guests show unknown', async () => {
   const sim = c.sims.find((s) => s.hosts.length === 1 && s.hosts[0] === DIES)!;
   sim.proc.kill('SIGKILL');
-  const state = async (): Promise<string | undefined> => (await c.cliJson<{ host: string; state: string }[]>(['lshosts'])).find((h) => h.host === DIES)?.state;
+  const state = async (): Promise<string | undefined> =>
+    (await c.cliJson<{ host: string; state: string }[]>(['lshosts'])).find((h) => h.host === DIES)?.state;
   await waitFor(`${DIES} stale`, async () => (await state()) === 'stale', 10_000, 100);
   await waitFor(`${DIES} down`, async () => (await state()) === 'down', 10_000, 100);
   const guests = c.opts.layout[DIES]!.map((g) => g.name);

@@ -19,12 +19,24 @@ before(async () => {
   const vms = join(dir, 'vms');
   mkdirSync(vms);
   process.env.DROVER_AGENT_STORAGE_ROOTS = vms;
-  const uris = HOSTS.map((h) => writeTestHostFile(join(dir, h), { memoryMiB: 65536, cpus: 32, networks: [{ name: 'default', bridge: 'br0' }] }).uri);
+  const uris = HOSTS.map(
+    (h) => writeTestHostFile(join(dir, h), { memoryMiB: 65536, cpus: 32, networks: [{ name: 'default', bridge: 'br0' }] }).uri,
+  );
   c = await TestCluster.start({ hostNames: HOSTS, heartbeatMs: 300, staleAfterMs: 1500, downAfterMs: 60_000, libvirtUri: (i) => uris[i]! });
-  await waitFor('all hosts up', async () => (await c.cliJson<{ state: string }[]>(['lshosts'])).filter((h) => h.state === 'up').length === 5);
+  await waitFor(
+    'all hosts up',
+    async () => (await c.cliJson<{ state: string }[]>(['lshosts'])).filter((h) => h.state === 'up').length === 5,
+  );
   for (const [i, h] of HOSTS.entries()) {
     const lo = i * 20 + 1;
-    const r = await c.cli(['nodeadd', `vm[${String(lo).padStart(3, '0')}-${String(lo + 19).padStart(3, '0')}]`, `vm.host=${h}`, 'vm.memory=64M', 'groups=vms', 'vm.nics=br0']);
+    const r = await c.cli([
+      'nodeadd',
+      `vm[${String(lo).padStart(3, '0')}-${String(lo + 19).padStart(3, '0')}]`,
+      `vm.host=${h}`,
+      'vm.memory=64M',
+      'groups=vms',
+      'vm.nics=br0',
+    ]);
     assert.equal(r.code, 0, r.stderr);
   }
 });
@@ -33,14 +45,22 @@ after(async () => {
   cleanupDir(dir);
 });
 
-interface Result { node: string; ok: boolean; message: string; data?: Record<string, string> }
+interface Result {
+  node: string;
+  ok: boolean;
+  message: string;
+  data?: Record<string, string>;
+}
 
 test('rpower - on over 100 guests on 5 agents defines and starts every one', async () => {
   const r = await c.cli(['rpower', 'vms', 'on', '-o', 'json']);
   assert.equal(r.code, 0, r.stderr);
   const res = JSON.parse(r.stdout) as Result[];
   assert.equal(res.length, 100);
-  assert.ok(res.every((x) => x.ok && x.message === 'on'), JSON.stringify(res.filter((x) => !x.ok || x.message !== 'on').slice(0, 3)));
+  assert.ok(
+    res.every((x) => x.ok && x.message === 'on'),
+    JSON.stringify(res.filter((x) => !x.ok || x.message !== 'on').slice(0, 3)),
+  );
   // Each host runs exactly its 20 guests (asked live).
   for (const h of HOSTS) {
     const l = await c.cliJson<{ guests: { name: string; state: string }[] }>(['lsvm', h, '--live']);
@@ -51,7 +71,11 @@ test('rpower - on over 100 guests on 5 agents defines and starts every one', asy
 test('rpower - first power-ons allocate a unique, locally administered MAC per guest', async () => {
   const t = await c.cli(['tabdump', 'mac']);
   assert.equal(t.code, 0, t.stderr);
-  const macs = t.stdout.split('\n').slice(1).filter(Boolean).map((l) => l.split(',')[2]!.replace(/"/g, ''));
+  const macs = t.stdout
+    .split('\n')
+    .slice(1)
+    .filter(Boolean)
+    .map((l) => l.split(',')[2]!.replace(/"/g, ''));
   assert.equal(macs.length, 100);
   assert.equal(new Set(macs).size, 100, 'no MAC handed out twice');
   for (const m of macs) assert.match(m, /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
@@ -65,12 +89,20 @@ test('rpower - stat answers from the reported inventory and agrees with --live a
   const sus = await c.cli(['rpower', 'vm011', 'suspend']);
   assert.match(sus.stdout, /^vm011: paused$/m);
   const want = (n: number): string => (n <= 10 ? 'off' : n === 11 ? 'paused' : 'on');
-  await waitFor('inventory to catch up', async () => {
-    const s = await c.cliJson<Result[]>(['rpower', 'vm[001-020]', 'stat']);
-    return s.every((x, i) => x.data?.state === want(i + 1));
-  }, 10_000, 200);
+  await waitFor(
+    'inventory to catch up',
+    async () => {
+      const s = await c.cliJson<Result[]>(['rpower', 'vm[001-020]', 'stat']);
+      return s.every((x, i) => x.data?.state === want(i + 1));
+    },
+    10_000,
+    200,
+  );
   const live = await c.cliJson<Result[]>(['rpower', 'vm[001-020]', 'stat', '--live']);
-  assert.deepEqual(live.map((x) => x.data?.state), Array.from({ length: 20 }, (_, i) => want(i + 1)));
+  assert.deepEqual(
+    live.map((x) => x.data?.state),
+    Array.from({ length: 20 }, (_, i) => want(i + 1)),
+  );
   const text = await c.cli(['rpower', 'vm011,vm012', 'stat']);
   assert.equal(text.stdout, 'vm011: paused\nvm012: on\n');
 });
@@ -112,10 +144,15 @@ test('rpower - guests on a host that stops heartbeating show unknown, with the r
   const a = c.agents.find((x) => x.host === 'node05')!;
   a.proc!.kill('SIGKILL');
   await a.proc!.exited;
-  const res = await waitFor('node05 guests unknown', async () => {
-    const s = await c.cliJson<Result[]>(['rpower', 'vm[080-082]', 'stat']);
-    return s.slice(1).every((x) => x.data?.state === 'unknown') ? s : undefined;
-  }, 10_000, 200);
+  const res = await waitFor(
+    'node05 guests unknown',
+    async () => {
+      const s = await c.cliJson<Result[]>(['rpower', 'vm[080-082]', 'stat']);
+      return s.slice(1).every((x) => x.data?.state === 'unknown') ? s : undefined;
+    },
+    10_000,
+    200,
+  );
   assert.equal(res[0]!.data?.state, 'on', 'vm080 is on node04');
   for (const x of res.slice(1)) assert.match(x.message, /^unknown \(host node05 is stale, last heartbeat \d+s ago\)$/);
   const on = await c.cli(['rpower', 'vm081', 'on']);

@@ -12,8 +12,12 @@ export const HealthClient = {
     const cl = new pkg.grpc.health.v1.Health(address, creds, clientOptions('drover-server'));
     try {
       return await new Promise<string>((res, rej) =>
-        (cl as unknown as { Check: (r: object, o: grpc.CallOptions, cb: (e: Error | null, v: { status: string }) => void) => void })
-          .Check({ service: '' }, { deadline: Date.now() + 5000 }, (e, v) => (e ? rej(e) : res(v.status))));
+        (cl as unknown as { Check: (r: object, o: grpc.CallOptions, cb: (e: Error | null, v: { status: string }) => void) => void }).Check(
+          { service: '' },
+          { deadline: Date.now() + 5000 },
+          (e, v) => (e ? rej(e) : res(v.status)),
+        ),
+      );
     } finally {
       cl.close();
     }

@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { TestCluster } from '../support/cluster.js';
 import { waitFor } from '../support/procs.js';
 
-interface HostRow { host: string; state: string; address: string; lastSeenAgeMs: number | null }
+interface HostRow {
+  host: string;
+  state: string;
+  address: string;
+  lastSeenAgeMs: number | null;
+}
 
 const STALE = 1500;
 const DOWN = 3500;
@@ -21,7 +26,10 @@ test('lshosts - both agents appear up with the address their heartbeat carries',
     const r = await c.cliJson<HostRow[]>(['lshosts']);
     return r.length === 2 && r.every((h) => h.state === 'up') ? r : undefined;
   });
-  assert.deepEqual(rows.map((r) => r.host), ['node01', 'node02']);
+  assert.deepEqual(
+    rows.map((r) => r.host),
+    ['node01', 'node02'],
+  );
   for (const [i, r] of rows.entries()) {
     assert.equal(r.address, `127.0.0.1:${c.agents[i]!.port}`);
     assert.ok(r.lastSeenAgeMs !== null && r.lastSeenAgeMs < STALE, `fresh heartbeat for ${r.host}`);
@@ -37,14 +45,19 @@ test('lshosts - an agent killed with SIGKILL turns stale, then down, each at its
   victim.proc!.kill('SIGKILL');
   await victim.proc!.exited;
   const seen: { state: string; age: number }[] = [];
-  await waitFor('node02 down', async () => {
-    const rows = await c.cliJson<HostRow[]>(['lshosts']);
-    const h = rows.find((r) => r.host === 'node02')!;
-    const other = rows.find((r) => r.host === 'node01')!;
-    assert.equal(other.state, 'up', 'the live agent stays up');
-    seen.push({ state: h.state, age: h.lastSeenAgeMs ?? -1 });
-    return h.state === 'down';
-  }, 20_000, 200);
+  await waitFor(
+    'node02 down',
+    async () => {
+      const rows = await c.cliJson<HostRow[]>(['lshosts']);
+      const h = rows.find((r) => r.host === 'node02')!;
+      const other = rows.find((r) => r.host === 'node01')!;
+      assert.equal(other.state, 'up', 'the live agent stays up');
+      seen.push({ state: h.state, age: h.lastSeenAgeMs ?? -1 });
+      return h.state === 'down';
+    },
+    20_000,
+    200,
+  );
   const firstStale = seen.find((s) => s.state === 'stale');
   const firstDown = seen.find((s) => s.state === 'down')!;
   assert.ok(firstStale, `went through stale: ${JSON.stringify(seen)}`);

@@ -3,9 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import {
-  Connection, ErrorCode, LibvirtError, liveHandles, writeTestHost, CloseReason, type CloseEventInfo,
-} from '@drover/libvirt';
+import { Connection, ErrorCode, LibvirtError, liveHandles, writeTestHost, CloseReason, type CloseEventInfo } from '@drover/libvirt';
 
 function host() {
   const h = writeTestHost({ domains: [{ name: 'alpha' }, { name: 'beta', state: 'shutoff' }] });
@@ -76,7 +74,10 @@ test('libvirt connection - invalid XML rejects with an XML error code', async ()
       assert.ok([ErrorCode.XML_ERROR, ErrorCode.XML_DETAIL].includes(e.code), `code ${e.codeName}`);
       return true;
     });
-    await assert.rejects(c.defineDomain('<domain type="test"></domain>'), (e: unknown) => e instanceof LibvirtError && e.code !== ErrorCode.OK);
+    await assert.rejects(
+      c.defineDomain('<domain type="test"></domain>'),
+      (e: unknown) => e instanceof LibvirtError && e.code !== ErrorCode.OK,
+    );
   } finally {
     await c.close();
   }
@@ -89,7 +90,10 @@ test('libvirt connection - unknown URI scheme and missing file reject with a cod
     assert.equal(e.operation, 'Connection.open');
     return true;
   });
-  await assert.rejects(Connection.open('test:///nonexistent/dir/host.xml'), (e: unknown) => e instanceof LibvirtError && e.code !== ErrorCode.OK);
+  await assert.rejects(
+    Connection.open('test:///nonexistent/dir/host.xml'),
+    (e: unknown) => e instanceof LibvirtError && e.code !== ErrorCode.OK,
+  );
   await waitForZero();
 });
 
@@ -98,7 +102,10 @@ test('libvirt connection - unsupported calls reject with NO_SUPPORT', async () =
   const c = await Connection.open(h.uri);
   try {
     await assert.rejects(c.setKeepAlive(5, 3), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.NO_SUPPORT);
-    await assert.rejects(c.compareCPU('<cpu><arch>x86_64</arch></cpu>'), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.NO_SUPPORT);
+    await assert.rejects(
+      c.compareCPU('<cpu><arch>x86_64</arch></cpu>'),
+      (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.NO_SUPPORT,
+    );
   } finally {
     await c.close();
   }
@@ -121,7 +128,10 @@ test('libvirt connection - calls on a closed connection or its domains reject cl
     assert.match(e.message, /closed/);
     return true;
   });
-  await assert.rejects(d.state(), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.INVALID_CONN && /closed/.test(e.message));
+  await assert.rejects(
+    d.state(),
+    (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.INVALID_CONN && /closed/.test(e.message),
+  );
   await assert.rejects(d.destroy(), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.INVALID_CONN);
   await assert.rejects(c.listAllDomains(), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.INVALID_CONN);
   assert.equal(pool, undefined); // the file defines no pools
@@ -136,7 +146,10 @@ test('libvirt connection - a freed domain handle rejects with INVALID_DOMAIN', a
     assert.equal((await d.state()).stateName, 'RUNNING');
     d.free();
     d.free(); // twice is harmless
-    await assert.rejects(d.state(), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.INVALID_DOMAIN && /closed/.test(e.message));
+    await assert.rejects(
+      d.state(),
+      (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.INVALID_DOMAIN && /closed/.test(e.message),
+    );
   } finally {
     await c.close();
   }

@@ -4,8 +4,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import {
-  Connection, DomainState, ErrorCode, LibvirtError, ListDomainsFlags, MemoryModFlags, MigrateFlags, PausedReason,
-  RunningReason, ShutoffReason, UndefineFlags, XMLFlags, writeTestHost, type Domain,
+  Connection,
+  DomainState,
+  ErrorCode,
+  LibvirtError,
+  ListDomainsFlags,
+  MemoryModFlags,
+  MigrateFlags,
+  PausedReason,
+  RunningReason,
+  ShutoffReason,
+  UndefineFlags,
+  XMLFlags,
+  writeTestHost,
+  type Domain,
 } from '@drover/libvirt';
 
 async function withHost(fn: (c: Connection) => Promise<void>): Promise<void> {
@@ -59,7 +71,10 @@ test('libvirt domain - lookup by name, UUID and id agree', async () => {
     assert.ok(id > 0, `running domain has an id (${id})`);
     assert.equal((await c.lookupDomainByID(id)).name, 'run1');
     assert.equal(await (await c.lookupDomainByName('off1')).id(), -1);
-    await assert.rejects(c.lookupDomainByUUID('99999999-2222-3333-4444-555555555555'), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.NO_DOMAIN);
+    await assert.rejects(
+      c.lookupDomainByUUID('99999999-2222-3333-4444-555555555555'),
+      (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.NO_DOMAIN,
+    );
     await assert.rejects(c.lookupDomainByID(9999), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.NO_DOMAIN);
   });
 });
@@ -121,7 +136,10 @@ test('libvirt domain - info reports memory and vcpus, setters change them', asyn
     assert.equal(i.vcpus, 1);
     await d.setMemory(32768, MemoryModFlags.LIVE);
     assert.equal((await d.info()).memoryKiB, 32768);
-    await assert.rejects(d.setMemory(10 * 65536, MemoryModFlags.LIVE), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.INVALID_ARG);
+    await assert.rejects(
+      d.setMemory(10 * 65536, MemoryModFlags.LIVE),
+      (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.INVALID_ARG,
+    );
     await d.setVcpus(1);
     assert.equal(await d.getAutostart(), false);
     await d.setAutostart(true);

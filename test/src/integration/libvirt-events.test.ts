@@ -4,8 +4,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import {
-  Connection, DefinedDetail, LifecycleEvent, ResumedDetail, StartedDetail, StoppedDetail, SuspendedDetail, UndefinedDetail,
-  writeTestHost, type ConnectionEvent, type LifecycleEventInfo,
+  Connection,
+  DefinedDetail,
+  LifecycleEvent,
+  ResumedDetail,
+  StartedDetail,
+  StoppedDetail,
+  SuspendedDetail,
+  UndefinedDetail,
+  writeTestHost,
+  type ConnectionEvent,
+  type LifecycleEventInfo,
 } from '@drover/libvirt';
 
 async function withHost(fn: (c: Connection) => Promise<void>, events = true): Promise<void> {
@@ -32,7 +41,10 @@ function collector(c: Connection) {
       const deadline = Date.now() + ms;
       while (seen.length < n) {
         const left = deadline - Date.now();
-        if (left <= 0) assert.fail(`expected ${n} lifecycle events, got ${seen.length}: ${JSON.stringify(seen.map((e) => `${e.eventName}/${e.detailName}`))}`);
+        if (left <= 0)
+          assert.fail(
+            `expected ${n} lifecycle events, got ${seen.length}: ${JSON.stringify(seen.map((e) => `${e.eventName}/${e.detailName}`))}`,
+          );
         await new Promise<void>((r) => {
           const t = setTimeout(r, left);
           waiters.push(() => {
@@ -64,7 +76,10 @@ test('libvirt events - lifecycle events carry typed event and detail', async () 
         [LifecycleEvent.STARTED, StartedDetail.BOOTED],
       ],
     );
-    assert.deepEqual(evs.map((e) => `${e.eventName}/${e.detailName}`), ['SUSPENDED/PAUSED', 'RESUMED/UNPAUSED', 'STOPPED/DESTROYED', 'STARTED/BOOTED']);
+    assert.deepEqual(
+      evs.map((e) => `${e.eventName}/${e.detailName}`),
+      ['SUSPENDED/PAUSED', 'RESUMED/UNPAUSED', 'STOPPED/DESTROYED', 'STARTED/BOOTED'],
+    );
     for (const e of evs) {
       assert.equal(e.type, 'lifecycle');
       assert.equal(e.domain.name, 'ev1');
@@ -102,7 +117,10 @@ test('libvirt events - the generic event stream and the async iterator see the s
       got.push(ev);
       if (got.length === 2) break;
     }
-    assert.deepEqual(got.map((e) => (e.type === 'lifecycle' ? e.eventName : e.type)), ['STARTED', 'STOPPED']);
+    assert.deepEqual(
+      got.map((e) => (e.type === 'lifecycle' ? e.eventName : e.type)),
+      ['STARTED', 'STOPPED'],
+    );
     assert.deepEqual(generic, ['lifecycle', 'lifecycle']);
   });
 });

@@ -48,7 +48,10 @@ async function child(): Promise<void> {
   const names = Array.from({ length: 50 }, (_, i) => `g${i % 8}`);
   const found = await Promise.all(names.map((n) => c.lookupDomainByName(n)));
   const states = await Promise.all(found.map((d) => d.state()));
-  assert.deepEqual(found.map((d) => d.name), names);
+  assert.deepEqual(
+    found.map((d) => d.name),
+    names,
+  );
   assert.equal(states.length, 50);
 
   // 10,000 mixed calls, 50 in flight at a time
@@ -65,14 +68,19 @@ async function child(): Promise<void> {
     () => c.nodeInfo(),
     () => pool.info(),
     () => pool.listVolumes(),
-    () => c.lookupDomainByName('missing').catch((e: unknown) => {
-      if (!(e instanceof LibvirtError) || e.code !== ErrorCode.NO_DOMAIN) throw e;
-      errors++;
-    }),
-    () => (doms[1] as (typeof doms)[number]).suspend().then(() => (doms[1] as (typeof doms)[number]).resume()).catch((e: unknown) => {
-      if (!(e instanceof LibvirtError)) throw e;
-      errors++;
-    }),
+    () =>
+      c.lookupDomainByName('missing').catch((e: unknown) => {
+        if (!(e instanceof LibvirtError) || e.code !== ErrorCode.NO_DOMAIN) throw e;
+        errors++;
+      }),
+    () =>
+      (doms[1] as (typeof doms)[number])
+        .suspend()
+        .then(() => (doms[1] as (typeof doms)[number]).resume())
+        .catch((e: unknown) => {
+          if (!(e instanceof LibvirtError)) throw e;
+          errors++;
+        }),
   ];
   while (calls < 10_000) {
     const batch: Promise<unknown>[] = [];
@@ -109,8 +117,16 @@ async function child(): Promise<void> {
       if (i === CYCLES) {
         await settle(() => zero(liveHandles()));
         const report: StressReport = {
-          mixedCalls: calls, mixedErrors: errors, concurrent: 50, cycles: CYCLES, rssFirstKiB, rssLastKiB: rss,
-          afterClose: liveHandles(), gcFreedDomains, gcFreedConnection, ms: Date.now() - t0,
+          mixedCalls: calls,
+          mixedErrors: errors,
+          concurrent: 50,
+          cycles: CYCLES,
+          rssFirstKiB,
+          rssLastKiB: rss,
+          afterClose: liveHandles(),
+          gcFreedDomains,
+          gcFreedConnection,
+          ms: Date.now() - t0,
         };
         rmSync(h.dir, { recursive: true, force: true });
         process.stdout.write(`STRESS ${JSON.stringify(report)}\n`);
@@ -125,26 +141,35 @@ if (process.env[CHILD_ENV]) {
     process.exit(1);
   });
 } else {
-  test('libvirt robustness - 10,000 mixed calls, 3,000 open/close cycles, flat RSS, handles back to zero', { timeout: 300_000 }, async () => {
-    const out = await new Promise<string>((resolve, reject) => {
-      const p = spawn(process.execPath, ['--expose-gc', __filename], { env: { ...process.env, [CHILD_ENV]: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let so = '';
-      let se = '';
-      p.stdout.on('data', (b: Buffer) => (so += b.toString()));
-      p.stderr.on('data', (b: Buffer) => (se += b.toString()));
-      p.on('exit', (code) => (code === 0 ? resolve(so) : reject(new Error(`stress child exited ${code}: ${se}`))));
-    });
-    const line = out.split('\n').find((l) => l.startsWith('STRESS '));
-    assert.ok(line, `no report from the child: ${out}`);
-    const r = JSON.parse(line.slice(7)) as StressReport;
-    const growth = r.rssLastKiB - r.rssFirstKiB;
-    console.log(`libvirt stress: ${r.mixedCalls} calls (${r.mixedErrors} expected errors), ${r.cycles} cycles in ${r.ms} ms; ` +
-      `RSS after first 1000 cycles ${r.rssFirstKiB} KiB, after last ${r.rssLastKiB} KiB (growth ${growth} KiB)`);
-    assert.equal(r.mixedCalls, 10_000);
-    assert.ok(r.mixedErrors >= 1000, `expected NO_DOMAIN rejections counted (${r.mixedErrors})`);
-    assert.deepEqual(r.afterClose, { connections: 0, domains: 0, pools: 0, volumes: 0, streams: 0 });
-    assert.ok(r.gcFreedDomains, 'domain handles dropped without free() were released by GC');
-    assert.ok(r.gcFreedConnection, 'an unclosed, unreachable connection was released by GC');
-    assert.ok(growth < 5 * 1024, `RSS grew ${growth} KiB between the first and the last thousand cycles`);
-  });
+  test(
+    'libvirt robustness - 10,000 mixed calls, 3,000 open/close cycles, flat RSS, handles back to zero',
+    { timeout: 300_000 },
+    async () => {
+      const out = await new Promise<string>((resolve, reject) => {
+        const p = spawn(process.execPath, ['--expose-gc', __filename], {
+          env: { ...process.env, [CHILD_ENV]: '1' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let so = '';
+        let se = '';
+        p.stdout.on('data', (b: Buffer) => (so += b.toString()));
+        p.stderr.on('data', (b: Buffer) => (se += b.toString()));
+        p.on('exit', (code) => (code === 0 ? resolve(so) : reject(new Error(`stress child exited ${code}: ${se}`))));
+      });
+      const line = out.split('\n').find((l) => l.startsWith('STRESS '));
+      assert.ok(line, `no report from the child: ${out}`);
+      const r = JSON.parse(line.slice(7)) as StressReport;
+      const growth = r.rssLastKiB - r.rssFirstKiB;
+      console.log(
+        `libvirt stress: ${r.mixedCalls} calls (${r.mixedErrors} expected errors), ${r.cycles} cycles in ${r.ms} ms; ` +
+          `RSS after first 1000 cycles ${r.rssFirstKiB} KiB, after last ${r.rssLastKiB} KiB (growth ${growth} KiB)`,
+      );
+      assert.equal(r.mixedCalls, 10_000);
+      assert.ok(r.mixedErrors >= 1000, `expected NO_DOMAIN rejections counted (${r.mixedErrors})`);
+      assert.deepEqual(r.afterClose, { connections: 0, domains: 0, pools: 0, volumes: 0, streams: 0 });
+      assert.ok(r.gcFreedDomains, 'domain handles dropped without free() were released by GC');
+      assert.ok(r.gcFreedConnection, 'an unclosed, unreachable connection was released by GC');
+      assert.ok(growth < 5 * 1024, `RSS grew ${growth} KiB between the first and the last thousand cycles`);
+    },
+  );
 }

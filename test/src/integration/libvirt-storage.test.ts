@@ -23,7 +23,10 @@ const GiB = 1024 ** 3;
 test('libvirt storage - pools from the host file are listed and described', async () => {
   await withHost(async (c, dir) => {
     const pools = await c.listAllStoragePools();
-    assert.deepEqual(pools.map((p) => p.name), ['images']);
+    assert.deepEqual(
+      pools.map((p) => p.name),
+      ['images'],
+    );
     const p = await c.lookupStoragePoolByName('images');
     assert.equal(p.uuid, pools[0]?.uuid);
     assert.equal((await c.lookupStoragePoolByUUID(p.uuid)).name, 'images');
@@ -32,7 +35,10 @@ test('libvirt storage - pools from the host file are listed and described', asyn
     assert.ok(info.capacity > 0);
     assert.match(await p.getXMLDesc(), new RegExp(`<path>${join(dir, 'images')}</path>`));
     assert.equal(await p.isActive(), true);
-    await assert.rejects(c.lookupStoragePoolByName('nope'), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.NO_STORAGE_POOL);
+    await assert.rejects(
+      c.lookupStoragePoolByName('nope'),
+      (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.NO_STORAGE_POOL,
+    );
   });
 });
 
@@ -54,7 +60,10 @@ test('libvirt storage - define, build, start, refresh, autostart, destroy, undef
     await p.destroy();
     assert.equal(await p.isActive(), false);
     await p.undefine();
-    await assert.rejects(c.lookupStoragePoolByName('extra'), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.NO_STORAGE_POOL);
+    await assert.rejects(
+      c.lookupStoragePoolByName('extra'),
+      (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.NO_STORAGE_POOL,
+    );
 
     const t = await c.createStoragePool(xml.replace('extra', 'transient'));
     assert.equal(await t.isActive(), true);
@@ -66,7 +75,10 @@ test('libvirt storage - define, build, start, refresh, autostart, destroy, undef
 test('libvirt storage - sparse raw and qcow2 volumes: create, info, path, lookup, delete', async () => {
   await withHost(async (c, dir) => {
     const p = await c.lookupStoragePoolByName('images');
-    assert.deepEqual((await p.listVolumes()).map((v) => v.name), ['base.img']);
+    assert.deepEqual(
+      (await p.listVolumes()).map((v) => v.name),
+      ['base.img'],
+    );
     const raw = await p.createVolume(
       `<volume><name>disk.img</name><capacity unit='G'>8</capacity><allocation>0</allocation><target><format type='raw'/></target></volume>`,
     );
@@ -91,7 +103,10 @@ test('libvirt storage - sparse raw and qcow2 volumes: create, info, path, lookup
       (e: unknown) => e instanceof LibvirtError && e.code !== ErrorCode.OK,
     );
     await raw.delete();
-    await assert.rejects(c.lookupStorageVolumeByPath(path), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.NO_STORAGE_VOL);
+    await assert.rejects(
+      c.lookupStorageVolumeByPath(path),
+      (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.NO_STORAGE_VOL,
+    );
     await assert.rejects(raw.info(), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.NO_STORAGE_VOL);
     // the test driver has no resize: a clear NO_SUPPORT
     await assert.rejects(q.resize(4 * GiB), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.NO_SUPPORT);

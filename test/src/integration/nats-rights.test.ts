@@ -27,12 +27,20 @@ after(async () => {
  */
 function recordForged(nc: NatsConnection, into: string[]): void {
   const sub = nc.subscribe('drover.v1.host.>');
-  void (async () => { for await (const m of sub) if (m.data.length === 1) into.push(m.subject); })();
+  void (async () => {
+    for await (const m of sub) if (m.data.length === 1) into.push(m.subject);
+  })();
 }
 
 async function connectAs(who: 'node01' | 'node02' | 'server'): Promise<NatsConnection> {
   const seedFile = who === 'server' ? join(c.dir, 'state/pki/server-nats.seed') : join(c.dir, 'agents', who, 'nats.seed');
-  const nc = await connectNats({ url: `nats://127.0.0.1:${c.natsPort}`, seed: readFileSync(seedFile, 'utf8').trim(), name: `test ${who}`, reconnect: false, ...(who === 'server' ? {} : { inboxPrefix: inboxPrefix(who) }) });
+  const nc = await connectNats({
+    url: `nats://127.0.0.1:${c.natsPort}`,
+    seed: readFileSync(seedFile, 'utf8').trim(),
+    name: `test ${who}`,
+    reconnect: false,
+    ...(who === 'server' ? {} : { inboxPrefix: inboxPrefix(who) }),
+  });
   conns.push(nc);
   return nc;
 }
@@ -45,7 +53,9 @@ test('nats rights - agent A cannot publish as agent B, and its connection report
 
   const a = await connectAs('node01');
   const errors: string[] = [];
-  void (async () => { for await (const s of a.status()) if (s.type === 'error') errors.push(String(s.data)); })();
+  void (async () => {
+    for await (const s of a.status()) if (s.type === 'error') errors.push(String(s.data));
+  })();
   a.publish(subjects.heartbeat('node02'), new Uint8Array([1]));
   a.publish(subjects.event('node02'), new Uint8Array([2]));
   a.publish(subjects.heartbeat('node01'), new Uint8Array([3]));
@@ -55,16 +65,24 @@ test('nats rights - agent A cannot publish as agent B, and its connection report
   // Give any stray delivery time to arrive before concluding nothing came through as node02.
   await watcher.flush();
   await new Promise((r) => setTimeout(r, 300));
-  assert.deepEqual(got.filter((s) => s.includes('.node02.')), [], 'nothing published as node02 reached the subscriber');
+  assert.deepEqual(
+    got.filter((s) => s.includes('.node02.')),
+    [],
+    'nothing published as node02 reached the subscriber',
+  );
 });
 
-test('nats rights - an agent cannot subscribe to other hosts\' reports', async () => {
+test("nats rights - an agent cannot subscribe to other hosts' reports", async () => {
   const b = await connectAs('node02');
   const errors: string[] = [];
-  void (async () => { for await (const s of b.status()) if (s.type === 'error') errors.push(String(s.data)); })();
+  void (async () => {
+    for await (const s of b.status()) if (s.type === 'error') errors.push(String(s.data));
+  })();
   const sub = b.subscribe(subjects.heartbeat('node01'));
   let received = 0;
-  void (async () => { for await (const _m of sub) received++; })().catch(() => undefined);
+  void (async () => {
+    for await (const _m of sub) received++;
+  })().catch(() => undefined);
   await b.flush().catch(() => undefined);
   const a = await connectAs('node01');
   a.publish(subjects.heartbeat('node01'), new Uint8Array([4]));
@@ -78,7 +96,9 @@ test('nats rights - the server may not publish report subjects (commands go over
   void watcher;
   const s = await connectAs('server');
   const errors: string[] = [];
-  void (async () => { for await (const st of s.status()) if (st.type === 'error') errors.push(String(st.data)); })();
+  void (async () => {
+    for await (const st of s.status()) if (st.type === 'error') errors.push(String(st.data));
+  })();
   const listener = await connectAs('server');
   const got: string[] = [];
   recordForged(listener, got);

@@ -20,7 +20,10 @@ let reloadLog: string;
 
 before(async () => {
   for (const bin of [DHCPD, DNSMASQ]) {
-    if (!existsSync(bin)) throw new Error(`${bin} is not installed; the netboot tests check generated files with it (apt-get install isc-dhcp-server dnsmasq-base)`);
+    if (!existsSync(bin))
+      throw new Error(
+        `${bin} is not installed; the netboot tests check generated files with it (apt-get install isc-dhcp-server dnsmasq-base)`,
+      );
   }
   root = tempDir('drover-netroot-');
   reloadLog = join(root, 'reloads.log');
@@ -39,7 +42,14 @@ before(async () => {
   await ok(['chtab', 'key=master', 'site.value=10.20.0.1']);
   await ok(['chtab', 'key=domain', 'site.value=cluster.test']);
   await ok(['chtab', 'key=nameservers', 'site.value=10.20.0.1']);
-  await ok(['chtab', 'netname=mgmt', 'networks.net=10.20.0.0', 'networks.mask=255.255.255.0', 'networks.gateway=10.20.0.254', 'networks.dynamicrange=10.20.0.100-10.20.0.199']);
+  await ok([
+    'chtab',
+    'netname=mgmt',
+    'networks.net=10.20.0.0',
+    'networks.mask=255.255.255.0',
+    'networks.gateway=10.20.0.254',
+    'networks.dynamicrange=10.20.0.100-10.20.0.199',
+  ]);
   await ok(['chtab', 'netname=stor', 'networks.net=172.30.0.0', 'networks.mask=255.255.0.0', 'networks.domain=stor.test']);
   await ok(['nodeadd', 'web[01-03]', 'groups=web,all']);
   await ok(['chdef', 'web01', 'mac=52:54:00:20:00:01', 'ip=10.20.0.11', 'hostnames=www']);
@@ -63,7 +73,10 @@ async function ok(args: string[]): Promise<RunResult> {
 async function checker(argv: string[]): Promise<void> {
   const r = await new Promise<{ code: number; output: string }>((resolve) => {
     execFile(argv[0]!, argv.slice(1), { timeout: 20_000, encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0, output: `${stdout}${stderr}` });
+      resolve({
+        code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0,
+        output: `${stdout}${stderr}`,
+      });
     });
   });
   assert.equal(r.code, 0, `${argv.join(' ')} rejected the file:\n${r.output}`);
@@ -72,7 +85,7 @@ async function checker(argv: string[]): Promise<void> {
 const dhcpdConf = (): string => join(root, 'etc/dhcp/dhcpd.conf');
 const dnsmasqConf = (): string => join(root, 'etc/dnsmasq.d/drover.conf');
 
-test('netboot makedhcp - -n then a noderange writes files the daemons accept, with each node\'s MAC and IP; -d removes them', async () => {
+test("netboot makedhcp - -n then a noderange writes files the daemons accept, with each node's MAC and IP; -d removes them", async () => {
   const n = await ok(['makedhcp', '-n']);
   assert.equal(n.stdout, 'mgmt: done\nstor: done\n');
   await checker([DHCPD, '-t', '-cf', dhcpdConf()]);
@@ -89,18 +102,29 @@ test('netboot makedhcp - -n then a noderange writes files the daemons accept, wi
   await checker([DNSMASQ, '--test', `--conf-file=${dnsmasqConf()}`]);
   const isc = readFileSync(dhcpdConf(), 'utf8');
   const dm = readFileSync(dnsmasqConf(), 'utf8');
-  for (const [node, mac, ip] of [['web01', '52:54:00:20:00:01', '10.20.0.11'], ['web02', '52:54:00:20:00:02', '10.20.0.12'], ['web03', '52:54:00:20:00:03', '172.30.0.13']] as const) {
+  for (const [node, mac, ip] of [
+    ['web01', '52:54:00:20:00:01', '10.20.0.11'],
+    ['web02', '52:54:00:20:00:02', '10.20.0.12'],
+    ['web03', '52:54:00:20:00:03', '172.30.0.13'],
+  ] as const) {
     assert.match(isc, new RegExp(`^host ${node} \\{\\n  hardware ethernet ${mac};\\n  fixed-address ${ip.replace(/\./g, '\\.')};$`, 'm'));
     assert.ok(dm.includes(`dhcp-host=${mac},set:drover-${node},${ip},${node}\n`), dm);
   }
   assert.match(isc, /^host web02 \{[^}]*filename "lpxelinux\.0";/m);
-  const reloads = readFileSync(reloadLog, 'utf8').split('\n').filter((l) => l.startsWith('dhcp'));
+  const reloads = readFileSync(reloadLog, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('dhcp'));
   assert.equal(reloads.length, 2, 'one reload per changing makedhcp');
   assert.equal(reloads[0], 'dhcp $(nope)', 'the reload argv reaches the program untouched by a shell');
 
   // nothing changed: no reload
   await ok(['makedhcp', 'web01']);
-  assert.equal(readFileSync(reloadLog, 'utf8').split('\n').filter((l) => l.startsWith('dhcp')).length, 2);
+  assert.equal(
+    readFileSync(reloadLog, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('dhcp')).length,
+    2,
+  );
 
   const del = await ok(['makedhcp', '-d', 'web01,web03']);
   assert.equal(del.stdout, 'web01: done\nweb03: done\n');
@@ -121,18 +145,32 @@ test('netboot makedhcp - nodes without a MAC or IP fail naming the column; the o
   const lines = r.stderr.trim().split('\n');
   assert.equal(lines.length, 2, r.stderr);
   const line = (node: string): string => lines.find((l) => l.startsWith(`${node}: `)) ?? `(no line for ${node})`;
-  assert.match(line('nomac'), /^nomac: mac\.mac is not set; a DHCP host entry needs the MAC of the install NIC; set it with: chdef nomac mac\.mac=52:54:00:12:34:56, or power the guest on once \(rpower\) so drover records the MAC libvirt gives it$/);
+  assert.match(
+    line('nomac'),
+    /^nomac: mac\.mac is not set; a DHCP host entry needs the MAC of the install NIC; set it with: chdef nomac mac\.mac=52:54:00:12:34:56, or power the guest on once \(rpower\) so drover records the MAC libvirt gives it$/,
+  );
   assert.match(line('noip'), /^noip: hosts\.ip is not set; .*chdef noip hosts\.ip=/);
   assert.doesNotMatch(readFileSync(dhcpdConf(), 'utf8'), /nomac|noip/);
 
-  const json = JSON.parse((await c.cli(['makedhcp', 'nomac', '-o', 'json'])).stdout) as Array<{ node: string; ok: boolean; message: string; code: string }>;
-  assert.deepEqual(json.map((x) => [x.node, x.ok, x.code]), [['nomac', false, 'NETBOOT_UNSET']]);
+  const json = JSON.parse((await c.cli(['makedhcp', 'nomac', '-o', 'json'])).stdout) as Array<{
+    node: string;
+    ok: boolean;
+    message: string;
+    code: string;
+  }>;
+  assert.deepEqual(
+    json.map((x) => [x.node, x.ok, x.code]),
+    [['nomac', false, 'NETBOOT_UNSET']],
+  );
 
   // a node outside every network names hosts.ip and the networks
   await ok(['chdef', 'nomac', 'mac=52:54:00:20:00:40', 'ip=192.168.9.9']);
   const outside = await c.cli(['makedhcp', 'nomac']);
   assert.equal(outside.code, 1);
-  assert.match(outside.stderr, /^nomac: hosts\.ip '192\.168\.9\.9' is not valid; expected an address inside one of the networks table's networks \(mgmt 10\.20\.0\.0\/24, stor 172\.30\.0\.0\/16\)/);
+  assert.match(
+    outside.stderr,
+    /^nomac: hosts\.ip '192\.168\.9\.9' is not valid; expected an address inside one of the networks table's networks \(mgmt 10\.20\.0\.0\/24, stor 172\.30\.0\.0\/16\)/,
+  );
   await ok(['chdef', 'nomac', 'ip=10.20.0.40']);
 
   const usage = await c.cli(['makedhcp']);
@@ -153,16 +191,19 @@ test('netboot makehosts - writes the block from the hosts table and keeps every 
   assert.equal(r.stdout, 'web01: done\nweb02: done\nweb03: done\n');
   assert.match(r.stderr, /^noip: hosts\.ip is not set; /);
   const text = readFileSync(join(root, 'etc/hosts'));
-  assert.ok(text.subarray(0, head.length + tail.length).equals(Buffer.concat([head, tail])), 'the admin\'s lines are unchanged');
+  assert.ok(text.subarray(0, head.length + tail.length).equals(Buffer.concat([head, tail])), "the admin's lines are unchanged");
   const block = text.subarray(head.length + tail.length).toString('latin1');
-  assert.equal(block, [
-    '# BEGIN drover managed hosts (generated by drover; edits inside this block are replaced)',
-    '10.20.0.11 web01 web01.cluster.test www',
-    '10.20.0.12 web02 web02.cluster.test',
-    '172.30.0.13 web03 web03.stor.test',
-    '# END drover managed hosts',
-    '',
-  ].join('\n'));
+  assert.equal(
+    block,
+    [
+      '# BEGIN drover managed hosts (generated by drover; edits inside this block are replaced)',
+      '10.20.0.11 web01 web01.cluster.test www',
+      '10.20.0.12 web02 web02.cluster.test',
+      '172.30.0.13 web03 web03.stor.test',
+      '# END drover managed hosts',
+      '',
+    ].join('\n'),
+  );
   assert.ok(readFileSync(reloadLog, 'utf8').includes('hosts\n'), 'hostsReload ran');
 
   await ok(['makehosts', '-d', 'web02']);

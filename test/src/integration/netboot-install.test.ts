@@ -25,7 +25,18 @@ before(async () => {
   await ok(['chtab', 'key=master', 'site.value=127.0.0.1']);
   await ok(['chtab', 'key=httpport', `site.value=${port}`]);
   await ok(['chtab', 'key=domain', 'site.value=cluster.test']);
-  await ok(['nodeadd', 'vm01', 'vm.host=hv01', 'mac=52:54:00:30:00:01', 'ip=10.30.0.11', 'os=rhels9.4', 'arch=x86_64', 'profile=compute', 'serialport=0', 'serialspeed=115200']);
+  await ok([
+    'nodeadd',
+    'vm01',
+    'vm.host=hv01',
+    'mac=52:54:00:30:00:01',
+    'ip=10.30.0.11',
+    'os=rhels9.4',
+    'arch=x86_64',
+    'profile=compute',
+    'serialport=0',
+    'serialspeed=115200',
+  ]);
   await ok(['nodeadd', 'vm02', 'vm.host=hv01', 'os=ubuntu22.04', 'arch=x86_64', 'profile=compute']);
   await ok(['nodeadd', 'bados', 'vm.host=hv01', 'os=solaris11', 'arch=x86_64', 'profile=compute']);
   await ok(['nodeadd', 'nohost', 'os=rhels9.4', 'arch=x86_64', 'profile=compute']);
@@ -69,13 +80,23 @@ test('netboot nodeset - install writes iPXE, pxelinux and answer files with a to
   const lines = r.stderr.trim().split('\n').sort();
   assert.equal(lines.length, 2, r.stderr);
   for (const [i, node] of ['vm01', 'vm02'].entries()) {
-    assert.match(lines[i]!, new RegExp(`^${node}: boot files written, but the boot order was not changed: host 'hv01' is not enrolled; enrol it with drover-server enroll hv01$`));
+    assert.match(
+      lines[i]!,
+      new RegExp(
+        `^${node}: boot files written, but the boot order was not changed: host 'hv01' is not enrolled; enrol it with drover-server enroll hv01$`,
+      ),
+    );
   }
   const script = ipxe('vm01');
   const token = tokenIn(script);
   const base = `http://127.0.0.1:${port}`;
   assert.ok(script.startsWith('#!ipxe\n'), script);
-  assert.ok(script.includes(`kernel ${base}/install/rhels9.4/x86_64/images/pxeboot/vmlinuz initrd=initrd.img inst.repo=${base}/install/rhels9.4/x86_64 inst.ks=${base}/install/autoinst/vm01.ks?token=${token} ip=dhcp console=tty0 console=ttyS0,115200 `), script);
+  assert.ok(
+    script.includes(
+      `kernel ${base}/install/rhels9.4/x86_64/images/pxeboot/vmlinuz initrd=initrd.img inst.repo=${base}/install/rhels9.4/x86_64 inst.ks=${base}/install/autoinst/vm01.ks?token=${token} ip=dhcp console=tty0 console=ttyS0,115200 `,
+    ),
+    script,
+  );
   const pxe = readFileSync(join(root, 'tftpboot/pxelinux.cfg/01-52-54-00-30-00-01'), 'utf8');
   assert.ok(pxe.includes(`inst.ks=${base}/install/autoinst/vm01.ks?token=${token}`), pxe);
   assert.ok(readFileSync(join(root, 'install/autoinst/vm01.ks'), 'utf8').includes(`${base}/install/callback/vm01?token=${token}`));
@@ -83,8 +104,16 @@ test('netboot nodeset - install writes iPXE, pxelinux and answer files with a to
   assert.ok(ipxe('vm02').includes(`url=${base}/install/autoinst/vm02.preseed?token=`));
   assert.notEqual(tokenIn(ipxe('vm02')), token, 'one token per node');
 
-  const json = JSON.parse((await c.cli(['nodeset', 'vm01', 'install', '-o', 'json'])).stdout) as Array<{ node: string; ok: boolean; code: string; data: Record<string, string> }>;
-  assert.deepEqual(json.map((x) => [x.node, x.ok, x.code, x.data.host]), [['vm01', false, 'HOST_UNKNOWN', 'hv01']]);
+  const json = JSON.parse((await c.cli(['nodeset', 'vm01', 'install', '-o', 'json'])).stdout) as Array<{
+    node: string;
+    ok: boolean;
+    code: string;
+    data: Record<string, string>;
+  }>;
+  assert.deepEqual(
+    json.map((x) => [x.node, x.ok, x.code, x.data.host]),
+    [['vm01', false, 'HOST_UNKNOWN', 'hv01']],
+  );
   assert.notEqual(tokenIn(ipxe('vm01')), token, 'a new nodeset gives a new token');
 });
 
@@ -92,14 +121,20 @@ test('netboot nodeset - bad input fails per node naming the field; nothing is wr
   const r = await c.cli(['rinstall', 'bados,nohost']);
   assert.equal(r.code, 1);
   const lines = r.stderr.trim().split('\n').sort();
-  assert.match(lines[0]!, /^bados: nodetype\.os 'solaris11' is not valid; expected one of rhels, rhel, centos, rocky, alma \(kickstart\) or debian, ubuntu \(preseed\)/);
+  assert.match(
+    lines[0]!,
+    /^bados: nodetype\.os 'solaris11' is not valid; expected one of rhels, rhel, centos, rocky, alma \(kickstart\) or debian, ubuntu \(preseed\)/,
+  );
   assert.match(lines[1]!, /^nohost: vm\.host is not set; .*set it with: chdef nohost vm\.host=hv01$/);
   assert.equal(existsSync(join(root, 'tftpboot/ipxe/bados.ipxe')), false);
   assert.equal(existsSync(join(root, 'tftpboot/ipxe/nohost.ipxe')), false);
 
   const ri = await c.cli(['rinstall', 'vm02']);
   assert.equal(ri.code, 1);
-  assert.match(ri.stderr, /^vm02: boot files written, but the boot order was not changed and the guest was not restarted: host 'hv01' is not enrolled/);
+  assert.match(
+    ri.stderr,
+    /^vm02: boot files written, but the boot order was not changed and the guest was not restarted: host 'hv01' is not enrolled/,
+  );
 
   const bad = await c.cli(['nodeset', 'vm01', 'shell']);
   assert.notEqual(bad.code, 0);
@@ -144,7 +179,7 @@ test('netboot http - answer file and callback need the right token; the callback
 
   assert.equal((await get('/install/autoinst/vm01.ks')).status, 403);
   assert.equal((await get(`/install/autoinst/vm01.ks?token=${wrong}`)).status, 403);
-  assert.equal((await get(`/install/autoinst/vm02.ks?token=${token}`)).status, 403, 'another node\'s token');
+  assert.equal((await get(`/install/autoinst/vm02.ks?token=${token}`)).status, 403, "another node's token");
   const ks = await get(`/install/autoinst/vm01.ks?token=${token}`);
   assert.equal(ks.status, 200);
   assert.ok(ks.body.includes(`/install/callback/vm01?token=${token}`));
@@ -164,7 +199,11 @@ test('netboot http - answer file and callback need the right token; the callback
 
   const db = new Database(join(c.dir, 'state', 'drover.db'), { readonly: true, fileMustExist: true });
   try {
-    const rows = db.prepare("SELECT who, target, outcome FROM audit WHERE action = 'InstallCallback'").all() as Array<{ who: string; target: string; outcome: string }>;
+    const rows = db.prepare("SELECT who, target, outcome FROM audit WHERE action = 'InstallCallback'").all() as Array<{
+      who: string;
+      target: string;
+      outcome: string;
+    }>;
     assert.equal(rows.length, 1, 'one audit row for the accepted callback, none for refusals');
     assert.match(rows[0]!.who, /^\(unauthenticated 127\.0\.0\.1:\d+\)$/);
     assert.equal(rows[0]!.target, 'vm01');

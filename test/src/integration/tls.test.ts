@@ -34,8 +34,14 @@ function bundleCreds(file: string): grpc.ChannelCredentials {
   return grpc.credentials.createSsl(Buffer.from(b.ca), Buffer.from(b.key), Buffer.from(b.cert));
 }
 async function expectCode(p: Promise<unknown>, codes: grpc.status[], what: string): Promise<grpc.ServiceError> {
-  const e = await p.then(() => assert.fail(`${what}: the call was accepted`), (err: grpc.ServiceError) => err);
-  assert.ok(codes.includes(e.code), `${what}: got ${grpc.status[e.code]} (${e.details}), want ${codes.map((x) => grpc.status[x]).join('|')}`);
+  const e = await p.then(
+    () => assert.fail(`${what}: the call was accepted`),
+    (err: grpc.ServiceError) => err,
+  );
+  assert.ok(
+    codes.includes(e.code),
+    `${what}: got ${grpc.status[e.code]} (${e.details}), want ${codes.map((x) => grpc.status[x]).join('|')}`,
+  );
   return e;
 }
 
@@ -49,7 +55,11 @@ test('tls - an admin bundle lists hosts', async () => {
 test('tls - a call without a client certificate is refused', async () => {
   const b = parse(readFileSync(c.bundles.admin, 'utf8')) as { ca: string };
   const cl = adminClient(grpc.credentials.createSsl(Buffer.from(b.ca)));
-  await expectCode(unary(cl, 'ListHosts', {}, { deadlineMs: 5000 }), [grpc.status.UNAVAILABLE, grpc.status.UNAUTHENTICATED], 'no client certificate');
+  await expectCode(
+    unary(cl, 'ListHosts', {}, { deadlineMs: 5000 }),
+    [grpc.status.UNAVAILABLE, grpc.status.UNAUTHENTICATED],
+    'no client certificate',
+  );
   cl.close();
 });
 
@@ -79,7 +89,11 @@ test('tls - a viewer calling a mutating RPC is refused, naming the role it needs
 
 test("tls - an agent's certificate is refused on the admin API", async () => {
   const a = c.agents[0]!;
-  const creds = grpc.credentials.createSsl(readFileSync(join(a.dir, 'ca.pem')), readFileSync(join(a.dir, 'agent-key.pem')), readFileSync(join(a.dir, 'agent.pem')));
+  const creds = grpc.credentials.createSsl(
+    readFileSync(join(a.dir, 'ca.pem')),
+    readFileSync(join(a.dir, 'agent-key.pem')),
+    readFileSync(join(a.dir, 'agent.pem')),
+  );
   const cl = adminClient(creds);
   const e = await expectCode(unary(cl, 'ListHosts', {}), [grpc.status.PERMISSION_DENIED], 'agent cert on admin API');
   assert.match(e.details, /does not accept agent certificates/);
@@ -95,11 +109,18 @@ test("tls - an admin's certificate is refused by an agent", async () => {
 
 test("tls - the server's certificate is accepted by an agent", async () => {
   const st = join(c.dir, 'state', 'pki');
-  const creds = grpc.credentials.createSsl(readFileSync(join(st, 'ca.pem')), readFileSync(join(st, 'server-key.pem')), readFileSync(join(st, 'server.pem')));
+  const creds = grpc.credentials.createSsl(
+    readFileSync(join(st, 'ca.pem')),
+    readFileSync(join(st, 'server-key.pem')),
+    readFileSync(join(st, 'server.pem')),
+  );
   const cl = agentClient(creds);
   // Authorised: the agent answers (the handler may not be implemented in this build, but the
   // refusal codes of the authorisation layer must not appear).
-  const r: grpc.ServiceError | undefined = await unary(cl, 'GetFacts', { host: 'node01' }).then(() => undefined, (e: grpc.ServiceError) => e);
+  const r: grpc.ServiceError | undefined = await unary(cl, 'GetFacts', { host: 'node01' }).then(
+    () => undefined,
+    (e: grpc.ServiceError) => e,
+  );
   if (r) assert.ok(![grpc.status.PERMISSION_DENIED, grpc.status.UNAUTHENTICATED].includes(r.code), r.details);
   cl.close();
 });
@@ -178,9 +199,17 @@ test('enrol - a token enrols a host once; reuse, a wrong host and a bad token ar
   const agentCfg = parse(readFileSync(join(out, 'agent.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
   agentCfg.grpc = { listen: `127.0.0.1:${port}` };
   writeFileSync(join(out, 'agent.yaml'), stringify(agentCfg));
-  const agent = startProc('agent-node09', process.execPath, [BIN.agent, '--config', join(out, 'agent.yaml'), 'run'], { dir: c.dir, env: { DROVER_AGENT_HEARTBEAT_MS: '300', DROVER_AGENT_LIBVIRT_URI: 'test:///default' } });
+  const agent = startProc('agent-node09', process.execPath, [BIN.agent, '--config', join(out, 'agent.yaml'), 'run'], {
+    dir: c.dir,
+    env: { DROVER_AGENT_HEARTBEAT_MS: '300', DROVER_AGENT_LIBVIRT_URI: 'test:///default' },
+  });
   try {
-    await waitFor('node09 up', async () => (await c.cliJson<{ host: string; state: string }[]>(['lshosts'])).find((r) => r.host === 'node09')?.state === 'up', 15_000, 200);
+    await waitFor(
+      'node09 up',
+      async () => (await c.cliJson<{ host: string; state: string }[]>(['lshosts'])).find((r) => r.host === 'node09')?.state === 'up',
+      15_000,
+      200,
+    );
   } finally {
     await agent.stop();
   }
@@ -189,8 +218,18 @@ test('enrol - a token enrols a host once; reuse, a wrong host and a bad token ar
 test('enrol - an expired token is refused', async () => {
   const tok = (await c.serverCmd(['enroll', 'node07', '--token', '--ttl', '1ms'])).stdout.trim();
   await new Promise((r) => setTimeout(r, 20));
-  const r = await run(process.execPath, [BIN.agent, 'enroll', '--server', `127.0.0.1:${c.enrollPort}`, '--token', tok, '--host', 'node07', '--out', join(c.dir, 'n7')]);
+  const r = await run(process.execPath, [
+    BIN.agent,
+    'enroll',
+    '--server',
+    `127.0.0.1:${c.enrollPort}`,
+    '--token',
+    tok,
+    '--host',
+    'node07',
+    '--out',
+    join(c.dir, 'n7'),
+  ]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /expired|too many/);
 });
-

@@ -27,7 +27,11 @@ function printLab(lab: Lab): void {
     out.push(`    dirs       etc=${h.dirs.etc} run=${h.dirs.run} lib=${h.dirs.lib} log=${h.dirs.log} cache=${h.dirs.cache}`);
   }
   const t = lab.timings;
-  out.push(`  bring-up    ${Object.entries(t).map(([k, v]) => `${k} ${v} ms`).join(', ')}`);
+  out.push(
+    `  bring-up    ${Object.entries(t)
+      .map(([k, v]) => `${k} ${v} ms`)
+      .join(', ')}`,
+  );
   out.push(`  stop with   npm run lab -- down --id ${lab.id}`);
   process.stdout.write(`${out.join('\n')}\n`);
 }
@@ -35,7 +39,12 @@ function printLab(lab: Lab): void {
 async function up(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { hosts: { type: 'string', default: '3' }, json: { type: 'boolean', default: false }, tls: { type: 'boolean', default: false }, id: { type: 'string' } },
+    options: {
+      hosts: { type: 'string', default: '3' },
+      json: { type: 'boolean', default: false },
+      tls: { type: 'boolean', default: false },
+      id: { type: 'string' },
+    },
     strict: true,
   });
   const hosts = Number(values.hosts);
@@ -51,7 +60,14 @@ async function up(argv: string[]): Promise<number> {
       bridgeIp: lab.bridgeIp,
       sharedDir: lab.sharedDir,
       tls: lab.tls,
-      hosts: lab.hosts.map((h) => ({ name: h.name, ip: h.ip, uri: h.uri, socketUri: h.socketUri, pid: h.pid, ...(h.tlsUri ? { tlsUri: h.tlsUri } : {}) })),
+      hosts: lab.hosts.map((h) => ({
+        name: h.name,
+        ip: h.ip,
+        uri: h.uri,
+        socketUri: h.socketUri,
+        pid: h.pid,
+        ...(h.tlsUri ? { tlsUri: h.tlsUri } : {}),
+      })),
     };
     process.stdout.write(`${JSON.stringify(doc)}\n`);
   } else printLab(lab);
@@ -89,7 +105,12 @@ function status(argv: string[]): number {
   const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, strict: true });
   const labs = listLabIds().map((id) => {
     const s = loadState(id);
-    if (!s) return { id, status: 'unknown (no state file)', hosts: [] as Array<{ name: string; ip: string; pid: number | null; alive: boolean }> };
+    if (!s)
+      return {
+        id,
+        status: 'unknown (no state file)',
+        hosts: [] as Array<{ name: string; ip: string; pid: number | null; alive: boolean }>,
+      };
     return {
       id,
       status: s.status,

@@ -88,7 +88,9 @@ export function counterGuestXml(name: string, diskPath: string, logPath: string,
     (opts.serial ?? 'file') === 'pty'
       ? `    <serial type='pty'>\n      <log file='${e(logPath)}' append='on'/>\n      <target port='0'/>\n    </serial>\n    <console type='pty'>\n      <target type='serial' port='0'/>\n    </console>\n`
       : `    <serial type='file'>\n      <source path='${e(logPath)}' append='on'/>\n      <target port='0'/>\n    </serial>\n`;
-  const nic = opts.nic ? `    <interface type='bridge'>\n      <source bridge='${e(guestBridge)}'/>\n      <model type='e1000'/>\n    </interface>\n` : '';
+  const nic = opts.nic
+    ? `    <interface type='bridge'>\n      <source bridge='${e(guestBridge)}'/>\n      <model type='e1000'/>\n    </interface>\n`
+    : '';
   return `<domain type='qemu'>
   <name>${e(name)}</name>
   <memory unit='MiB'>64</memory>
@@ -184,7 +186,9 @@ export function assertCountRises(samples: ReadonlyArray<number | null>, what = '
     if (cur < prev) {
       // one drop and then a steady rise is a restart; drops that keep coming are two writers
       const dropsAfter = xs.slice(i + 1).some((x, k) => x < (xs[i + k] as number));
-      const kind = dropsAfter ? 'two interleaved count sequences (a second copy of the guest is running)' : 'the count dropped (the guest restarted or was replaced)';
+      const kind = dropsAfter
+        ? 'two interleaved count sequences (a second copy of the guest is running)'
+        : 'the count dropped (the guest restarted or was replaced)';
       throw new AssertionError({
         message: `${what}: ${kind}: ${prev} then ${cur} at sample ${i} of ${xs.length} (${xs.slice(Math.max(0, i - 3), i + 4).join(', ')})`,
         actual: cur,
@@ -195,14 +199,23 @@ export function assertCountRises(samples: ReadonlyArray<number | null>, what = '
   }
   const first = xs[0] as number;
   const last = xs[xs.length - 1] as number;
-  if (last <= first) throw new AssertionError({ message: `${what}: the count did not rise (stayed at ${first} over ${xs.length} samples)`, actual: last, expected: first, operator: '>' });
+  if (last <= first)
+    throw new AssertionError({
+      message: `${what}: the count did not rise (stayed at ${first} over ${xs.length} samples)`,
+      actual: last,
+      expected: first,
+      operator: '>',
+    });
 }
 
 /** Destroys and undefines every guest on every host of the lab (between tests). */
 export async function resetHosts(lab: Lab): Promise<void> {
   await Promise.all(
     lab.hosts.map(async (h) => {
-      const names = (await virsh(h, ['list', '--all', '--name'])).split('\n').map((s) => s.trim()).filter(Boolean);
+      const names = (await virsh(h, ['list', '--all', '--name']))
+        .split('\n')
+        .map((s) => s.trim())
+        .filter(Boolean);
       await Promise.all(
         names.map(async (n) => {
           await virsh(h, ['destroy', n]).catch(() => undefined);

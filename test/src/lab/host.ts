@@ -99,10 +99,15 @@ export async function waitReady(h: HostState, timeoutMs: number): Promise<{ sock
   const socketMs = Date.now() - t0;
   const uris = [h.uri, ...(h.tlsUri ? [h.tlsUri] : [])];
   for (const uri of uris) {
-    await waitFor(`${h.name}'s libvirtd to answer on ${uri}`, Math.max(1000, timeoutMs - (Date.now() - t0)), async () => {
-      await run(['virsh', '-c', uri, 'version'], { timeoutMs: 60_000 });
-      return true;
-    }, 100);
+    await waitFor(
+      `${h.name}'s libvirtd to answer on ${uri}`,
+      Math.max(1000, timeoutMs - (Date.now() - t0)),
+      async () => {
+        await run(['virsh', '-c', uri, 'version'], { timeoutMs: 60_000 });
+        return true;
+      },
+      100,
+    );
   }
   return { socketMs, answerMs: Date.now() - t0 };
 }

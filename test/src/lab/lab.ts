@@ -195,7 +195,8 @@ export async function startLab(opts: StartLabOptions): Promise<Lab> {
   try {
     mkdirSync(dir); // exclusive: an existing directory means the id is taken
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`lab: a lab with id '${id}' already exists (${dir}); run \`npm run lab -- down --id ${id}\``);
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new Error(`lab: a lab with id '${id}' already exists (${dir}); run \`npm run lab -- down --id ${id}\``);
     throw err;
   }
   const state: LabState = {
@@ -266,7 +267,14 @@ export async function startLab(opts: StartLabOptions): Promise<Lab> {
         await createNetns(h.netns);
         state.resources.push({ kind: 'link', name: h.vethRoot });
         saveState(state);
-        await plugHost({ netns: h.netns, vethRoot: h.vethRoot, vethHost: h.vethHost, bridge: state.bridge, ip: h.ip, guestBridge: h.guestBridge });
+        await plugHost({
+          netns: h.netns,
+          vethRoot: h.vethRoot,
+          vethHost: h.vethHost,
+          bridge: state.bridge,
+          ip: h.ip,
+          guestBridge: h.guestBridge,
+        });
       }),
     );
     await phase('network', t);
@@ -291,7 +299,13 @@ export async function startLab(opts: StartLabOptions): Promise<Lab> {
       }
     }
     for (const h of state.hosts) {
-      state.resources.push({ kind: 'mount', source: h.hostDir, target: '/etc/libvirt /run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt ' + state.localDir + (tls ? ' /etc/pki' : ''), scope: `mount namespaces of the processes in ${h.netns}` });
+      state.resources.push({
+        kind: 'mount',
+        source: h.hostDir,
+        target:
+          '/etc/libvirt /run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt ' + state.localDir + (tls ? ' /etc/pki' : ''),
+        scope: `mount namespaces of the processes in ${h.netns}`,
+      });
     }
     saveState(state);
     await phase('config', t);
@@ -303,7 +317,12 @@ export async function startLab(opts: StartLabOptions): Promise<Lab> {
       const p = spawnLibvirtd(h, state.localDir);
       h.pid = p.pid;
       if (p.start !== undefined) h.pidStart = p.start;
-      state.resources.push({ kind: 'process', pid: p.pid, ...(p.start !== undefined ? { start: p.start } : {}), label: `libvirtd ${h.name}` });
+      state.resources.push({
+        kind: 'process',
+        pid: p.pid,
+        ...(p.start !== undefined ? { start: p.start } : {}),
+        label: `libvirtd ${h.name}`,
+      });
       saveState(state);
       state.hostTimings[h.name] = { spawnMs: Date.now() - hostT0 };
     }
@@ -417,7 +436,8 @@ export async function killLibvirtd(host: LabHost): Promise<void> {
 /** Starts the host's libvirtd again (after killLibvirtd) and waits until it answers. */
 export async function startLibvirtd(host: LabHost, opts: { timeoutMs?: number } = {}): Promise<void> {
   const { state, h } = hostState(host);
-  if (h.pid !== undefined && sameProcess(h.pid, h.pidStart)) throw new Error(`lab: libvirtd of ${host.name} is already running (pid ${h.pid})`);
+  if (h.pid !== undefined && sameProcess(h.pid, h.pidStart))
+    throw new Error(`lab: libvirtd of ${host.name} is already running (pid ${h.pid})`);
   const p = spawnLibvirtd(h, state.localDir);
   h.pid = p.pid;
   if (p.start !== undefined) h.pidStart = p.start;
@@ -458,4 +478,3 @@ export function spawnInHost(host: LabHost, argv: readonly string[], opts: SpawnO
   if (argv.length === 0) throw new Error('spawnInHost: empty argv');
   return spawnHost(h, state.localDir, argv, opts);
 }
-

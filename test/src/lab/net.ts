@@ -43,7 +43,14 @@ export async function createNetns(name: string): Promise<void> {
 }
 
 /** veth pair with one end in the bridge (root namespace) and the other as `vethHost` inside netns. */
-export async function plugHost(opts: { netns: string; vethRoot: string; vethHost: string; bridge: string; ip: string; guestBridge: string }): Promise<void> {
+export async function plugHost(opts: {
+  netns: string;
+  vethRoot: string;
+  vethHost: string;
+  bridge: string;
+  ip: string;
+  guestBridge: string;
+}): Promise<void> {
   const { netns, vethRoot, vethHost, bridge, ip, guestBridge } = opts;
   await run(['ip', 'link', 'add', 'name', vethRoot, 'type', 'veth', 'peer', 'name', vethHost, 'netns', netns]);
   await run(['ip', 'link', 'set', 'dev', vethRoot, 'master', bridge, 'up']);

@@ -51,7 +51,8 @@ export function missingCapability(): string | null {
   const caps: string[] = [];
   if (!hasCap(12)) caps.push('CAP_NET_ADMIN');
   if (!hasCap(21)) caps.push('CAP_SYS_ADMIN');
-  if (caps.length) return `lab: missing ${caps.join(' and ')} (needed for network namespaces and bind mounts); run in a privileged container or VM`;
+  if (caps.length)
+    return `lab: missing ${caps.join(' and ')} (needed for network namespaces and bind mounts); run in a privileged container or VM`;
   const missing = TOOLS.filter(([b]) => !which(b));
   if (missing.length) {
     const pkgs = [...new Set(missing.flatMap(([, p]) => p.split(' ')))];

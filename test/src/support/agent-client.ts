@@ -5,7 +5,16 @@
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { clientCredentials, clientOptions, fromServiceError, grpcTypes, unary, type ConsoleInput, type ConsoleOutput__Output, type DroverError } from '@drover/contract';
+import {
+  clientCredentials,
+  clientOptions,
+  fromServiceError,
+  grpcTypes,
+  unary,
+  type ConsoleInput,
+  type ConsoleOutput__Output,
+  type DroverError,
+} from '@drover/contract';
 
 export function serverPki(clusterDir: string): { ca: string; cert: string; key: string; natsSeed: string } {
   const d = join(clusterDir, 'state', 'pki');
@@ -15,9 +24,17 @@ export function serverPki(clusterDir: string): { ca: string; cert: string; key: 
 export class AgentClient {
   readonly client: grpc.Client;
 
-  constructor(clusterDir: string, readonly host: string, address: string) {
+  constructor(
+    clusterDir: string,
+    readonly host: string,
+    address: string,
+  ) {
     const p = serverPki(clusterDir);
-    const creds = clientCredentials({ caPem: readFileSync(p.ca, 'utf8'), certPem: readFileSync(p.cert, 'utf8'), keyPem: readFileSync(p.key, 'utf8') });
+    const creds = clientCredentials({
+      caPem: readFileSync(p.ca, 'utf8'),
+      certPem: readFileSync(p.cert, 'utf8'),
+      keyPem: readFileSync(p.key, 'utf8'),
+    });
     const Ctor = grpcTypes().drover.v1.AgentService as unknown as typeof grpc.Client;
     this.client = new Ctor(address, creds, clientOptions(host));
   }
@@ -28,7 +45,10 @@ export class AgentClient {
   }
 
   /** A call expected to fail: resolves with the error, its gRPC status and its metadata. */
-  async fail(method: string, req: Record<string, unknown> = {}): Promise<{ code: grpc.status; details: string; metadata: grpc.Metadata; error: DroverError }> {
+  async fail(
+    method: string,
+    req: Record<string, unknown> = {},
+  ): Promise<{ code: grpc.status; details: string; metadata: grpc.Metadata; error: DroverError }> {
     try {
       await this.call(method, req);
     } catch (e) {
@@ -39,7 +59,11 @@ export class AgentClient {
   }
 
   /** Opens a Console stream; the first message is sent at once. */
-  console(first: ConsoleInput): { stream: grpc.ClientDuplexStream<ConsoleInput, ConsoleOutput__Output>; received: ConsoleOutput__Output[]; done: Promise<grpc.StatusObject | Error> } {
+  console(first: ConsoleInput): {
+    stream: grpc.ClientDuplexStream<ConsoleInput, ConsoleOutput__Output>;
+    received: ConsoleOutput__Output[];
+    done: Promise<grpc.StatusObject | Error>;
+  } {
     const fn = (this.client as unknown as { Console: () => grpc.ClientDuplexStream<ConsoleInput, ConsoleOutput__Output> }).Console;
     const stream = fn.call(this.client);
     const received: ConsoleOutput__Output[] = [];

@@ -32,7 +32,13 @@ export interface ClusterOptions {
   serverConfig?: Record<string, unknown>;
 }
 
-export interface AgentProc { host: string; dir: string; config: string; proc: Proc | undefined; port: number }
+export interface AgentProc {
+  host: string;
+  dir: string;
+  config: string;
+  proc: Proc | undefined;
+  port: number;
+}
 
 export class TestCluster {
   readonly procs: Proc[] = [];
@@ -44,7 +50,10 @@ export class TestCluster {
   enrollPort = 0;
   serverConfig = '';
   bundles: Record<'admin' | 'operator' | 'viewer', string> = { admin: '', operator: '', viewer: '' };
-  constructor(readonly dir: string, readonly opts: ClusterOptions) {}
+  constructor(
+    readonly dir: string,
+    readonly opts: ClusterOptions,
+  ) {}
 
   static async start(opts: ClusterOptions = {}): Promise<TestCluster> {
     const c = new TestCluster(tempDir('drover-cluster-'), opts);
@@ -63,14 +72,22 @@ export class TestCluster {
     this.enrollPort = await freePort();
     this.serverConfig = join(this.dir, 'server.yaml');
     const ip = this.opts.bindIp ?? '127.0.0.1';
-    writeFileSync(this.serverConfig, stringify({
-      stateDir: join(this.dir, 'state'),
-      grpc: { listen: `${ip}:${this.grpcPort}`, enrollListen: `${ip}:${this.enrollPort}` },
-      nats: { url: `nats://${ip}:${this.natsPort}`, listen: `${ip}:${this.natsPort}`, configFile: join(this.dir, 'nats.conf'), pidFile: join(this.dir, 'nats.pid') },
-      hosts: { staleAfterMs: this.opts.staleAfterMs ?? 15_000, downAfterMs: this.opts.downAfterMs ?? 45_000, checkEveryMs: 100 },
-      log: { level: 'info' },
-      ...(this.opts.serverConfig ?? {}),
-    }));
+    writeFileSync(
+      this.serverConfig,
+      stringify({
+        stateDir: join(this.dir, 'state'),
+        grpc: { listen: `${ip}:${this.grpcPort}`, enrollListen: `${ip}:${this.enrollPort}` },
+        nats: {
+          url: `nats://${ip}:${this.natsPort}`,
+          listen: `${ip}:${this.natsPort}`,
+          configFile: join(this.dir, 'nats.conf'),
+          pidFile: join(this.dir, 'nats.pid'),
+        },
+        hosts: { staleAfterMs: this.opts.staleAfterMs ?? 15_000, downAfterMs: this.opts.downAfterMs ?? 45_000, checkEveryMs: 100 },
+        log: { level: 'info' },
+        ...(this.opts.serverConfig ?? {}),
+      }),
+    );
     await this.serverCmd(['ca', 'init']);
     for (const role of ['admin', 'operator', 'viewer'] as const) {
       this.bundles[role] = join(this.dir, `${role}.yaml`);
@@ -104,11 +121,16 @@ export class TestCluster {
     const p = startProc('drover-server', process.execPath, [BIN.server, '--config', this.serverConfig, 'run'], { dir: this.dir });
     this.server = p;
     this.procs.push(p);
-    await waitFor('drover-server to answer', async () => {
-      if (!p.running) throw new Error(`drover-server exited; see ${p.logFile}`);
-      const r = await this.cli(['lshosts', '-o', 'json']);
-      return r.code === 0;
-    }, 20_000, 150);
+    await waitFor(
+      'drover-server to answer',
+      async () => {
+        if (!p.running) throw new Error(`drover-server exited; see ${p.logFile}`);
+        const r = await this.cli(['lshosts', '-o', 'json']);
+        return r.code === 0;
+      },
+      20_000,
+      150,
+    );
     return p;
   }
 
@@ -142,10 +164,15 @@ export class TestCluster {
 
   /** Waits (as lshosts shows it) until `count` hosts are up with libvirt connected; with `facts`, also their first facts reported. */
   async waitHostsUp(count: number, o: { facts?: boolean; timeoutMs?: number } = {}): Promise<void> {
-    await waitFor(`${count} host(s) up with libvirt${o.facts ? ' and facts' : ''}`, async () => {
-      const hs = await this.cliJson<{ state: string; libvirt: string; cpus: number }[]>(['lshosts']);
-      return hs.filter((h) => h.state === 'up' && h.libvirt === 'ok' && (!o.facts || h.cpus > 0)).length === count;
-    }, o.timeoutMs ?? 60_000, 300);
+    await waitFor(
+      `${count} host(s) up with libvirt${o.facts ? ' and facts' : ''}`,
+      async () => {
+        const hs = await this.cliJson<{ state: string; libvirt: string; cpus: number }[]>(['lshosts']);
+        return hs.filter((h) => h.state === 'up' && h.libvirt === 'ok' && (!o.facts || h.cpus > 0)).length === count;
+      },
+      o.timeoutMs ?? 60_000,
+      300,
+    );
   }
 
   async stop(): Promise<void> {

@@ -27,7 +27,12 @@ import { HostRegistry } from '@drover/server/lib/hosts/registry.js';
 import { BIN, freePort, run, startProc, tempDir, waitFor, cleanupDir, type Proc, type RunResult } from './procs.js';
 import { startNats } from './nats.js';
 
-export interface FleetGuest { name: string; memoryMiB?: number; vcpus?: number; state?: 'running' | 'paused' | 'shutoff' }
+export interface FleetGuest {
+  name: string;
+  memoryMiB?: number;
+  vcpus?: number;
+  state?: 'running' | 'paused' | 'shutoff';
+}
 /** host -> guests, in the format of `drover-agent simulate --layout`. */
 export type FleetLayout = Record<string, FleetGuest[]>;
 
@@ -52,7 +57,10 @@ export interface FleetOptions {
   serverConfig?: Record<string, unknown>;
 }
 
-export interface SimProc { proc: Proc; hosts: string[] }
+export interface SimProc {
+  proc: Proc;
+  hosts: string[];
+}
 
 type AdminClient = grpc.Client;
 
@@ -71,9 +79,14 @@ export class FleetCluster {
   enrollS = 0;
   enrollCached = false;
   private admin: AdminClient | undefined;
-  constructor(readonly dir: string, readonly opts: FleetOptions) {}
+  constructor(
+    readonly dir: string,
+    readonly opts: FleetOptions,
+  ) {}
 
-  get hosts(): string[] { return Object.keys(this.opts.layout); }
+  get hosts(): string[] {
+    return Object.keys(this.opts.layout);
+  }
 
   static async start(opts: FleetOptions): Promise<FleetCluster> {
     const c = new FleetCluster(tempDir('drover-fleet-'), opts);
@@ -94,14 +107,22 @@ export class FleetCluster {
     this.serverConfig = join(this.dir, 'server.yaml');
     this.stateDir = join(this.dir, 'state');
     this.agentsDir = join(this.dir, 'agents');
-    writeFileSync(this.serverConfig, stringify({
-      stateDir: this.stateDir,
-      grpc: { listen: `127.0.0.1:${this.grpcPort}` },
-      nats: { url: `nats://127.0.0.1:${this.natsPort}`, listen: `127.0.0.1:${this.natsPort}`, configFile: join(this.dir, 'nats.conf'), pidFile: join(this.dir, 'nats.pid') },
-      hosts: { staleAfterMs: this.opts.staleAfterMs ?? 15_000, downAfterMs: this.opts.downAfterMs ?? 45_000, checkEveryMs: 250 },
-      log: { level: this.opts.logLevel ?? 'warn' },
-      ...(this.opts.serverConfig ?? {}),
-    }));
+    writeFileSync(
+      this.serverConfig,
+      stringify({
+        stateDir: this.stateDir,
+        grpc: { listen: `127.0.0.1:${this.grpcPort}` },
+        nats: {
+          url: `nats://127.0.0.1:${this.natsPort}`,
+          listen: `127.0.0.1:${this.natsPort}`,
+          configFile: join(this.dir, 'nats.conf'),
+          pidFile: join(this.dir, 'nats.pid'),
+        },
+        hosts: { staleAfterMs: this.opts.staleAfterMs ?? 15_000, downAfterMs: this.opts.downAfterMs ?? 45_000, checkEveryMs: 250 },
+        log: { level: this.opts.logLevel ?? 'warn' },
+        ...(this.opts.serverConfig ?? {}),
+      }),
+    );
     const all = [...this.hosts, ...(this.opts.extraHosts ?? [])];
     const key = createHash('sha256').update(all.join(',')).digest('hex').slice(0, 16);
     const cacheRoot = process.env.DROVER_FLEET_CACHE || join(homedir(), '.cache', 'drover', 'fleet');
@@ -153,7 +174,13 @@ export class FleetCluster {
         try {
           for (const host of chunk) {
             reg.enrolled(host);
-            await writeAgentBundle(p, { host, dir: join(this.agentsDir, host), natsUrl: cfg.nats.url, serverAddress: cfg.grpc.listen, grpcListen: '127.0.0.1:0' });
+            await writeAgentBundle(p, {
+              host,
+              dir: join(this.agentsDir, host),
+              natsUrl: cfg.nats.url,
+              serverAddress: cfg.grpc.listen,
+              grpcListen: '127.0.0.1:0',
+            });
           }
           db.exec('COMMIT');
         } catch (e) {
@@ -167,18 +194,23 @@ export class FleetCluster {
   }
 
   private async startNatsAndServer(): Promise<void> {
-    this.procs.push(this.nats = await startNats(this.dir, join(this.dir, 'nats.conf'), this.natsPort));
+    this.procs.push((this.nats = await startNats(this.dir, join(this.dir, 'nats.conf'), this.natsPort)));
     writeFileSync(join(this.dir, 'nats.pid'), String(this.nats.pid));
     // DROVER_FLEET_SERVER_BIN: another build of drover-server (a before/after comparison)
     const bin = process.env.DROVER_FLEET_SERVER_BIN || BIN.server;
     const p = startProc('drover-server', process.execPath, [bin, '--config', this.serverConfig, 'run'], { dir: this.dir });
     this.server = p;
     this.procs.push(p);
-    await waitFor('drover-server to answer', async () => {
-      if (!p.running) throw new Error(`drover-server exited; see ${p.logFile}`);
-      await this.whoAmI();
-      return true;
-    }, 30_000, 150);
+    await waitFor(
+      'drover-server to answer',
+      async () => {
+        if (!p.running) throw new Error(`drover-server exited; see ${p.logFile}`);
+        await this.whoAmI();
+        return true;
+      },
+      30_000,
+      150,
+    );
   }
   nats: Proc | undefined;
 
@@ -197,9 +229,22 @@ export class FleetCluster {
 
   startSim(hosts: string[], name: string): SimProc {
     const args = [
-      BIN.agent, 'simulate', '--base-config', this.agentsDir, '--hosts', hosts.join(','), '--state-dir', join(this.dir, 'simstate'),
-      '--layout', this.layoutFile, '--nats-url', `nats://127.0.0.1:${this.natsPort}`, '--migration-ms', String(this.opts.migrationMs ?? 1000),
-      '--log-level', this.opts.logLevel ?? 'warn',
+      BIN.agent,
+      'simulate',
+      '--base-config',
+      this.agentsDir,
+      '--hosts',
+      hosts.join(','),
+      '--state-dir',
+      join(this.dir, 'simstate'),
+      '--layout',
+      this.layoutFile,
+      '--nats-url',
+      `nats://127.0.0.1:${this.natsPort}`,
+      '--migration-ms',
+      String(this.opts.migrationMs ?? 1000),
+      '--log-level',
+      this.opts.logLevel ?? 'warn',
       ...(this.opts.heartbeatMs ? ['--heartbeat-ms', String(this.opts.heartbeatMs)] : []),
       ...(this.opts.reconcileMs ? ['--reconcile-ms', String(this.opts.reconcileMs)] : []),
     ];
@@ -214,10 +259,21 @@ export class FleetCluster {
   async simReady(s: SimProc, timeoutMs = 120_000): Promise<void> {
     let done = false;
     const exited = s.proc.exited.then((code) => {
-      if (!done) throw new Error(`${s.proc.name} exited (${code}): ${readFileSync(s.proc.logFile, 'utf8').trim().split('\n').slice(-3).join(' | ').slice(0, 600)}`);
+      if (!done)
+        throw new Error(
+          `${s.proc.name} exited (${code}): ${readFileSync(s.proc.logFile, 'utf8').trim().split('\n').slice(-3).join(' | ').slice(0, 600)}`,
+        );
     });
     try {
-      await Promise.race([exited, waitFor(`${s.proc.name} (${s.hosts.length} hosts) ready`, () => readFileSync(s.proc.logFile, 'utf8').includes('hosts ready ('), timeoutMs, 200)]);
+      await Promise.race([
+        exited,
+        waitFor(
+          `${s.proc.name} (${s.hosts.length} hosts) ready`,
+          () => readFileSync(s.proc.logFile, 'utf8').includes('hosts ready ('),
+          timeoutMs,
+          200,
+        ),
+      ]);
     } finally {
       done = true;
     }
@@ -228,7 +284,11 @@ export class FleetCluster {
     if (role === 'admin' && this.admin) return this.admin;
     const b = parse(readFileSync(this.bundles[role], 'utf8')) as { server: string; ca: string; cert: string; key: string };
     const Ctor = grpcTypes().drover.v1.AdminService as unknown as typeof grpc.Client;
-    const c = new Ctor(b.server, clientCredentials({ caPem: b.ca, certPem: b.cert, keyPem: b.key }), clientOptions('drover-server', { 'grpc.max_receive_message_length': 256 << 20 }));
+    const c = new Ctor(
+      b.server,
+      clientCredentials({ caPem: b.ca, certPem: b.cert, keyPem: b.key }),
+      clientOptions('drover-server', { 'grpc.max_receive_message_length': 256 << 20 }),
+    );
     if (role === 'admin') this.admin = c;
     return c;
   }
@@ -243,7 +303,10 @@ export class FleetCluster {
 
   /** A server-streaming admin call, collected. */
   stream(method: string, req: object, deadlineMs = 120_000): Promise<NodeResult__Output[]> {
-    const c = this.adminClient() as unknown as Record<string, (r: object, md: grpc.Metadata, o: grpc.CallOptions) => grpc.ClientReadableStream<NodeResult__Output>>;
+    const c = this.adminClient() as unknown as Record<
+      string,
+      (r: object, md: grpc.Metadata, o: grpc.CallOptions) => grpc.ClientReadableStream<NodeResult__Output>
+    >;
     const fn = c[method];
     if (!fn) return Promise.reject(new Error(`no method ${method}`));
     return new Promise((res, rej) => {
@@ -257,15 +320,25 @@ export class FleetCluster {
 
   /** nodeadd of every guest (groups all,fleet), then vm.host per host: one NodeAdd and one ChDef per host over one connection. */
   async addNodes(concurrency = 8): Promise<void> {
-    const all = Object.values(this.opts.layout).flat().map((g) => g.name);
+    const all = Object.values(this.opts.layout)
+      .flat()
+      .map((g) => g.name);
     for (let i = 0; i < all.length; i += 10_000) {
-      await this.call('NodeAdd', { noderange: all.slice(i, i + 10_000).join(','), attrs: { groups: 'all,fleet', 'vm.memory': '512M' } }, 300_000);
+      await this.call(
+        'NodeAdd',
+        { noderange: all.slice(i, i + 10_000).join(','), attrs: { groups: 'all,fleet', 'vm.memory': '512M' } },
+        300_000,
+      );
     }
     const queue = Object.entries(this.opts.layout).filter(([, gs]) => gs.length > 0);
     const worker = async (): Promise<void> => {
       for (let e = queue.shift(); e; e = queue.shift()) {
         const [host, guests] = e;
-        await this.call('ChDef', { noderange: guests.map((g) => g.name).join(','), attrs: { 'vm.host': host }, remove: [], plus: false, minus: false }, 120_000);
+        await this.call(
+          'ChDef',
+          { noderange: guests.map((g) => g.name).join(','), attrs: { 'vm.host': host }, remove: [], plus: false, minus: false },
+          120_000,
+        );
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
@@ -289,7 +362,9 @@ export class FleetCluster {
   serverSeed(): string {
     return readFileSync(join(this.stateDir, 'pki', 'server-nats.seed'), 'utf8').trim();
   }
-  get natsUrl(): string { return `nats://127.0.0.1:${this.natsPort}`; }
+  get natsUrl(): string {
+    return `nats://127.0.0.1:${this.natsPort}`;
+  }
 
   async stop(): Promise<void> {
     this.admin?.close();

@@ -12,12 +12,23 @@ export const localDisks = (lab: Lab): string => join(lab.localDir, 'disks');
 /** Declares the lab's shared directory as shared storage reachable by every host. */
 export async function declareSharedStorage(c: TestCluster, lab: Lab): Promise<void> {
   mkdirSync(sharedDisks(lab), { recursive: true });
-  const r = await c.cli(['chtab', `url=dir://${sharedDisks(lab)}`, 'storage.shared=1', `storage.hosts=${lab.hosts.map((h) => h.name).join(',')}`]);
+  const r = await c.cli([
+    'chtab',
+    `url=dir://${sharedDisks(lab)}`,
+    'storage.shared=1',
+    `storage.hosts=${lab.hosts.map((h) => h.name).join(',')}`,
+  ]);
   if (r.code !== 0) throw new Error(`chtab storage failed: ${r.stderr}`);
 }
 
 /** Adds counter guests on `host` with their disk on shared or host-local storage, and starts them. */
-export async function addCounterGuests(c: TestCluster, lab: Lab, names: string[], host: string, disk: 'shared' | 'local' = 'shared'): Promise<void> {
+export async function addCounterGuests(
+  c: TestCluster,
+  lab: Lab,
+  names: string[],
+  host: string,
+  disk: 'shared' | 'local' = 'shared',
+): Promise<void> {
   const image = await counterImage();
   const h = lab.hosts.find((x) => x.name === host)!;
   const dir = disk === 'shared' ? sharedDisks(lab) : join(h.localBacking, 'disks');
@@ -37,7 +48,11 @@ export async function addCounterGuests(c: TestCluster, lab: Lab, names: string[]
 }
 
 /** Where a guest runs, asked of every lab host's libvirtd directly (not of drover). */
-export async function whereRunning(lab: Lab, name: string, virsh: (h: Lab['hosts'][number], args: string[]) => Promise<string>): Promise<string[]> {
+export async function whereRunning(
+  lab: Lab,
+  name: string,
+  virsh: (h: Lab['hosts'][number], args: string[]) => Promise<string>,
+): Promise<string[]> {
   const out: string[] = [];
   for (const h of lab.hosts) {
     const list = (await virsh(h, ['list', '--name', '--state-running'])).split('\n').map((s) => s.trim());

@@ -7,12 +7,16 @@ import { startProc, waitFor, type Proc } from './procs.js';
 export const NATS_BIN = '/usr/sbin/nats-server';
 
 export function requireNats(): void {
-  if (!existsSync(NATS_BIN)) throw new Error(`nats-server not found at ${NATS_BIN}; run npm run setup (installs the Debian package nats-server)`);
+  if (!existsSync(NATS_BIN))
+    throw new Error(`nats-server not found at ${NATS_BIN}; run npm run setup (installs the Debian package nats-server)`);
 }
 
 function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((res) => {
-    const s = connect({ host, port }, () => { s.destroy(); res(true); });
+    const s = connect({ host, port }, () => {
+      s.destroy();
+      res(true);
+    });
     s.on('error', () => res(false));
   });
 }
@@ -21,7 +25,12 @@ function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
 export async function startNats(dir: string, configFile: string, port: number, host = '127.0.0.1'): Promise<Proc> {
   requireNats();
   const p = startProc('nats-server', NATS_BIN, ['-c', configFile], { dir });
-  await waitFor(`nats-server on port ${port}`, async () => (p.running ? portOpen(port, host) : Promise.reject(new Error(`nats-server exited; see ${p.logFile}`))), 10_000, 50);
+  await waitFor(
+    `nats-server on port ${port}`,
+    async () => (p.running ? portOpen(port, host) : Promise.reject(new Error(`nats-server exited; see ${p.logFile}`))),
+    10_000,
+    50,
+  );
   return p;
 }
 

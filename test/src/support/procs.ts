@@ -30,7 +30,12 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 15_000,
+  everyMs = 100,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -40,7 +45,8 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     } catch (e) {
       last = e;
     }
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    if (Date.now() > end)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -48,11 +54,19 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
 /** A started child process with its log file; `stop()` kills exactly this PID. */
 export class Proc {
   readonly exited: Promise<number | null>;
-  constructor(readonly name: string, readonly child: ChildProcess, readonly logFile: string) {
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+    readonly logFile: string,
+  ) {
     this.exited = new Promise((res) => child.once('exit', (code) => res(code)));
   }
-  get pid(): number { return this.child.pid ?? -1; }
-  get running(): boolean { return this.child.exitCode === null && this.child.signalCode === null; }
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
   kill(sig: NodeJS.Signals = 'SIGTERM'): void {
     if (this.running) this.child.kill(sig);
   }
@@ -72,9 +86,17 @@ export function startProc(name: string, cmd: string, args: string[], opts: { dir
   return new Proc(name, child, logFile);
 }
 
-export interface RunResult { code: number | null; stdout: string; stderr: string }
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 /** Runs a command to completion (argv, never a shell string). */
-export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; cwd?: string } = {}): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; cwd?: string } = {},
+): Promise<RunResult> {
   return new Promise((res) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';

@@ -27,7 +27,8 @@ const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 /** `argv` is quoted word by word into script's command line (fixed test arguments, no user input). */
 export function onTerminal(argv: string[], env: NodeJS.ProcessEnv): Terminal {
   const proc = spawn('script', ['-q', '-f', '-e', '-c', `exec ${argv.map(quote).join(' ')}`, '/dev/null'], {
-    env: { ...process.env, ...env, SHELL: '/bin/sh', TERM: 'xterm', COLUMNS: '160', LINES: '40' }, stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ...env, SHELL: '/bin/sh', TERM: 'xterm', COLUMNS: '160', LINES: '40' },
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -37,9 +38,13 @@ export function onTerminal(argv: string[], env: NodeJS.ProcessEnv): Terminal {
     proc,
     output: () => out,
     type: (s) => void proc.stdin!.write(s),
-    waitFor: (what, re, timeoutMs = 60_000) => waitFor(what, () => re.test(out), timeoutMs, 100).then(() => undefined, (e: Error) => {
-      throw new Error(`${e.message}\n--- terminal output ---\n${out.slice(-3000)}`);
-    }),
+    waitFor: (what, re, timeoutMs = 60_000) =>
+      waitFor(what, () => re.test(out), timeoutMs, 100).then(
+        () => undefined,
+        (e: Error) => {
+          throw new Error(`${e.message}\n--- terminal output ---\n${out.slice(-3000)}`);
+        },
+      ),
     exited,
     kill: () => void (proc.exitCode === null && proc.kill('SIGKILL')),
   };

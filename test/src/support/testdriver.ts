@@ -16,8 +16,14 @@ export interface TestGuest {
   /** Extra XML inside <devices>. */
   devices?: string;
 }
-export interface TestNetwork { name: string; bridge: string }
-export interface TestPool { name: string; path: string }
+export interface TestNetwork {
+  name: string;
+  bridge: string;
+}
+export interface TestPool {
+  name: string;
+  path: string;
+}
 export interface TestHost {
   memoryMiB?: number;
   cpus?: number;
@@ -30,22 +36,28 @@ const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
 const RUNSTATE = { running: 1, paused: 3, shutoff: 5 } as const;
 
 export function testHostXml(h: TestHost): string {
-  const guests = (h.guests ?? []).map((g) => `  <domain type='test'>
+  const guests = (h.guests ?? []).map(
+    (g) => `  <domain type='test'>
     <name>${esc(g.name)}</name>${g.uuid ? `\n    <uuid>${esc(g.uuid)}</uuid>` : ''}
     <memory unit='MiB'>${g.memoryMiB ?? 64}</memory>
     <vcpu>${g.vcpus ?? 1}</vcpu>
     <os><type>hvm</type></os>
     <devices>${g.devices ?? ''}</devices>
     <test:runstate>${RUNSTATE[g.state ?? 'running']}</test:runstate>
-  </domain>`);
-  const nets = (h.networks ?? []).map((n) => `  <network>
+  </domain>`,
+  );
+  const nets = (h.networks ?? []).map(
+    (n) => `  <network>
     <name>${esc(n.name)}</name>
     <bridge name='${esc(n.bridge)}'/>
-  </network>`);
-  const pools = (h.pools ?? []).map((p) => `  <pool type='dir'>
+  </network>`,
+  );
+  const pools = (h.pools ?? []).map(
+    (p) => `  <pool type='dir'>
     <name>${esc(p.name)}</name>
     <target><path>${esc(p.path)}</path></target>
-  </pool>`);
+  </pool>`,
+  );
   return `<node xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
   <cpu>
     <mhz>2000</mhz>

@@ -25,7 +25,11 @@ export interface SessionRequest {
 
 export class ConsoleSession {
   ended = false;
-  constructor(readonly id: number, readonly who: string, readonly sink: ConsoleSink) {}
+  constructor(
+    readonly id: number,
+    readonly who: string,
+    readonly sink: ConsoleSink,
+  ) {}
 }
 
 export class ConsoleHub {
@@ -80,7 +84,10 @@ export class ConsoleHub {
       }
     }
     sink.send({ writer: this.writer === s, ...(notice ? { notice } : {}) });
-    this.log.info({ node: this.guest, session: s.id, who: req.who, writer: this.writer === s, sessions: this.sessions.size }, 'console session attached');
+    this.log.info(
+      { node: this.guest, session: s.id, who: req.who, writer: this.writer === s, sessions: this.sessions.size },
+      'console session attached',
+    );
     return s;
   }
 
@@ -147,13 +154,15 @@ export class ConsoleHubs {
     if (h && !h.ended) return h;
     let p = this.opening.get(guest);
     if (!p) {
-      p = this.open(guest, force).then((src) => {
-        const hub = new ConsoleHub(guest, src, this.log, () => {
-          if (this.hubs.get(guest) === hub) this.hubs.delete(guest);
-        });
-        this.hubs.set(guest, hub);
-        return hub;
-      }).finally(() => this.opening.delete(guest));
+      p = this.open(guest, force)
+        .then((src) => {
+          const hub = new ConsoleHub(guest, src, this.log, () => {
+            if (this.hubs.get(guest) === hub) this.hubs.delete(guest);
+          });
+          this.hubs.set(guest, hub);
+          return hub;
+        })
+        .finally(() => this.opening.delete(guest));
       this.opening.set(guest, p);
     }
     return p;

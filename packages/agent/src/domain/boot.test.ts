@@ -50,9 +50,24 @@ test('boot order - inserted after type and loader when the domain had none; per-
 
 test('boot order - bad orders and non-domains are refused', () => {
   const xml = buildDomainXml(fullSpec());
-  assert.throws(() => setBootOrder(xml, ['floppy' as never]), (e: unknown) => e instanceof SpecError && e.field === 'boot[0]');
-  assert.throws(() => setBootOrder(xml, ['disk', 'disk']), (e: unknown) => e instanceof SpecError && e.field === 'boot[1]');
-  assert.throws(() => setBootOrder('<pool/>', ['disk']), (e: unknown) => e instanceof SpecError && e.code === 'DOMAIN_XML_INVALID');
-  assert.throws(() => setBootOrder('<domain><name>a</name></domain>', ['disk']), (e: unknown) => e instanceof SpecError && /no <os>/.test(e.message));
-  assert.throws(() => setBootOrder('<domain><os>', ['disk']), (e: unknown) => e instanceof SpecError && e.code === 'DOMAIN_XML_INVALID');
+  assert.throws(
+    () => setBootOrder(xml, ['floppy' as never]),
+    (e: unknown) => e instanceof SpecError && e.field === 'boot[0]',
+  );
+  assert.throws(
+    () => setBootOrder(xml, ['disk', 'disk']),
+    (e: unknown) => e instanceof SpecError && e.field === 'boot[1]',
+  );
+  assert.throws(
+    () => setBootOrder('<pool/>', ['disk']),
+    (e: unknown) => e instanceof SpecError && e.code === 'DOMAIN_XML_INVALID',
+  );
+  assert.throws(
+    () => setBootOrder('<domain><name>a</name></domain>', ['disk']),
+    (e: unknown) => e instanceof SpecError && /no <os>/.test(e.message),
+  );
+  assert.throws(
+    () => setBootOrder('<domain><os>', ['disk']),
+    (e: unknown) => e instanceof SpecError && e.code === 'DOMAIN_XML_INVALID',
+  );
 });

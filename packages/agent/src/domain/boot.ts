@@ -39,7 +39,9 @@ export function setBootOrder(xml: string, order: readonly BootDevice[]): string 
   let insertAt = firstBoot;
   if (insertAt < 0) {
     insertAt = 0;
-    osKids.forEach((n, i) => { if (BEFORE_BOOT.has(tagOf(n) ?? '')) insertAt = i + 1; });
+    osKids.forEach((n, i) => {
+      if (BEFORE_BOOT.has(tagOf(n) ?? '')) insertAt = i + 1;
+    });
   }
   // No <boot> precedes insertAt (it is the first boot, or there are none), so the index holds after filtering.
   const kept = osKids.filter((n) => tagOf(n) !== 'boot');

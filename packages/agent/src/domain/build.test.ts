@@ -19,14 +19,26 @@ const VARIANTS: Record<string, GuestSpec> = {
   'kvm full: file + block disks, bridge + network NICs, serial log, VNC password': fullSpec(),
   'kvm fixed VNC port on IPv6, host-passthrough': fullSpec({ cpu: { mode: 'host-passthrough' }, vnc: { listen: '::', port: 5905 } }),
   'kvm custom CPU, IDE and SATA disks, q35, emulator': fullSpec({
-    cpu: { mode: 'custom', model: 'Haswell' }, machine: 'q35', emulator: '/usr/bin/qemu-system-x86_64',
-    disks: [{ path: '/vms/a.img', format: 'raw', bus: 'sata' }, { device: '/dev/sdc', format: 'raw', bus: 'ide' }],
+    cpu: { mode: 'custom', model: 'Haswell' },
+    machine: 'q35',
+    emulator: '/usr/bin/qemu-system-x86_64',
+    disks: [
+      { path: '/vms/a.img', format: 'raw', bus: 'sata' },
+      { device: '/dev/sdc', format: 'raw', bus: 'ide' },
+    ],
     boot: ['cdrom', 'network', 'disk'],
   }),
   'kvm NICs only (diskless PXE)': fullSpec({ disks: [], boot: ['network'], serial: undefined, vnc: undefined }),
   'xen HVM: xvd file and phy disks, e1000, serial, VNC': fullSpec({
-    hypervisor: 'xen', nics: [{ bridge: 'xenbr0', model: 'e1000', mac: '02:00:00:00:00:07' }, { network: 'default', model: 'rtl8139' }],
-    disks: [{ path: '/vms/x.qcow2', format: 'qcow2', bus: 'xen' }, { device: '/dev/vg0/x_1', format: 'raw', bus: 'xen' }],
+    hypervisor: 'xen',
+    nics: [
+      { bridge: 'xenbr0', model: 'e1000', mac: '02:00:00:00:00:07' },
+      { network: 'default', model: 'rtl8139' },
+    ],
+    disks: [
+      { path: '/vms/x.qcow2', format: 'qcow2', bus: 'xen' },
+      { device: '/dev/vg0/x_1', format: 'raw', bus: 'xen' },
+    ],
     emulator: '/usr/lib/xen/bin/qemu-system-i386',
   }),
   'xen minimal without devices': minimalSpec({ hypervisor: 'xen' }),
@@ -60,35 +72,68 @@ test('domain xml - identity, sizes and hypervisor type', () => {
 });
 
 test('domain xml - boot order maps to libvirt device names', () => {
-  assert.deepEqual(dom(fullSpec({ boot: ['network', 'disk', 'cdrom'] })).os.boot, [{ '@_dev': 'network' }, { '@_dev': 'hd' }, { '@_dev': 'cdrom' }]);
+  assert.deepEqual(dom(fullSpec({ boot: ['network', 'disk', 'cdrom'] })).os.boot, [
+    { '@_dev': 'network' },
+    { '@_dev': 'hd' },
+    { '@_dev': 'cdrom' },
+  ]);
 });
 
 test('domain xml - disks: file and block sources, formats, targets', () => {
   const disks = dom(fullSpec()).devices.disk as El[];
   assert.equal(disks.length, 2);
   assert.deepEqual(disks[0], {
-    '@_type': 'file', '@_device': 'disk', driver: { '@_name': 'qemu', '@_type': 'qcow2' },
-    source: { '@_file': '/vms/web1.qcow2' }, target: { '@_dev': 'vda', '@_bus': 'virtio' },
+    '@_type': 'file',
+    '@_device': 'disk',
+    driver: { '@_name': 'qemu', '@_type': 'qcow2' },
+    source: { '@_file': '/vms/web1.qcow2' },
+    target: { '@_dev': 'vda', '@_bus': 'virtio' },
   });
   assert.deepEqual(disks[1], {
-    '@_type': 'block', '@_device': 'disk', driver: { '@_name': 'qemu', '@_type': 'raw' },
-    source: { '@_dev': '/dev/vg0/web1_1' }, target: { '@_dev': 'vdb', '@_bus': 'virtio' },
+    '@_type': 'block',
+    '@_device': 'disk',
+    driver: { '@_name': 'qemu', '@_type': 'raw' },
+    source: { '@_dev': '/dev/vg0/web1_1' },
+    target: { '@_dev': 'vdb', '@_bus': 'virtio' },
   });
-  const xenDisks = dom(fullSpec({ hypervisor: 'xen', nics: [], disks: [{ path: '/v/a.img', format: 'raw', bus: 'xen' }, { device: '/dev/sdb', format: 'raw', bus: 'xen' }] })).devices.disk as El[];
+  const xenDisks = dom(
+    fullSpec({
+      hypervisor: 'xen',
+      nics: [],
+      disks: [
+        { path: '/v/a.img', format: 'raw', bus: 'xen' },
+        { device: '/dev/sdb', format: 'raw', bus: 'xen' },
+      ],
+    }),
+  ).devices.disk as El[];
   assert.equal(xenDisks[0]?.driver['@_name'], 'qemu');
   assert.equal(xenDisks[1]?.driver['@_name'], 'phy');
   assert.equal(xenDisks[1]?.target['@_dev'], 'xvdb');
 });
 
 test('domain xml - NICs: bridge and network, model, lowercase MAC', () => {
-  const nics = dom(fullSpec({ nics: [{ bridge: 'br0', model: 'virtio', mac: '02:AA:BB:CC:DD:EE' }, { network: 'default', model: 'e1000' }] })).devices.interface as El[];
-  assert.deepEqual(nics[0], { '@_type': 'bridge', mac: { '@_address': '02:aa:bb:cc:dd:ee' }, source: { '@_bridge': 'br0' }, model: { '@_type': 'virtio' } });
+  const nics = dom(
+    fullSpec({
+      nics: [
+        { bridge: 'br0', model: 'virtio', mac: '02:AA:BB:CC:DD:EE' },
+        { network: 'default', model: 'e1000' },
+      ],
+    }),
+  ).devices.interface as El[];
+  assert.deepEqual(nics[0], {
+    '@_type': 'bridge',
+    mac: { '@_address': '02:aa:bb:cc:dd:ee' },
+    source: { '@_bridge': 'br0' },
+    model: { '@_type': 'virtio' },
+  });
   assert.deepEqual(nics[1], { '@_type': 'network', source: { '@_network': 'default' }, model: { '@_type': 'e1000' } });
 });
 
 test('domain xml - serial pty with a console on it, and its log file', () => {
   const devs = dom(fullSpec()).devices;
-  assert.deepEqual(devs.serial, [{ '@_type': 'pty', log: { '@_file': '/var/log/drover/console/web1.log', '@_append': 'on' }, target: { '@_port': '0' } }]);
+  assert.deepEqual(devs.serial, [
+    { '@_type': 'pty', log: { '@_file': '/var/log/drover/console/web1.log', '@_append': 'on' }, target: { '@_port': '0' } },
+  ]);
   assert.deepEqual(devs.console, [{ '@_type': 'pty', target: { '@_type': 'serial', '@_port': '0' } }]);
   const none = dom(fullSpec({ serial: undefined })).devices;
   assert.equal(none.serial, undefined);
@@ -111,15 +156,25 @@ test('domain xml - VNC autoport or fixed port, password escaped', () => {
 
 test('domain xml - cpu element per mode, balloon switch', () => {
   assert.deepEqual(dom(fullSpec()).cpu, { '@_mode': 'host-model' });
-  assert.deepEqual(dom(fullSpec({ cpu: { mode: 'custom', model: 'Haswell' } })).cpu, { '@_mode': 'custom', '@_match': 'exact', model: { '@_fallback': 'forbid', '#text': 'Haswell' } });
+  assert.deepEqual(dom(fullSpec({ cpu: { mode: 'custom', model: 'Haswell' } })).cpu, {
+    '@_mode': 'custom',
+    '@_match': 'exact',
+    model: { '@_fallback': 'forbid', '#text': 'Haswell' },
+  });
   assert.equal(dom(fullSpec({ cpu: undefined })).cpu, undefined);
   assert.deepEqual(dom(minimalSpec({ memballoon: false })).devices.memballoon, { '@_model': 'none' });
   assert.equal(dom(minimalSpec()).devices.memballoon, undefined);
 });
 
 test('domain xml - an invalid spec is refused before any XML is made', () => {
-  assert.throws(() => buildDomainXml(minimalSpec({ memoryMiB: 0 })), (e: unknown) => e instanceof SpecError && e.field === 'memoryMiB');
-  assert.throws(() => buildDomainXml(minimalSpec({ name: 'x</name><evil/>' })), (e: unknown) => e instanceof SpecError && e.field === 'name');
+  assert.throws(
+    () => buildDomainXml(minimalSpec({ memoryMiB: 0 })),
+    (e: unknown) => e instanceof SpecError && e.field === 'memoryMiB',
+  );
+  assert.throws(
+    () => buildDomainXml(minimalSpec({ name: 'x</name><evil/>' })),
+    (e: unknown) => e instanceof SpecError && e.field === 'name',
+  );
 });
 
 test('domain xml - what is built reads back the same', () => {
@@ -132,8 +187,14 @@ test('domain xml - what is built reads back the same', () => {
   assert.equal(info.vcpus, spec.vcpus);
   assert.deepEqual(info.cpu, spec.cpu);
   assert.deepEqual(info.boot, spec.boot);
-  assert.deepEqual(info.nics.map((n) => n.mac), ['02:1a:2b:3c:4d:5e', undefined]);
-  assert.deepEqual(info.disks.map((d) => d.path ?? d.device), ['/vms/web1.qcow2', '/dev/vg0/web1_1']);
+  assert.deepEqual(
+    info.nics.map((n) => n.mac),
+    ['02:1a:2b:3c:4d:5e', undefined],
+  );
+  assert.deepEqual(
+    info.disks.map((d) => d.path ?? d.device),
+    ['/vms/web1.qcow2', '/dev/vg0/web1_1'],
+  );
   assert.equal(info.serial, true);
   assert.deepEqual(info.vnc, { autoport: true, listen: '0.0.0.0', hasPasswd: true });
 });

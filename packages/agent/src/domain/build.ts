@@ -66,11 +66,13 @@ export function buildDomainXml(spec: GuestSpec): string {
   devices.disk = spec.disks.map((d, i) => diskEl(d, targets[i] ?? '', spec));
   devices.interface = spec.nics.map(nicEl);
   if (spec.serial) {
-    devices.serial = [{
-      ...attrs({ type: 'pty' }),
-      ...(spec.serial.logFile !== undefined ? { log: attrs({ file: spec.serial.logFile, append: 'on' }) } : {}),
-      target: attrs({ port: 0 }),
-    }];
+    devices.serial = [
+      {
+        ...attrs({ type: 'pty' }),
+        ...(spec.serial.logFile !== undefined ? { log: attrs({ file: spec.serial.logFile, append: 'on' }) } : {}),
+        target: attrs({ port: 0 }),
+      },
+    ];
     devices.console = [{ ...attrs({ type: 'pty' }), target: attrs({ type: 'serial', port: 0 }) }];
   }
   if (spec.vnc) devices.graphics = [graphicsEl(spec.vnc)];

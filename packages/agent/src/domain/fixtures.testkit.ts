@@ -5,7 +5,17 @@ export const UUID = '6f1b0c1e-8a3e-4c55-9d0e-1234567890ab';
 
 /** A small lab-like guest: TCG, 64 MiB, one vCPU, no devices. */
 export function minimalSpec(over: Partial<GuestSpec> = {}): GuestSpec {
-  return { name: 'web1', uuid: UUID, hypervisor: 'qemu', memoryMiB: 64, vcpus: 1, nics: [], disks: [], boot: ['disk'], ...over } as GuestSpec;
+  return {
+    name: 'web1',
+    uuid: UUID,
+    hypervisor: 'qemu',
+    memoryMiB: 64,
+    vcpus: 1,
+    nics: [],
+    disks: [],
+    boot: ['disk'],
+    ...over,
+  } as GuestSpec;
 }
 
 /** A guest with one of everything. */
@@ -15,7 +25,10 @@ export function fullSpec(over: Partial<GuestSpec> = {}): GuestSpec {
     memoryMiB: 2048,
     vcpus: 4,
     cpu: { mode: 'host-model' },
-    nics: [{ bridge: 'br0', model: 'virtio', mac: '02:1a:2b:3c:4d:5e' }, { network: 'default', model: 'e1000' }],
+    nics: [
+      { bridge: 'br0', model: 'virtio', mac: '02:1a:2b:3c:4d:5e' },
+      { network: 'default', model: 'e1000' },
+    ],
     disks: [
       { path: '/vms/web1.qcow2', format: 'qcow2', bus: 'virtio' },
       { device: '/dev/vg0/web1_1', format: 'raw', bus: 'virtio' },

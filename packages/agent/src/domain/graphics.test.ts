@@ -13,10 +13,17 @@ function inDomain(graphics: string): string {
 test('vnc graphics - one-time password with expiry in UTC', async () => {
   const xml = vncGraphicsXml({ passwd: 'x&y<z', validTo: new Date('2031-05-06T07:08:09.999Z'), listen: '127.0.0.1', connected: 'keep' });
   assert.deepEqual(readXml(xml), {
-    graphics: [{
-      '@_type': 'vnc', '@_autoport': 'yes', '@_listen': '127.0.0.1', '@_passwd': 'x&y<z', '@_passwdValidTo': '2031-05-06T07:08:09',
-      '@_connected': 'keep', listen: [{ '@_type': 'address', '@_address': '127.0.0.1' }],
-    }],
+    graphics: [
+      {
+        '@_type': 'vnc',
+        '@_autoport': 'yes',
+        '@_listen': '127.0.0.1',
+        '@_passwd': 'x&y<z',
+        '@_passwdValidTo': '2031-05-06T07:08:09',
+        '@_connected': 'keep',
+        listen: [{ '@_type': 'address', '@_address': '127.0.0.1' }],
+      },
+    ],
   });
   await virtXmlValidate(inDomain(xml), 'domain');
 });

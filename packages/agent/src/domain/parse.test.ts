@@ -4,7 +4,6 @@ import { SpecError } from './errors.js';
 import { parseDomainXml } from './parse.js';
 import { LIVE_XML } from './fixtures.testkit.js';
 
-
 test('parse - a running domain: live VNC port, pty, disks, MACs', () => {
   const info = parseDomainXml(LIVE_XML);
   assert.equal(info.type, 'kvm');
@@ -55,6 +54,10 @@ test('parse - a domain without devices has empty lists, no console, no VNC', () 
 
 test('parse - text that is not a domain is refused', () => {
   for (const bad of ['', 'not xml at all <', '<pool type="dir"><name>x</name></pool>', '<domain><name>a</domain>']) {
-    assert.throws(() => parseDomainXml(bad), (e: unknown) => e instanceof SpecError && e.code === 'DOMAIN_XML_INVALID', bad);
+    assert.throws(
+      () => parseDomainXml(bad),
+      (e: unknown) => e instanceof SpecError && e.code === 'DOMAIN_XML_INVALID',
+      bad,
+    );
   }
 });

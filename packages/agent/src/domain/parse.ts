@@ -60,8 +60,20 @@ export interface DomainInfo {
 type El = Record<string, unknown>;
 
 const UNIT_BYTES: Record<string, number> = {
-  b: 1, bytes: 1, kb: 1e3, k: 1024, kib: 1024, mb: 1e6, m: 1024 ** 2, mib: 1024 ** 2,
-  gb: 1e9, g: 1024 ** 3, gib: 1024 ** 3, tb: 1e12, t: 1024 ** 4, tib: 1024 ** 4,
+  b: 1,
+  bytes: 1,
+  kb: 1e3,
+  k: 1024,
+  kib: 1024,
+  mb: 1e6,
+  m: 1024 ** 2,
+  mib: 1024 ** 2,
+  gb: 1e9,
+  g: 1024 ** 3,
+  gib: 1024 ** 3,
+  tb: 1e12,
+  t: 1024 ** 4,
+  tib: 1024 ** 4,
 };
 
 function el(v: unknown): El | undefined {
@@ -144,7 +156,9 @@ export function parseDomainXml(xml: string): DomainInfo {
     }) as unknown as DomainNic;
   });
 
-  let boot = list(os?.boot).map((b) => bootDevice(attr(b, 'dev'))).filter((b): b is BootDevice => b !== undefined);
+  let boot = list(os?.boot)
+    .map((b) => bootDevice(attr(b, 'dev')))
+    .filter((b): b is BootDevice => b !== undefined);
   if (boot.length === 0) {
     // Per-device boot order (<boot order='N'/> inside a disk or interface).
     const ordered: Array<{ order: number; dev: BootDevice }> = [];
@@ -184,9 +198,13 @@ export function parseDomainXml(xml: string): DomainInfo {
     const model = text(cpuEl?.model);
     if (model !== undefined) cpu = { mode: 'custom', model };
   }
-  const required = cpu?.mode === 'custom'
-    ? list(cpuEl?.feature).filter((f) => ['require', 'force', undefined].includes(attr(f, 'policy'))).map((f) => attr(f, 'name')).filter((n): n is string => !!n)
-    : [];
+  const required =
+    cpu?.mode === 'custom'
+      ? list(cpuEl?.feature)
+          .filter((f) => ['require', 'force', undefined].includes(attr(f, 'policy')))
+          .map((f) => attr(f, 'name'))
+          .filter((n): n is string => !!n)
+      : [];
 
   const osType = el(os?.type);
   return stripUndefined({

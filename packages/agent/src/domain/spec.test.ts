@@ -5,21 +5,38 @@ import { diskTargetName, diskTargets, validateSpec, type GuestSpec } from './spe
 import { fullSpec, minimalSpec } from './fixtures.testkit.js';
 
 function refused(spec: GuestSpec, field: string, code = 'SPEC_INVALID') {
-  assert.throws(() => validateSpec(spec), (e: unknown) => {
-    assert.ok(e instanceof SpecError, `expected a SpecError, got ${String(e)}`);
-    assert.equal(e.field, field);
-    assert.equal(e.code, code);
-    assert.ok(e.message.startsWith(`${field}: `), e.message);
-    return true;
-  });
+  assert.throws(
+    () => validateSpec(spec),
+    (e: unknown) => {
+      assert.ok(e instanceof SpecError, `expected a SpecError, got ${String(e)}`);
+      assert.equal(e.field, field);
+      assert.equal(e.code, code);
+      assert.ok(e.message.startsWith(`${field}: `), e.message);
+      return true;
+    },
+  );
 }
 const bad = (over: Record<string, unknown>) => fullSpec(over as Partial<GuestSpec>);
 
 test('spec - good specs pass', () => {
   validateSpec(minimalSpec());
   validateSpec(fullSpec());
-  validateSpec(fullSpec({ hypervisor: 'xen', nics: [{ bridge: 'xenbr0', model: 'e1000' }], disks: [{ path: '/vms/a.img', format: 'raw', bus: 'xen' }], memballoon: undefined }));
-  validateSpec(fullSpec({ cpu: { mode: 'custom', model: 'Haswell-noTSX' }, vnc: { listen: '::1', port: 5901 }, memballoon: false, machine: 'pc-i440fx-7.2' }));
+  validateSpec(
+    fullSpec({
+      hypervisor: 'xen',
+      nics: [{ bridge: 'xenbr0', model: 'e1000' }],
+      disks: [{ path: '/vms/a.img', format: 'raw', bus: 'xen' }],
+      memballoon: undefined,
+    }),
+  );
+  validateSpec(
+    fullSpec({
+      cpu: { mode: 'custom', model: 'Haswell-noTSX' },
+      vnc: { listen: '::1', port: 5901 },
+      memballoon: false,
+      machine: 'pc-i440fx-7.2',
+    }),
+  );
 });
 
 test('spec - names with shell or XML metacharacters are refused', () => {
@@ -55,7 +72,15 @@ test('spec - NICs: one source, known model, unicast unique MAC', () => {
   refused(bad({ nics: [{ bridge: 'br0', model: 'ne2k_pci' }] }), 'nics[0].model');
   refused(bad({ nics: [{ bridge: 'br0', model: 'virtio', mac: '01:00:5e:00:00:01' }] }), 'nics[0].mac');
   refused(bad({ nics: [{ bridge: 'br0', model: 'virtio', mac: 'zz:00:00:00:00:01' }] }), 'nics[0].mac');
-  refused(bad({ nics: [{ bridge: 'br0', model: 'virtio', mac: '02:00:00:00:00:01' }, { bridge: 'br1', model: 'virtio', mac: '02:00:00:00:00:01' }] }), 'nics[1].mac');
+  refused(
+    bad({
+      nics: [
+        { bridge: 'br0', model: 'virtio', mac: '02:00:00:00:00:01' },
+        { bridge: 'br1', model: 'virtio', mac: '02:00:00:00:00:01' },
+      ],
+    }),
+    'nics[1].mac',
+  );
   refused(bad({ hypervisor: 'xen', nics: [{ bridge: 'br0', model: 'virtio' }], disks: [] }), 'nics[0].model', 'SPEC_UNSUPPORTED');
 });
 
@@ -71,7 +96,15 @@ test('spec - disks: one source, clean paths, known format and bus, unique target
   refused(bad({ disks: [{ path: '/vms/a', format: 'raw', bus: 'xen' }] }), 'disks[0].bus', 'SPEC_UNSUPPORTED');
   refused(bad({ disks: [{ path: '/vms/a', format: 'raw', bus: 'virtio', target: 'hda' }] }), 'disks[0].target');
   refused(bad({ disks: [{ path: '/vms/a', format: 'raw', bus: 'ide', target: 'hde' }] }), 'disks[0].target');
-  refused(bad({ disks: [{ path: '/vms/a', format: 'raw', bus: 'virtio', target: 'vdb' }, { path: '/vms/b', format: 'raw', bus: 'virtio' }] }), 'disks[1].target');
+  refused(
+    bad({
+      disks: [
+        { path: '/vms/a', format: 'raw', bus: 'virtio', target: 'vdb' },
+        { path: '/vms/b', format: 'raw', bus: 'virtio' },
+      ],
+    }),
+    'disks[1].target',
+  );
 });
 
 test('spec - boot, serial, VNC and balloon are checked', () => {
@@ -87,7 +120,10 @@ test('spec - boot, serial, VNC and balloon are checked', () => {
 });
 
 test('spec - a refused VNC password is not echoed in the error', () => {
-  assert.throws(() => validateSpec(bad({ vnc: { listen: '0.0.0.0', passwd: 'topsecret99' } })), (e: unknown) => e instanceof SpecError && !e.message.includes('topsecret99'));
+  assert.throws(
+    () => validateSpec(bad({ vnc: { listen: '0.0.0.0', passwd: 'topsecret99' } })),
+    (e: unknown) => e instanceof SpecError && !e.message.includes('topsecret99'),
+  );
 });
 
 test('spec - disk targets follow the bus letters like libvirt', () => {
@@ -97,10 +133,13 @@ test('spec - disk targets follow the bus letters like libvirt', () => {
   assert.equal(diskTargetName('sata', 1), 'sdb');
   assert.equal(diskTargetName('ide', 2), 'hdc');
   assert.equal(diskTargetName('xen', 0), 'xvda');
-  assert.deepEqual(diskTargets([
-    { path: '/a', format: 'raw', bus: 'virtio' },
-    { path: '/b', format: 'raw', bus: 'ide' },
-    { path: '/c', format: 'raw', bus: 'virtio' },
-    { path: '/d', format: 'raw', bus: 'sata', target: 'sdc' },
-  ]), ['vda', 'hda', 'vdb', 'sdc']);
+  assert.deepEqual(
+    diskTargets([
+      { path: '/a', format: 'raw', bus: 'virtio' },
+      { path: '/b', format: 'raw', bus: 'ide' },
+      { path: '/c', format: 'raw', bus: 'virtio' },
+      { path: '/d', format: 'raw', bus: 'sata', target: 'sdc' },
+    ]),
+    ['vda', 'hda', 'vdb', 'sdc'],
+  );
 });

@@ -1,7 +1,15 @@
 import { isIP } from 'node:net';
 import {
-  MAX_CPUS, NIC_MODELS, isValidBridgeName, isValidMac, isValidNetworkName, isValidNodeName, pathProblem,
-  type BootDevice, type DiskFormat, type NicModel,
+  MAX_CPUS,
+  NIC_MODELS,
+  isValidBridgeName,
+  isValidMac,
+  isValidNetworkName,
+  isValidNodeName,
+  pathProblem,
+  type BootDevice,
+  type DiskFormat,
+  type NicModel,
 } from './attrs.js';
 import { SpecError } from './errors.js';
 
@@ -17,8 +25,7 @@ interface NicCommon {
 }
 /** A NIC on a host bridge or on a libvirt network. */
 export type GuestNic =
-  | (NicCommon & { readonly bridge: string; readonly network?: never })
-  | (NicCommon & { readonly network: string; readonly bridge?: never });
+  (NicCommon & { readonly bridge: string; readonly network?: never }) | (NicCommon & { readonly network: string; readonly bridge?: never });
 
 interface DiskCommon {
   readonly format: DiskFormat;
@@ -28,14 +35,11 @@ interface DiskCommon {
 }
 /** A disk backed by an image file, or by a block device (an LV, an iSCSI LUN, a local disk). */
 export type GuestDisk =
-  | (DiskCommon & { readonly path: string; readonly device?: never })
-  | (DiskCommon & { readonly device: string; readonly path?: never });
+  (DiskCommon & { readonly path: string; readonly device?: never }) | (DiskCommon & { readonly device: string; readonly path?: never });
 
 /** CPU model the guest sees; absent means libvirt's default for the hypervisor. */
 export type CpuSpec =
-  | { readonly mode: 'host-model' }
-  | { readonly mode: 'host-passthrough' }
-  | { readonly mode: 'custom'; readonly model: string };
+  { readonly mode: 'host-model' } | { readonly mode: 'host-passthrough' } | { readonly mode: 'custom'; readonly model: string };
 
 /** A serial port on a pty with a console on it, so `virsh console` (and rcons) reach it. */
 export interface SerialSpec {
@@ -80,7 +84,11 @@ const BOOT_DEVICES: readonly BootDevice[] = ['network', 'disk', 'cdrom'];
 const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const WORD_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const BUS_PREFIX: Record<DiskBus, string> = { virtio: 'vd', ide: 'hd', sata: 'sd', xen: 'xvd' };
-const BUSES_FOR: Record<Hypervisor, readonly DiskBus[]> = { kvm: ['virtio', 'ide', 'sata'], qemu: ['virtio', 'ide', 'sata'], xen: ['xen', 'ide'] };
+const BUSES_FOR: Record<Hypervisor, readonly DiskBus[]> = {
+  kvm: ['virtio', 'ide', 'sata'],
+  qemu: ['virtio', 'ide', 'sata'],
+  xen: ['xen', 'ide'],
+};
 const NIC_MODELS_FOR: Record<Hypervisor, readonly NicModel[]> = { kvm: NIC_MODELS, qemu: NIC_MODELS, xen: ['e1000', 'rtl8139'] };
 
 /** The default machine type of a hypervisor. */
@@ -175,12 +183,16 @@ export function validateSpec(spec: GuestSpec): void {
     const hasBridge = nic.bridge !== undefined;
     const hasNetwork = nic.network !== undefined;
     if (hasBridge === hasNetwork) invalid(f, nic, 'needs exactly one of bridge and network');
-    if (hasBridge && (typeof nic.bridge !== 'string' || !isValidBridgeName(nic.bridge))) invalid(`${f}.bridge`, nic.bridge, 'not a bridge name');
-    if (hasNetwork && (typeof nic.network !== 'string' || !isValidNetworkName(nic.network))) invalid(`${f}.network`, nic.network, 'not a network name');
+    if (hasBridge && (typeof nic.bridge !== 'string' || !isValidBridgeName(nic.bridge)))
+      invalid(`${f}.bridge`, nic.bridge, 'not a bridge name');
+    if (hasNetwork && (typeof nic.network !== 'string' || !isValidNetworkName(nic.network)))
+      invalid(`${f}.network`, nic.network, 'not a network name');
     if (!NIC_MODELS.includes(nic.model)) invalid(`${f}.model`, nic.model, `must be one of ${NIC_MODELS.join(', ')}`);
-    if (!NIC_MODELS_FOR[hv].includes(nic.model)) unsupported(`${f}.model`, nic.model, `not available on ${hv}; use ${NIC_MODELS_FOR[hv].join(' or ')}`);
+    if (!NIC_MODELS_FOR[hv].includes(nic.model))
+      unsupported(`${f}.model`, nic.model, `not available on ${hv}; use ${NIC_MODELS_FOR[hv].join(' or ')}`);
     if (nic.mac !== undefined) {
-      if (typeof nic.mac !== 'string' || !isValidMac(nic.mac)) invalid(`${f}.mac`, nic.mac, 'not a unicast MAC address such as 02:1a:2b:3c:4d:5e');
+      if (typeof nic.mac !== 'string' || !isValidMac(nic.mac))
+        invalid(`${f}.mac`, nic.mac, 'not a unicast MAC address such as 02:1a:2b:3c:4d:5e');
       const mac = nic.mac.toLowerCase();
       if (macs.has(mac)) invalid(`${f}.mac`, nic.mac, 'MAC used by another NIC of this guest');
       macs.add(mac);
@@ -227,7 +239,8 @@ export function validateSpec(spec: GuestSpec): void {
     if (spec.vnc.port !== undefined) checkInt('vnc.port', spec.vnc.port, 5900, 65535);
     if (spec.vnc.passwd !== undefined) checkVncPassword('vnc.passwd', spec.vnc.passwd);
   }
-  if (spec.memballoon !== undefined && typeof spec.memballoon !== 'boolean') invalid('memballoon', spec.memballoon, 'must be true or false');
+  if (spec.memballoon !== undefined && typeof spec.memballoon !== 'boolean')
+    invalid('memballoon', spec.memballoon, 'must be true or false');
   if (spec.memballoon === false && hv === 'xen') unsupported('memballoon', false, 'the balloon switch is for QEMU guests');
 }
 

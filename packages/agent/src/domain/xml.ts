@@ -28,7 +28,21 @@ const READ_OPTIONS = {
 } as const;
 
 /** Elements of domain XML that may repeat; the reader always gives them as arrays. */
-const REPEATED = new Set(['boot', 'disk', 'interface', 'graphics', 'serial', 'console', 'listen', 'channel', 'controller', 'input', 'video', 'hostdev', 'redirdev']);
+const REPEATED = new Set([
+  'boot',
+  'disk',
+  'interface',
+  'graphics',
+  'serial',
+  'console',
+  'listen',
+  'channel',
+  'controller',
+  'input',
+  'video',
+  'hostdev',
+  'redirdev',
+]);
 
 const objectParser = new XMLParser({
   ...READ_OPTIONS,

@@ -1,6 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { applyEdits, type Edit } from './apply.js';
@@ -16,9 +28,7 @@ const SXP_SET = { 'xend-relocation-server': true, 'xend-relocation-port': 8002 }
 const SXP_PLAN: Edit[] = [{ kind: 'sxp', path: XEND, set: SXP_SET }];
 
 function walk(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
-    d.isDirectory() ? walk(join(dir, d.name)) : [join(dir, d.name)],
-  );
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? walk(join(dir, d.name)) : [join(dir, d.name)]));
 }
 
 test('apply - writes under the root, keeps a .drover-bak and diffs exactly the changed lines', (t) => {
@@ -39,7 +49,12 @@ test('apply - writes under the root, keeps a .drover-bak and diffs exactly the c
   });
   assert.match(res.diff, /^--- \/etc\/xen\/xend-config\.sxp/m);
   // Nothing but the file and its backup exists under the root.
-  assert.deepEqual(walk(r.root).map((f) => relative(r.root, f)).sort(), ['etc/xen/xend-config.sxp', 'etc/xen/xend-config.sxp.drover-bak']);
+  assert.deepEqual(
+    walk(r.root)
+      .map((f) => relative(r.root, f))
+      .sort(),
+    ['etc/xen/xend-config.sxp', 'etc/xen/xend-config.sxp.drover-bak'],
+  );
 });
 
 test('apply - a second apply reports no change and leaves file and backup byte-identical', (t) => {
@@ -76,7 +91,8 @@ test('apply - a failing file stops the whole plan before anything is written', (
         { kind: 'keyvalue', path: '/etc/libvirt/qemu.conf', set: { migration_port_min: 49152 } },
         { kind: 'keyvalue', path: '/etc/libvirt/libvirtd.conf', set: { listen_tls: 1 } },
       ]),
-    (err: unknown) => err instanceof HostConfigError && err.code === 'syntax' && err.file === '/etc/libvirt/libvirtd.conf' && err.line === 1,
+    (err: unknown) =>
+      err instanceof HostConfigError && err.code === 'syntax' && err.file === '/etc/libvirt/libvirtd.conf' && err.line === 1,
   );
   assert.equal(readFileSync(r.at('/etc/libvirt/qemu.conf'), 'utf8'), QEMU_CONF);
   assert.equal(existsSync(r.at('/etc/libvirt/qemu.conf.drover-bak')), false);
@@ -138,7 +154,10 @@ test('apply - paths that would leave the root are refused', (t) => {
   writeFileSync(join(outside, 'xend-config.sxp'), XEND_CONFIG);
   mkdirSync(r.at('/etc'), { recursive: true });
   symlinkSync(outside, r.at('/etc/xen'));
-  assert.throws(() => applyEdits(r.root, SXP_PLAN), (err: unknown) => err instanceof HostConfigError && err.code === 'outside-root');
+  assert.throws(
+    () => applyEdits(r.root, SXP_PLAN),
+    (err: unknown) => err instanceof HostConfigError && err.code === 'outside-root',
+  );
   assert.equal(readFileSync(join(outside, 'xend-config.sxp'), 'utf8'), XEND_CONFIG);
   assert.throws(
     () => applyEdits(r.root, [{ kind: 'sxp', path: 'etc/xen/xend-config.sxp', set: {} }]),
@@ -152,7 +171,9 @@ test('apply - paths that would leave the root are refused', (t) => {
 test('apply - GRUB_DEFAULT can come from the grub.cfg under the root', (t) => {
   const r = tempRoot({ '/etc/default/grub': DEFAULT_GRUB, '/boot/grub/grub.cfg': GRUB_CFG });
   t.after(r.cleanup);
-  const [res] = applyEdits(r.root, [{ kind: 'grub-default', path: '/etc/default/grub', dom0Mem: '4G', xenEntryFrom: '/boot/grub/grub.cfg' }]);
+  const [res] = applyEdits(r.root, [
+    { kind: 'grub-default', path: '/etc/default/grub', dom0Mem: '4G', xenEntryFrom: '/boot/grub/grub.cfg' },
+  ]);
   assert.deepEqual(changedLines(res?.diff ?? ''), {
     removed: ['GRUB_DEFAULT=0', "GRUB_CMDLINE_XEN_DEFAULT='loglvl=all  dom0_mem=512M guest_loglvl=all'"],
     added: [

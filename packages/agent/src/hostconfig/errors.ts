@@ -24,11 +24,7 @@ export class HostConfigError extends Error {
   /** 1-based line number, for syntax errors and missing entries located in a file. */
   readonly line: number | undefined;
 
-  constructor(
-    code: HostConfigErrorCode,
-    message: string,
-    context: { file?: string; line?: number; cause?: unknown } = {},
-  ) {
+  constructor(code: HostConfigErrorCode, message: string, context: { file?: string; line?: number; cause?: unknown } = {}) {
     const where = context.file ? `${context.file}${context.line ? `:${context.line}` : ''}: ` : '';
     super(`${where}${message}`, context.cause === undefined ? undefined : { cause: context.cause });
     this.code = code;

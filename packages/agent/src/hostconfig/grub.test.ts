@@ -88,12 +88,18 @@ test('grub - a variable built from itself or with mixed quoting is refused, not 
     (err: unknown) => err instanceof HostConfigError && err.code === 'unsupported' && err.file === DEFAULT && err.line === 2,
   );
   const mixed = `GRUB_CMDLINE_XEN_DEFAULT="a"'b'\n`;
-  assert.throws(() => editGrubDefault(mixed, DEFAULT, { dom0Mem: '2G' }), (err: unknown) => err instanceof HostConfigError && err.code === 'unsupported');
+  assert.throws(
+    () => editGrubDefault(mixed, DEFAULT, { dom0Mem: '2G' }),
+    (err: unknown) => err instanceof HostConfigError && err.code === 'unsupported',
+  );
   assert.throws(
     () => editGrubDefault('GRUB_DEFAULT=0\nGRUB_CMDLINE_XEN_DEFAULT="dom0_mem=1G\n', DEFAULT, { dom0Mem: '2G' }),
     (err: unknown) => err instanceof HostConfigError && err.code === 'syntax' && err.line === 2,
   );
-  assert.throws(() => editGrubDefault('', DEFAULT, { dom0Mem: 'lots' }), (err: unknown) => err instanceof HostConfigError && err.code === 'invalid-option');
+  assert.throws(
+    () => editGrubDefault('', DEFAULT, { dom0Mem: 'lots' }),
+    (err: unknown) => err instanceof HostConfigError && err.code === 'invalid-option',
+  );
 });
 
 test('grub - tokens: replace the last match, drop the others, or append', () => {
@@ -114,7 +120,8 @@ test('grub - the Xen entry of grub.cfg is found through its submenus', () => {
   const noXen = GRUB_CFG.slice(0, GRUB_CFG.indexOf('### BEGIN /etc/grub.d/20_linux_xen'));
   assert.throws(
     () => findXenMenuEntry(noXen, CFG),
-    (err: unknown) => err instanceof HostConfigError && err.code === 'missing-entry' && err.file === CFG && /Xen hypervisor/.test(err.message),
+    (err: unknown) =>
+      err instanceof HostConfigError && err.code === 'missing-entry' && err.file === CFG && /Xen hypervisor/.test(err.message),
   );
 });
 
@@ -125,7 +132,13 @@ test('grub - Xen images are told from Linux kernels', () => {
 
 test('grub - menu.lst: default points at the first Xen title and its kernel line gets dom0_mem', () => {
   const entries = listMenuLstEntries(MENU_LST);
-  assert.deepEqual(entries.map((e) => [e.index, e.xen]), [[0, false], [1, true]]);
+  assert.deepEqual(
+    entries.map((e) => [e.index, e.xen]),
+    [
+      [0, false],
+      [1, true],
+    ],
+  );
   const after = editMenuLst(MENU_LST, MENU, { dom0Mem: '1024M' });
   assert.equal(
     after,
@@ -142,13 +155,20 @@ test('grub - menu.lst: default points at the first Xen title and its kernel line
 test('grub - menu.lst without a default line gets one before the first global command', () => {
   const text = '# my menu\n\ntimeout 5\ntitle Xen\n  kernel /boot/xen.gz noreboot\n  module /boot/vmlinuz\n';
   const after = editMenuLst(text, MENU, { dom0Mem: '512M' });
-  assert.equal(after, '# my menu\n\ndefault 0\ntimeout 5\ntitle Xen\n  kernel /boot/xen.gz noreboot dom0_mem=512M,max:512M\n  module /boot/vmlinuz\n');
+  assert.equal(
+    after,
+    '# my menu\n\ndefault 0\ntimeout 5\ntitle Xen\n  kernel /boot/xen.gz noreboot dom0_mem=512M,max:512M\n  module /boot/vmlinuz\n',
+  );
   const saved = 'default saved\ndefault 0\ntitle Linux\nkernel /vmlinuz\ntitle Xen\nkernel /xen.gz\n';
-  assert.equal(editMenuLst(saved, MENU, { setDefault: true }), '#default saved\ndefault 1\ntitle Linux\nkernel /vmlinuz\ntitle Xen\nkernel /xen.gz\n');
+  assert.equal(
+    editMenuLst(saved, MENU, { setDefault: true }),
+    '#default saved\ndefault 1\ntitle Linux\nkernel /vmlinuz\ntitle Xen\nkernel /xen.gz\n',
+  );
 });
 
 test('grub - menu.lst: the update-grub xenhopt line gets dom0_mem too', () => {
-  const text = '## ## Start Default Options ##\n# xenhopt= dom0_mem=256M\n## ## End Default Options ##\ndefault 0\ntitle Xen\nkernel /boot/xen-3.2-1-amd64.gz dom0_mem=256M\n';
+  const text =
+    '## ## Start Default Options ##\n# xenhopt= dom0_mem=256M\n## ## End Default Options ##\ndefault 0\ntitle Xen\nkernel /boot/xen-3.2-1-amd64.gz dom0_mem=256M\n';
   const after = editMenuLst(text, MENU, { dom0Mem: '1G' });
   assert.match(after, /^# xenhopt= dom0_mem=1G,max:1G$/m);
   assert.match(after, /^kernel \/boot\/xen-3\.2-1-amd64\.gz dom0_mem=1G,max:1G$/m);
@@ -159,7 +179,13 @@ test('grub - menu.lst without a Xen entry is an error naming the file', () => {
   assert.throws(
     () => editMenuLst(noXen, MENU, { dom0Mem: '1G' }),
     (err: unknown) =>
-      err instanceof HostConfigError && err.code === 'missing-entry' && err.message.startsWith(`${MENU}: `) && /Xen hypervisor kernel/.test(err.message),
+      err instanceof HostConfigError &&
+      err.code === 'missing-entry' &&
+      err.message.startsWith(`${MENU}: `) &&
+      /Xen hypervisor kernel/.test(err.message),
   );
-  assert.throws(() => editMenuLst('timeout 5\n', MENU, {}), (err: unknown) => err instanceof HostConfigError && /no boot entries/.test(err.message));
+  assert.throws(
+    () => editMenuLst('timeout 5\n', MENU, {}),
+    (err: unknown) => err instanceof HostConfigError && /no boot entries/.test(err.message),
+  );
 });

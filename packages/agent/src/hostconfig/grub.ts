@@ -12,14 +12,7 @@
  */
 import { posix } from 'node:path';
 import { HostConfigError } from './errors.js';
-import {
-  lineEndAt,
-  lineNumberAt,
-  setStatement,
-  splice,
-  type Statement,
-  type Syntax,
-} from './statements.js';
+import { lineEndAt, lineNumberAt, setStatement, splice, type Statement, type Syntax } from './statements.js';
 
 /** Checks a Xen memory size (`1024M`, `4G`, `524288K`, plain bytes) and returns it unchanged. */
 export function checkXenSize(size: string): string {
@@ -249,7 +242,12 @@ export function isXenImage(path: string): boolean {
  * (`multiboot`/`multiboot2 .../xen...`). Throws when there is none.
  */
 export function findXenMenuEntry(grubCfg: string, file: string): XenMenuEntry {
-  interface Frame { kind: 'menuentry' | 'submenu' | 'other'; title: string; id: string | undefined; line: number }
+  interface Frame {
+    kind: 'menuentry' | 'submenu' | 'other';
+    title: string;
+    id: string | undefined;
+    line: number;
+  }
   const stack: Frame[] = [];
   const lines = grubCfg.split('\n');
   for (let n = 0; n < lines.length; n++) {
@@ -412,7 +410,8 @@ export function editMenuLst(text: string, file: string, opts: MenuLstOptions): s
     const at = entry.kernelLine! - 1;
     const line = lines[at]!;
     const cmd = menuCommand(line)!;
-    lines[at] = line.slice(0, cmd.argsAt) + replaceToken(cmd.args.replace(/\s+$/, ''), 'dom0_mem=', arg) + (/\s+$/.exec(cmd.args)?.[0] ?? '');
+    lines[at] =
+      line.slice(0, cmd.argsAt) + replaceToken(cmd.args.replace(/\s+$/, ''), 'dom0_mem=', arg) + (/\s+$/.exec(cmd.args)?.[0] ?? '');
     for (let i = 0; i < lines.length; i++) {
       const m = /^(#\s*xenhopt=)(.*)$/.exec(lines[i]!);
       if (m) lines[i] = m[1]! + replaceToken(m[2]!, 'dom0_mem=', arg);

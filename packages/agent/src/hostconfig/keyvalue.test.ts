@@ -27,11 +27,17 @@ const LISTENERS = {
 
 test('keyvalue - parses strings, numbers, multi-line lists and trailing comments', () => {
   const st = parseKeyValue(QEMU_CONF, QEMU);
-  assert.deepEqual(st.map((s) => s.key), ['vnc_listen', 'security_driver', 'user', 'group']);
+  assert.deepEqual(
+    st.map((s) => s.key),
+    ['vnc_listen', 'security_driver', 'user', 'group'],
+  );
   assert.deepEqual(getKeyValue(QEMU_CONF, QEMU, 'vnc_listen'), { kind: 'string', text: '0.0.0.0' });
   assert.deepEqual(getKeyValue(QEMU_CONF, QEMU, 'security_driver'), {
     kind: 'list',
-    items: [{ kind: 'string', text: 'apparmor' }, { kind: 'string', text: 'dac' }],
+    items: [
+      { kind: 'string', text: 'apparmor' },
+      { kind: 'string', text: 'dac' },
+    ],
   });
   assert.deepEqual(getKeyValue(LIBVIRTD_CONF, LIBVIRTD, 'listen_tcp'), { kind: 'number', text: '1' });
   assert.deepEqual(getKeyValue('a = """x\ny"""\n', QEMU, 'a'), { kind: 'string', text: 'x\ny' });
@@ -52,7 +58,13 @@ test('keyvalue - qemu.conf migration settings land after their commented default
   follows('#migration_port_max = 49215', 'migration_port_max = 49215');
   follows('#migrate_tls_force = 0', 'migrate_tls_force = 1');
   // Nothing else moved: removing the five new lines gives back the original.
-  const added = new Set(['migration_address = "10.0.0.1"', 'migration_host = "10.0.0.1"', 'migration_port_min = 49152', 'migration_port_max = 49215', 'migrate_tls_force = 1']);
+  const added = new Set([
+    'migration_address = "10.0.0.1"',
+    'migration_host = "10.0.0.1"',
+    'migration_port_min = 49152',
+    'migration_port_max = 49215',
+    'migrate_tls_force = 1',
+  ]);
   assert.equal(lines.filter((l) => !added.has(l)).join('\n'), QEMU_CONF);
 });
 
@@ -74,7 +86,9 @@ test('keyvalue - a multi-line list value is replaced whole, a multi-line comment
 test('keyvalue - libvirtd.conf: duplicates of listen_tcp collapse to one, the last', () => {
   const after = editKeyValue(LIBVIRTD_CONF, LIBVIRTD, LISTENERS);
   assert.deepEqual(
-    parseKeyValue(after, LIBVIRTD).filter((s) => s.key === 'listen_tcp').map((s) => after.slice(s.start, s.end)),
+    parseKeyValue(after, LIBVIRTD)
+      .filter((s) => s.key === 'listen_tcp')
+      .map((s) => after.slice(s.start, s.end)),
     ['listen_tcp=0'],
   );
   // The earlier active copy is now commented out, the commented default above it untouched.
@@ -82,7 +96,10 @@ test('keyvalue - libvirtd.conf: duplicates of listen_tcp collapse to one, the la
   assert.match(after, /^#listen_tls = 0\nlisten_tls = 1$/m);
   assert.match(after, /^#listen_addr = "192\.168\.0\.1"\nlisten_addr = "10\.0\.0\.1"$/m);
   assert.match(after, /^#tls_allowed_dn_list = \["DN1", "DN2"\]\ntls_allowed_dn_list = \["CN=node02", "\*,CN=node02"\]$/m);
-  assert.match(after, /^#key_file = "\/etc\/pki\/libvirt\/private\/serverkey\.pem"\nkey_file = "\/etc\/pki\/libvirt\/private\/serverkey\.pem"$/m);
+  assert.match(
+    after,
+    /^#key_file = "\/etc\/pki\/libvirt\/private\/serverkey\.pem"\nkey_file = "\/etc\/pki\/libvirt\/private\/serverkey\.pem"$/m,
+  );
   // An unrelated insecure line the edit did not ask about stays; relocation.ts sets it.
   assert.match(after, /^auth_tcp = "none" {3}# FIXME lab only$/m);
 });
@@ -125,7 +142,8 @@ test('keyvalue - malformed files are errors naming the file and the line', () =>
   for (const [text, line, re] of cases) {
     assert.throws(
       () => editKeyValue(text, LIBVIRTD, { listen_tls: 1 }),
-      (err: unknown) => err instanceof HostConfigError && err.code === 'syntax' && err.file === LIBVIRTD && err.line === line && re.test(err.message),
+      (err: unknown) =>
+        err instanceof HostConfigError && err.code === 'syntax' && err.file === LIBVIRTD && err.line === line && re.test(err.message),
       JSON.stringify(text),
     );
   }

@@ -17,10 +17,7 @@
 import { HostConfigError } from './errors.js';
 import { lineNumberAt, removeStatement, setStatement, type Statement, type Syntax } from './statements.js';
 
-export type KvParsed =
-  | { kind: 'string'; text: string }
-  | { kind: 'number'; text: string }
-  | { kind: 'list'; items: KvParsed[] };
+export type KvParsed = { kind: 'string'; text: string } | { kind: 'number'; text: string } | { kind: 'list'; items: KvParsed[] };
 
 /** A value drover writes: booleans become 1/0 (libvirt's convention), lists hold strings. */
 export type KvValue = string | number | boolean | readonly string[];
@@ -31,7 +28,10 @@ export interface KvStatement extends Statement {
 
 class Cursor {
   pos = 0;
-  constructor(readonly text: string, readonly file: string) {}
+  constructor(
+    readonly text: string,
+    readonly file: string,
+  ) {}
   ch(): string | undefined {
     return this.text[this.pos];
   }
@@ -218,7 +218,8 @@ export function editKeyValue(text: string, file: string, set: Readonly<Record<st
   let out = text;
   parseKeyValue(out, file);
   for (const [key, want] of Object.entries(set)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(key)) throw new HostConfigError('invalid-option', `not a setting name: ${JSON.stringify(key)}`, { file });
+    if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(key))
+      throw new HostConfigError('invalid-option', `not a setting name: ${JSON.stringify(key)}`, { file });
     if (want === null) {
       out = removeStatement(kvSyntax, out, file, key);
       continue;

@@ -8,15 +8,7 @@ import { getSxpValue } from './sxp.js';
 import { getShellVar } from './grub.js';
 import { bootloaderEdits, planRelocationConfig, type RelocationOptions } from './relocation.js';
 import { tempRoot } from './testdata/helpers.js';
-import {
-  DEFAULT_GRUB_PLAIN,
-  GRUB_CFG,
-  LIBVIRTD_CONF,
-  MENU_LST,
-  QEMU_CONF,
-  XEND_CONFIG,
-  XL_CONF,
-} from './testdata/samples.js';
+import { DEFAULT_GRUB_PLAIN, GRUB_CFG, LIBVIRTD_CONF, MENU_LST, QEMU_CONF, XEND_CONFIG, XL_CONF } from './testdata/samples.js';
 
 const PEERS = [
   { name: 'node02', addresses: ['10.0.0.2'] },
@@ -36,7 +28,10 @@ test('relocation - kvm: qemu.conf migration settings and a TLS-only libvirtd', (
   const r = tempRoot({ '/etc/libvirt/qemu.conf': QEMU_CONF, '/etc/libvirt/libvirtd.conf': LIBVIRTD_CONF });
   t.after(r.cleanup);
   const plan = planRelocationConfig({ ...BASE, portMin: 49200, portMax: 49250 });
-  assert.deepEqual(plan.map((e) => e.path), ['/etc/libvirt/qemu.conf', '/etc/libvirt/libvirtd.conf']);
+  assert.deepEqual(
+    plan.map((e) => e.path),
+    ['/etc/libvirt/qemu.conf', '/etc/libvirt/libvirtd.conf'],
+  );
   const results = applyEdits(r.root, plan);
   assert.ok(results.every((x) => x.changed));
 
@@ -52,7 +47,12 @@ test('relocation - kvm: qemu.conf migration settings and a TLS-only libvirtd', (
   const conf = read(r, '/etc/libvirt/libvirtd.conf');
   const l = (k: string): KvParsed | undefined => getKeyValue(conf, 'libvirtd.conf', k);
   assert.deepEqual(l('listen_tls'), num(1));
-  assert.deepEqual(parseKeyValue(conf, 'libvirtd.conf').filter((s) => s.key === 'listen_tcp').map((s) => s.value), [num(0)]);
+  assert.deepEqual(
+    parseKeyValue(conf, 'libvirtd.conf')
+      .filter((s) => s.key === 'listen_tcp')
+      .map((s) => s.value),
+    [num(0)],
+  );
   assert.deepEqual(l('listen_addr'), str('10.0.0.1'));
   assert.deepEqual(l('auth_tls'), str('none'));
   assert.deepEqual(l('auth_tcp'), str('sasl')); // the lab's "none" is gone
@@ -91,7 +91,10 @@ test('relocation - xen-libxl: dom0 autoballoon off in xl.conf and libxl.conf, li
   const r = tempRoot({ '/etc/xen/xl.conf': XL_CONF, '/etc/libvirt/libvirtd.conf': LIBVIRTD_CONF });
   t.after(r.cleanup);
   const plan = planRelocationConfig({ ...BASE, hypervisor: 'xen-libxl', tlsAllowedDn: ['O=drover,CN=*'] });
-  assert.deepEqual(plan.map((e) => e.path), ['/etc/xen/xl.conf', '/etc/libvirt/libxl.conf', '/etc/libvirt/libvirtd.conf']);
+  assert.deepEqual(
+    plan.map((e) => e.path),
+    ['/etc/xen/xl.conf', '/etc/libvirt/libxl.conf', '/etc/libvirt/libvirtd.conf'],
+  );
   applyEdits(r.root, plan);
   assert.match(read(r, '/etc/xen/xl.conf'), /^#autoballoon="auto"\nautoballoon="off"$/m);
   assert.equal(read(r, '/etc/libvirt/libxl.conf'), 'autoballoon = 0\n');

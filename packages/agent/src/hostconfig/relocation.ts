@@ -127,7 +127,8 @@ function libvirtdEdit(o: RelocationOptions, path: string): KeyValueEdit {
 export function planRelocationConfig(opts: RelocationOptions): Edit[] {
   const paths: RelocationPaths = { ...DEFAULT_RELOCATION_PATHS, ...opts.paths };
   if (isIP(opts.ip) === 0) invalid(`ip ${JSON.stringify(opts.ip)} is not an IP address`);
-  if (opts.vncListen !== undefined && isIP(opts.vncListen) === 0) invalid(`vncListen ${JSON.stringify(opts.vncListen)} is not an IP address`);
+  if (opts.vncListen !== undefined && isIP(opts.vncListen) === 0)
+    invalid(`vncListen ${JSON.stringify(opts.vncListen)} is not an IP address`);
   checkPeers(opts.peers);
 
   switch (opts.hypervisor) {

@@ -84,7 +84,14 @@ export function disableStatement(text: string, s: Statement): string {
   const after = text.slice(s.end, le);
   if (/^[ \t]*$/.test(before) && /^[ \t\r]*(#.*)?$/.test(after)) {
     const block = text.slice(ls, le);
-    return text.slice(0, ls) + block.split('\n').map((l) => `#${l}`).join('\n') + text.slice(le);
+    return (
+      text.slice(0, ls) +
+      block
+        .split('\n')
+        .map((l) => `#${l}`)
+        .join('\n') +
+      text.slice(le)
+    );
   }
   return splice(text, s.start, s.end, '');
 }

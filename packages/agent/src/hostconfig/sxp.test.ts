@@ -30,8 +30,8 @@ function lineChanges(before: string, after: string): { removed: string[]; added:
   const a = count(after);
   const removed: string[] = [];
   const added: string[] = [];
-  for (const [l, n] of b) for (let i = (a.get(l) ?? 0); i < n; i++) removed.push(l);
-  for (const [l, n] of a) for (let i = (b.get(l) ?? 0); i < n; i++) added.push(l);
+  for (const [l, n] of b) for (let i = a.get(l) ?? 0; i < n; i++) removed.push(l);
+  for (const [l, n] of a) for (let i = b.get(l) ?? 0; i < n; i++) added.push(l);
   return { removed, added };
 }
 
@@ -59,7 +59,7 @@ test('sxp - relocation edit changes only the lines it must', () => {
   const after = editSxp(XEND_CONFIG, FILE, RELOCATION);
   const { removed, added } = lineChanges(XEND_CONFIG, after);
   assert.deepEqual(removed.sort(), [
-    '(xend-relocation-hosts-allow \'^localhost$ ^localhost\\\\.localdomain$\')',
+    "(xend-relocation-hosts-allow '^localhost$ ^localhost\\\\.localdomain$')",
     '(xend-relocation-server no)',
   ]);
   assert.deepEqual(added.sort(), [
@@ -101,7 +101,10 @@ test('sxp - a commented default wins over an example quoted in prose', () => {
   // Without the default, the example line is the only commented copy and the line goes after it.
   const bare = text.replace("#(xend-relocation-hosts-allow '')\n", '');
   const lines = editSxp(bare, FILE, { 'xend-relocation-hosts-allow': '^node02$' }).split('\n');
-  assert.match(lines[lines.indexOf("(xend-relocation-hosts-allow '^node02$')") - 1] ?? '', /^# {2}\(xend-relocation-hosts-allow '\^localhost\$/);
+  assert.match(
+    lines[lines.indexOf("(xend-relocation-hosts-allow '^node02$')") - 1] ?? '',
+    /^# {2}\(xend-relocation-hosts-allow '\^localhost\$/,
+  );
 });
 
 test('sxp - a missing key is appended at the end', () => {
@@ -172,11 +175,17 @@ test('sxp - unbalanced parentheses are an error naming the file and the line', (
   assert.throws(
     () => editSxp(open, FILE, { 'xend-relocation-server': true }),
     (err: unknown) =>
-      err instanceof HostConfigError && err.code === 'syntax' && err.file === FILE && err.line === 3 &&
+      err instanceof HostConfigError &&
+      err.code === 'syntax' &&
+      err.file === FILE &&
+      err.line === 3 &&
       err.message.startsWith(`${FILE}:3: `),
   );
   const close = '(xend-relocation-server yes)\n\n(dom0-cpus 0))\n';
-  assert.throws(() => parseSxp(close, FILE), (err: unknown) => err instanceof HostConfigError && err.line === 3);
+  assert.throws(
+    () => parseSxp(close, FILE),
+    (err: unknown) => err instanceof HostConfigError && err.line === 3,
+  );
   const quote = "(a 1)\n(vnc-listen '127.0.0.1)\n(b 2)\n";
   assert.throws(
     () => parseSxp(quote, FILE),
@@ -203,18 +212,38 @@ test('sxp - hosts-allow regular expressions admit the peers and nobody else', ()
   const value = buildHostsAllow(PEERS);
   const text = editSxp(XEND_CONFIG, FILE, { 'xend-relocation-hosts-allow': value });
   // Read back through the file, as xend would, then compile each pattern.
-  const patterns = getSxpValue(text, FILE, 'xend-relocation-hosts-allow')!.split(/\s+/).map((p) => new RegExp(p));
+  const patterns = getSxpValue(text, FILE, 'xend-relocation-hosts-allow')!
+    .split(/\s+/)
+    .map((p) => new RegExp(p));
   const allowed = (host: string): boolean => patterns.some((re) => re.test(host));
   for (const host of ['node02.cluster', '10.0.0.2', 'node03.cluster', '10.0.0.3', 'fd00::3']) {
     assert.ok(allowed(host), `${host} should be allowed`);
   }
-  for (const host of ['node02xcluster', '10.0.0.20', '10a0b0c2', 'evil-node02.cluster', 'node02.cluster.evil', '', 'localhost', '10.0.0.1']) {
+  for (const host of [
+    'node02xcluster',
+    '10.0.0.20',
+    '10a0b0c2',
+    'evil-node02.cluster',
+    'node02.cluster.evil',
+    '',
+    'localhost',
+    '10.0.0.1',
+  ]) {
     assert.ok(!allowed(host), `${host} should be refused`);
   }
 });
 
 test('sxp - buildHostsAllow refuses an empty list and drops duplicates', () => {
-  assert.throws(() => buildHostsAllow([]), (err: unknown) => err instanceof HostConfigError && err.code === 'invalid-option');
+  assert.throws(
+    () => buildHostsAllow([]),
+    (err: unknown) => err instanceof HostConfigError && err.code === 'invalid-option',
+  );
   assert.throws(() => buildHostsAllow([{ name: 'a b', addresses: [] }]), HostConfigError);
-  assert.equal(buildHostsAllow([{ name: 'n1', addresses: ['10.0.0.9'] }, { name: 'n1', addresses: ['10.0.0.9'] }]), '^n1$ ^10\\.0\\.0\\.9$');
+  assert.equal(
+    buildHostsAllow([
+      { name: 'n1', addresses: ['10.0.0.9'] },
+      { name: 'n1', addresses: ['10.0.0.9'] },
+    ]),
+    '^n1$ ^10\\.0\\.0\\.9$',
+  );
 });

@@ -35,7 +35,16 @@ export type SxpValue = string | number | boolean;
 // Characters that end an unquoted atom besides blanks, `#` and quotes (as xend's own parser does).
 const SEPARATORS = '{}()<>[]!;';
 const ESCAPES: Record<string, string> = {
-  a: '\x07', b: '\b', t: '\t', n: '\n', v: '\v', f: '\f', r: '\r', '\\': '\\', "'": "'", '"': '"',
+  a: '\x07',
+  b: '\b',
+  t: '\t',
+  n: '\n',
+  v: '\v',
+  f: '\f',
+  r: '\r',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
 };
 
 function isBlank(c: string): boolean {
@@ -290,16 +299,16 @@ export function buildHostsAllow(peers: readonly RelocationPeer[]): string {
   for (const peer of peers) {
     for (const item of [peer.name, ...peer.addresses]) {
       if (!item || /[\s'"\\]/.test(item)) {
-        throw new HostConfigError('invalid-option', `peer ${JSON.stringify(peer.name)}: unusable host name or address ${JSON.stringify(item)}`);
+        throw new HostConfigError(
+          'invalid-option',
+          `peer ${JSON.stringify(peer.name)}: unusable host name or address ${JSON.stringify(item)}`,
+        );
       }
       seen.add(`^${escapeRegExp(item)}$`);
     }
   }
   if (seen.size === 0) {
-    throw new HostConfigError(
-      'invalid-option',
-      'no relocation peers: an empty xend-relocation-hosts-allow would admit every host',
-    );
+    throw new HostConfigError('invalid-option', 'no relocation peers: an empty xend-relocation-hosts-allow would admit every host');
   }
   return [...seen].join(' ');
 }

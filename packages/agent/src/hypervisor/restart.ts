@@ -31,17 +31,18 @@ export type RestartRunner = () => Promise<void>;
 
 /** A runner for an argv command (never a shell string). */
 export function commandRunner(argv: readonly string[], timeoutMs = 120_000): RestartRunner {
-  return () => new Promise((res, rej) => {
-    const [cmd, ...args] = argv;
-    if (!cmd) {
-      rej(new Error('hypervisor.restartCommand is empty'));
-      return;
-    }
-    execFile(cmd, args, { timeout: timeoutMs }, (err, _stdout, stderr) => {
-      if (err) rej(new Error(`${argv.join(' ')} failed: ${String(stderr).trim() || err.message}`));
-      else res();
+  return () =>
+    new Promise((res, rej) => {
+      const [cmd, ...args] = argv;
+      if (!cmd) {
+        rej(new Error('hypervisor.restartCommand is empty'));
+        return;
+      }
+      execFile(cmd, args, { timeout: timeoutMs }, (err, _stdout, stderr) => {
+        if (err) rej(new Error(`${argv.join(' ')} failed: ${String(stderr).trim() || err.message}`));
+        else res();
+      });
     });
-  });
 }
 
 async function connectionAfter(t: RestartTarget, timeoutMs: number): Promise<Connection> {
@@ -56,7 +57,12 @@ async function connectionAfter(t: RestartTarget, timeoutMs: number): Promise<Con
   return t.waitConnected(timeoutMs);
 }
 
-export async function safeRestart(t: RestartTarget, run: RestartRunner, log: Logger, opts: { reconnectTimeoutMs?: number } = {}): Promise<RestartResult> {
+export async function safeRestart(
+  t: RestartTarget,
+  run: RestartRunner,
+  log: Logger,
+  opts: { reconnectTimeoutMs?: number } = {},
+): Promise<RestartResult> {
   const out: RestartResult = { suspended: [], resumed: [], leftPaused: [], restarted: false, error: '' };
   const errors: string[] = [];
   const conn = t.conn();

@@ -43,7 +43,9 @@ export interface DiskStore {
 }
 
 export function alreadyExists(path: string, field: string): DroverError {
-  return new DroverError('DISK_EXISTS', `${field}: ${path} exists already; drover never overwrites a disk unless asked with force`, { status: grpc.status.ALREADY_EXISTS });
+  return new DroverError('DISK_EXISTS', `${field}: ${path} exists already; drover never overwrites a disk unless asked with force`, {
+    status: grpc.status.ALREADY_EXISTS,
+  });
 }
 
 /** Disks as plain files: sparse raw files by truncation, qcow2 through qemu-img. */
@@ -164,7 +166,10 @@ export class LibvirtDiskStore implements DiskStore {
   }
 
   async create(t: DiskTarget, force: boolean): Promise<void> {
-    if (!t.pool) throw new DroverError('DISK_NO_POOL', `path: ${t.path} is a device; drover does not create devices`, { status: grpc.status.INVALID_ARGUMENT });
+    if (!t.pool)
+      throw new DroverError('DISK_NO_POOL', `path: ${t.path} is a device; drover does not create devices`, {
+        status: grpc.status.INVALID_ARGUMENT,
+      });
     const p = await this.ensurePool(t.pool);
     try {
       const old = await p.lookupVolumeByName(t.volumeName);
@@ -173,7 +178,9 @@ export class LibvirtDiskStore implements DiskStore {
     } catch (e) {
       if (!(e instanceof LibvirtError && e.code === ErrorCode.NO_STORAGE_VOL)) throw e;
     }
-    await p.createVolume(volumeXml({ name: t.volumeName, capacityBytes: t.capacityBytes, format: t.format, sparse: t.pool.kind !== 'logical' }));
+    await p.createVolume(
+      volumeXml({ name: t.volumeName, capacityBytes: t.capacityBytes, format: t.format, sparse: t.pool.kind !== 'logical' }),
+    );
   }
 
   async remove(path: string): Promise<boolean> {

@@ -13,8 +13,20 @@ export type Facts = HostFacts__Output;
 
 export function emptyFacts(): Facts {
   return {
-    memoryTotalMib: 0, memoryFreeMib: 0, cpus: 0, vcpusAllocated: 0, memoryAllocatedMib: 0, hypervisor: '', hypervisorVersion: '',
-    libvirtVersion: '', cpuModel: '', cpuFeatures: [], pools: [], bridges: [], hvType: '', migrationUri: '',
+    memoryTotalMib: 0,
+    memoryFreeMib: 0,
+    cpus: 0,
+    vcpusAllocated: 0,
+    memoryAllocatedMib: 0,
+    hypervisor: '',
+    hypervisorVersion: '',
+    libvirtVersion: '',
+    cpuModel: '',
+    cpuFeatures: [],
+    pools: [],
+    bridges: [],
+    hvType: '',
+    migrationUri: '',
   };
 }
 
@@ -33,7 +45,8 @@ export interface FactCollector {
 
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: false, parseAttributeValue: false });
 type El = Record<string, unknown>;
-const asList = (v: unknown): El[] => (Array.isArray(v) ? (v as El[]) : v !== undefined && v !== null && typeof v === 'object' ? [v as El] : []);
+const asList = (v: unknown): El[] =>
+  Array.isArray(v) ? (v as El[]) : v !== undefined && v !== null && typeof v === 'object' ? [v as El] : [];
 const fmt = (v: { major: number; minor: number; release: number }): string => `${v.major}.${v.minor}.${v.release}`;
 
 const memory: FactCollector = {
@@ -86,12 +99,14 @@ const cpu: FactCollector = {
     const caps = parser.parse(await conn.capabilities()) as El;
     const hostCpu = ((caps.capabilities as El | undefined)?.host as El | undefined)?.cpu as El | undefined;
     const model = hostCpu?.model;
-    f.cpuModel = typeof model === 'string' ? model : typeof (model as El | undefined)?.['#text'] === 'string' ? String((model as El)['#text']) : '';
+    f.cpuModel =
+      typeof model === 'string' ? model : typeof (model as El | undefined)?.['#text'] === 'string' ? String((model as El)['#text']) : '';
     if (!f.cpuModel) f.cpuModel = (await conn.nodeInfo()).model;
     const features = new Set<string>();
     for (const feat of asList(hostCpu?.feature)) if (typeof feat['@_name'] === 'string') features.add(feat['@_name']);
     // The test driver (and some old hosts) list flags as empty elements under <features>.
-    for (const block of asList(hostCpu?.features)) for (const k of Object.keys(block)) if (!k.startsWith('@_') && k !== '#text') features.add(k);
+    for (const block of asList(hostCpu?.features))
+      for (const k of Object.keys(block)) if (!k.startsWith('@_') && k !== '#text') features.add(k);
     f.cpuFeatures = [...features].sort();
   },
 };
@@ -105,8 +120,13 @@ const pools: FactCollector = {
       const doc = (parser.parse(xml) as El).pool as El | undefined;
       const path = ((doc?.target as El | undefined)?.path as string | undefined) ?? '';
       out.push({
-        name: p.name, path, type: String(doc?.['@_type'] ?? ''), capacityBytes: info.capacity, allocationBytes: info.allocation,
-        availableBytes: info.available, active: isRunning(info),
+        name: p.name,
+        path,
+        type: String(doc?.['@_type'] ?? ''),
+        capacityBytes: info.capacity,
+        allocationBytes: info.allocation,
+        availableBytes: info.available,
+        active: isRunning(info),
       });
     }
     f.pools = out.sort((a, b) => a.name.localeCompare(b.name));
@@ -120,7 +140,9 @@ function isRunning(info: PoolInfo): boolean {
 /** Linux bridges: interfaces with a `bridge` directory under /sys/class/net. */
 export function hostBridges(sysClassNet = '/sys/class/net'): string[] {
   try {
-    return readdirSync(sysClassNet).filter((n) => existsSync(`${sysClassNet}/${n}/bridge`)).sort();
+    return readdirSync(sysClassNet)
+      .filter((n) => existsSync(`${sysClassNet}/${n}/bridge`))
+      .sort();
   } catch {
     return [];
   }
@@ -132,7 +154,10 @@ export function testDriverBridges(uri: string): string[] {
   if (!m || m[1] === '/default') return [];
   try {
     const node = (parser.parse(readFileSync(m[1]!, 'utf8')) as El).node as El | undefined;
-    return asList(node?.network).map((n) => String((n.bridge as El | undefined)?.['@_name'] ?? '')).filter(Boolean).sort();
+    return asList(node?.network)
+      .map((n) => String((n.bridge as El | undefined)?.['@_name'] ?? ''))
+      .filter(Boolean)
+      .sort();
   } catch {
     return [];
   }
@@ -149,7 +174,10 @@ const bridges: FactCollector = {
 export const COLLECTORS: readonly FactCollector[] = [memory, allocation, hypervisor, cpu, pools, bridges];
 
 /** Runs every collector; returns the facts and the collectors that failed (with why). */
-export async function collectFacts(ctx: FactContext, collectors: readonly FactCollector[] = COLLECTORS): Promise<{ facts: Facts; failed: { name: string; error: unknown }[] }> {
+export async function collectFacts(
+  ctx: FactContext,
+  collectors: readonly FactCollector[] = COLLECTORS,
+): Promise<{ facts: Facts; failed: { name: string; error: unknown }[] }> {
   const facts = emptyFacts();
   const failed: { name: string; error: unknown }[] = [];
   for (const c of collectors) {

@@ -26,14 +26,28 @@ class FakeConn extends EventEmitter {
 
 const log = createLogger('test', { level: 'silent' });
 const lifecycle = (name: string): LifecycleEventInfo => ({
-  type: 'lifecycle', domain: { name, uuid: `uuid-${name}`, id: 1 }, event: 3, detail: 0, eventName: 'SUSPENDED', detailName: 'PAUSED',
+  type: 'lifecycle',
+  domain: { name, uuid: `uuid-${name}`, id: 1 },
+  event: 3,
+  detail: 0,
+  eventName: 'SUSPENDED',
+  detailName: 'PAUSED',
 });
 
 function manager(open: (uri: string) => Promise<FakeConn>) {
-  return new LibvirtManager({ uri: 'test:///x', host: 'h1', log, facts: false, reconnectMinMs: 10, reconnectMaxMs: 40, open: open as unknown as (uri: string) => Promise<Connection> });
+  return new LibvirtManager({
+    uri: 'test:///x',
+    host: 'h1',
+    log,
+    facts: false,
+    reconnectMinMs: 10,
+    reconnectMaxMs: 40,
+    open: open as unknown as (uri: string) => Promise<Connection>,
+  });
 }
 
-const once = <T extends unknown[]>(m: LibvirtManager, ev: 'connected' | 'disconnected'): Promise<T> => new Promise((res) => m.once(ev, (...a: unknown[]) => res(a as T)));
+const once = <T extends unknown[]>(m: LibvirtManager, ev: 'connected' | 'disconnected'): Promise<T> =>
+  new Promise((res) => m.once(ev, (...a: unknown[]) => res(a as T)));
 
 test('libvirt manager - backoff doubles from min and stops at max', () => {
   const seen: number[] = [];

@@ -124,7 +124,13 @@ export class LibvirtManager extends EventEmitter implements HostReporter {
     return new Promise((res, rej) => {
       const t = setTimeout(() => {
         this.off('connected', on);
-        rej(new DroverError('LIBVIRT_UNAVAILABLE', `libvirt at ${this.opts.uri} did not come back within ${timeoutMs} ms: ${this.lastError}`, { status: grpc.status.UNAVAILABLE, host: this.opts.host }));
+        rej(
+          new DroverError(
+            'LIBVIRT_UNAVAILABLE',
+            `libvirt at ${this.opts.uri} did not come back within ${timeoutMs} ms: ${this.lastError}`,
+            { status: grpc.status.UNAVAILABLE, host: this.opts.host },
+          ),
+        );
       }, timeoutMs);
       const on = (c: Connection): void => {
         clearTimeout(t);
@@ -169,7 +175,12 @@ export class LibvirtManager extends EventEmitter implements HostReporter {
           this.lost('the connection stopped answering');
           return;
         }
-        const { facts, failed } = await collectFacts({ conn: c, uri: this.opts.uri, sysClassNet: this.opts.sysClassNet ?? '/sys/class/net', managedCache: this.managedCache });
+        const { facts, failed } = await collectFacts({
+          conn: c,
+          uri: this.opts.uri,
+          sysClassNet: this.opts.sysClassNet ?? '/sys/class/net',
+          managedCache: this.managedCache,
+        });
         for (const f of failed) {
           this.log.debug({ fact: f.name, err: (f.error as Error).message }, 'fact not collected');
           if (isConnectionLost(f.error) && this.current === c) {
@@ -222,7 +233,8 @@ export class LibvirtManager extends EventEmitter implements HostReporter {
       await c.setKeepAlive(interval, this.opts.keepaliveCount ?? 3);
     } catch (e) {
       // Local drivers (test, and qemu:///system without a daemon) have no keepalive: fine.
-      const level = e instanceof LibvirtError && (e.code === ErrorCode.NO_SUPPORT || e.code === ErrorCode.INTERNAL_ERROR) ? 'debug' : 'warn';
+      const level =
+        e instanceof LibvirtError && (e.code === ErrorCode.NO_SUPPORT || e.code === ErrorCode.INTERNAL_ERROR) ? 'debug' : 'warn';
       this.log[level]({ err: (e as Error).message }, 'libvirt keepalive not enabled');
     }
   }

@@ -14,14 +14,21 @@ import { parseDomainXml } from '../domain/parse.js';
  * The CPU in a domain's XML. A host-model CPU that libvirt has not expanded (a definition, not a
  * running guest) stands for this host's CPU, given as `hostCpu`.
  */
-export function describeGuestCpu(domainXml: string, hostCpu: Pick<HostFacts, 'cpuModel' | 'cpuFeatures'> | undefined): GuestCpuResponse__Output {
+export function describeGuestCpu(
+  domainXml: string,
+  hostCpu: Pick<HostFacts, 'cpuModel' | 'cpuFeatures'> | undefined,
+): GuestCpuResponse__Output {
   const info = parseDomainXml(domainXml);
   const hvType = info.type ?? '';
   switch (info.cpu?.mode) {
-    case undefined: return { hvType, mode: '', model: '', features: [] };
-    case 'host-passthrough': return { hvType, mode: 'host-passthrough', model: '', features: [] };
-    case 'host-model': return { hvType, mode: 'custom', model: hostCpu?.cpuModel ?? '', features: [...(hostCpu?.cpuFeatures ?? [])] };
-    case 'custom': return { hvType, mode: 'custom', model: info.cpu.model, features: [...(info.cpuFeatures ?? [])] };
+    case undefined:
+      return { hvType, mode: '', model: '', features: [] };
+    case 'host-passthrough':
+      return { hvType, mode: 'host-passthrough', model: '', features: [] };
+    case 'host-model':
+      return { hvType, mode: 'custom', model: hostCpu?.cpuModel ?? '', features: [...(hostCpu?.cpuFeatures ?? [])] };
+    case 'custom':
+      return { hvType, mode: 'custom', model: info.cpu.model, features: [...(info.cpuFeatures ?? [])] };
   }
 }
 
@@ -32,13 +39,18 @@ export function guestCpuXml(model: string, features: readonly string[]): string 
       [`${ATTR}mode`]: 'custom',
       [`${ATTR}match`]: 'minimum',
       model: { [`${ATTR}fallback`]: 'forbid', '#text': model },
-      ...(features.length ? { feature: [...features].sort().map((name) => ({ [`${ATTR}policy`]: 'require', [`${ATTR}name`]: name })) } : {}),
+      ...(features.length
+        ? { feature: [...features].sort().map((name) => ({ [`${ATTR}policy`]: 'require', [`${ATTR}name`]: name })) }
+        : {}),
     },
   });
 }
 
 /** Asks `conn` whether its hypervisor can run the described CPU; libvirt names what is missing when it cannot. */
-export async function compareGuestCpu(conn: Connection, req: Pick<CompareCpuRequest__Output, 'hvType' | 'model' | 'features'>): Promise<CompareCpuResponse__Output> {
+export async function compareGuestCpu(
+  conn: Connection,
+  req: Pick<CompareCpuRequest__Output, 'hvType' | 'model' | 'features'>,
+): Promise<CompareCpuResponse__Output> {
   if (!req.model) return { verdict: 'compatible', detail: 'no CPU model required' };
   const xml = guestCpuXml(req.model, req.features);
   try {
@@ -48,7 +60,8 @@ export async function compareGuestCpu(conn: Connection, req: Pick<CompareCpuRequ
       : { verdict: 'compatible', detail: r === CPUCompareResult.IDENTICAL ? 'identical' : 'the host provides more' };
   } catch (e) {
     if (e instanceof LibvirtError && e.code === ErrorCode.CPU_INCOMPATIBLE) return { verdict: 'incompatible', detail: e.message };
-    if (e instanceof LibvirtError && e.code === ErrorCode.NO_SUPPORT) return { verdict: 'unchecked', detail: `this host's libvirt driver cannot compare CPUs (${e.message})` };
+    if (e instanceof LibvirtError && e.code === ErrorCode.NO_SUPPORT)
+      return { verdict: 'unchecked', detail: `this host's libvirt driver cannot compare CPUs (${e.message})` };
     throw e;
   }
 }

@@ -40,15 +40,23 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'drover-mig-abort-'));
   const h = writeTestHost({ domains: [{ name: 'alpha' }] }, dir);
   const cfg = AgentConfigSchema.parse({
-    host: 'node01', tls: { ca: 'x', cert: 'x', key: 'x' }, nats: { url: 'nats://127.0.0.1:1', seedFile: 'x' },
-    libvirt: { uri: h.uri }, storage: { roots: [join(dir, 'vms')] },
+    host: 'node01',
+    tls: { ca: 'x', cert: 'x', key: 'x' },
+    nats: { url: 'nats://127.0.0.1:1', seedFile: 'x' },
+    libvirt: { uri: h.uri },
+    storage: { roots: [join(dir, 'vms')] },
     migration: { uri: 'qemu+tcp://127.0.0.2/system', journal: join(dir, 'migrations.json'), progressEveryMs: 100 },
   });
   const log = createLogger('drover-agent', { level: 'silent' });
   lv = new LibvirtManager({ uri: h.uri, host: 'node01', log });
   lv.start();
   await lv.waitConnected(10_000);
-  migrations = new Migrations({ cfg, log, lv }, () => undefined, () => '127.0.0.1:7444', scriptedRunner(2));
+  migrations = new Migrations(
+    { cfg, log, lv },
+    () => undefined,
+    () => '127.0.0.1:7444',
+    scriptedRunner(2),
+  );
 });
 after(async () => {
   migrations?.stop();
@@ -56,22 +64,44 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-test('migration abort - refused twice by libvirt, sent again until the job ends; the outcome is cancelled', { timeout: 30_000 }, async () => {
-  const log = createLogger('drover-agent', { level: 'silent' });
-  const started = await migrations.start({
-    operationId: 'op1', stepId: '001-alpha', guest: 'alpha', dest: 'node02', destUri: 'qemu+tcp://127.0.0.3/system', migrateUri: '',
-    options: { bandwidthMibps: 0, maxDowntimeMs: 0, copyStorage: false, unsafeShared: true, autoConverge: false, postcopy: false, timeoutS: 0, stallS: 0, tls: false },
-  } as never, log);
-  assert.ok(started.jobId);
-  const q = await migrations.abort('op1', '001-alpha', 'alpha');
-  assert.equal(calls.abort, 1, 'the first abort went out at once');
-  assert.notEqual(q.state, 'JOB_STATE_CANCELLED', 'libvirt refused it: the job runs on');
-  let end = await migrations.query('op1', '001-alpha', 'alpha');
-  for (let i = 0; i < 200 && !['JOB_STATE_CANCELLED', 'JOB_STATE_FAILED', 'JOB_STATE_COMPLETED'].includes(end.state as string); i++) {
-    await new Promise((res) => setTimeout(res, 100));
-    end = await migrations.query('op1', '001-alpha', 'alpha');
-  }
-  assert.equal(end.state, 'JOB_STATE_CANCELLED', JSON.stringify(end));
-  assert.equal(calls.abort, 3, 'two refused aborts, the third ended the job');
-  assert.match(end.error ?? '', /cancelled by request/);
-});
+test(
+  'migration abort - refused twice by libvirt, sent again until the job ends; the outcome is cancelled',
+  { timeout: 30_000 },
+  async () => {
+    const log = createLogger('drover-agent', { level: 'silent' });
+    const started = await migrations.start(
+      {
+        operationId: 'op1',
+        stepId: '001-alpha',
+        guest: 'alpha',
+        dest: 'node02',
+        destUri: 'qemu+tcp://127.0.0.3/system',
+        migrateUri: '',
+        options: {
+          bandwidthMibps: 0,
+          maxDowntimeMs: 0,
+          copyStorage: false,
+          unsafeShared: true,
+          autoConverge: false,
+          postcopy: false,
+          timeoutS: 0,
+          stallS: 0,
+          tls: false,
+        },
+      } as never,
+      log,
+    );
+    assert.ok(started.jobId);
+    const q = await migrations.abort('op1', '001-alpha', 'alpha');
+    assert.equal(calls.abort, 1, 'the first abort went out at once');
+    assert.notEqual(q.state, 'JOB_STATE_CANCELLED', 'libvirt refused it: the job runs on');
+    let end = await migrations.query('op1', '001-alpha', 'alpha');
+    for (let i = 0; i < 200 && !['JOB_STATE_CANCELLED', 'JOB_STATE_FAILED', 'JOB_STATE_COMPLETED'].includes(end.state as string); i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      end = await migrations.query('op1', '001-alpha', 'alpha');
+    }
+    assert.equal(end.state, 'JOB_STATE_CANCELLED', JSON.stringify(end));
+    assert.equal(calls.abort, 3, 'two refused aborts, the third ended the job');
+    assert.match(end.error ?? '', /cancelled by request/);
+  },
+);

@@ -10,10 +10,22 @@ import { connect as tcpConnect } from 'node:net';
 import type { NatsConnection } from 'nats';
 import * as grpc from '@grpc/grpc-js';
 import {
-  codec, subjects, DroverError, invalidArgument,
-  type JobState, type MigrationOutcome, type MigrationProgress, type StartMigrationRequest__Output, type QueryMigrationResponse,
-  type PrepareMigrationRequest__Output, type PrepareMigrationResponse, type CheckReachableRequest__Output, type CheckReachableResponse,
-  type CompareCpuRequest__Output, type CompareCpuResponse, type GuestCpuResponse,
+  codec,
+  subjects,
+  DroverError,
+  invalidArgument,
+  type JobState,
+  type MigrationOutcome,
+  type MigrationProgress,
+  type StartMigrationRequest__Output,
+  type QueryMigrationResponse,
+  type PrepareMigrationRequest__Output,
+  type PrepareMigrationResponse,
+  type CheckReachableRequest__Output,
+  type CheckReachableResponse,
+  type CompareCpuRequest__Output,
+  type CompareCpuResponse,
+  type GuestCpuResponse,
   type Logger,
 } from '@drover/contract';
 import { ErrorCode, JobType, LibvirtError, MigrateFlags, type Domain, type JobStats, type MigrateParams } from '@drover/libvirt';
@@ -55,9 +67,16 @@ export const libvirtRunner: MigrationRunner = {
 };
 
 interface Live {
-  rec: MigrationRecord; dom: Domain; timer?: NodeJS.Timeout; lastRemaining: number; lastProgressMs: number; log: Logger;
+  rec: MigrationRecord;
+  dom: Domain;
+  timer?: NodeJS.Timeout;
+  lastRemaining: number;
+  lastProgressMs: number;
+  log: Logger;
   /** When the last abortJob was sent, and how many (libvirt refuses one during the migration handshake). */
-  abortAtMs?: number; aborts?: number; abortPending?: boolean;
+  abortAtMs?: number;
+  aborts?: number;
+  abortPending?: boolean;
 }
 
 /** An abort refused or lost is sent again this often while the job runs on, at most ABORT_TRIES times. */
@@ -68,16 +87,25 @@ export class Migrations {
   readonly journal: MigrationJournal;
   private readonly live = new Map<string, Live>();
   private stopped = false;
-  constructor(private readonly deps: ServiceDeps, private readonly nc: () => NatsConnection | undefined, private readonly advertise: () => string, private readonly runner: MigrationRunner = libvirtRunner) {
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly nc: () => NatsConnection | undefined,
+    private readonly advertise: () => string,
+    private readonly runner: MigrationRunner = libvirtRunner,
+  ) {
     this.journal = new MigrationJournal(deps.cfg.migration.journal);
   }
 
-  private get host(): string { return this.deps.cfg.host; }
+  private get host(): string {
+    return this.deps.cfg.host;
+  }
 
   /** This host's libvirt URI as its peers reach it. */
   libvirtUri(): string {
     if (this.deps.cfg.migration.uri) return this.deps.cfg.migration.uri;
-    const ip = this.advertise().replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    const ip = this.advertise()
+      .replace(/:\d+$/, '')
+      .replace(/^\[|\]$/g, '');
     return `qemu+tls://${ip}/system`;
   }
 
@@ -98,7 +126,11 @@ export class Migrations {
     const bridges = new Set(this.deps.lv.facts()?.bridges ?? []);
     for (const [i, n] of spec.nics.entries()) {
       if (n.bridge && !bridges.has(n.bridge)) {
-        throw new DroverError('BRIDGE_MISSING', `spec.nics[${i}].bridge: bridge '${n.bridge}' does not exist on ${this.host}; create it or change vm.nics`, { status: grpc.status.FAILED_PRECONDITION, host: this.host, node: spec.name });
+        throw new DroverError(
+          'BRIDGE_MISSING',
+          `spec.nics[${i}].bridge: bridge '${n.bridge}' does not exist on ${this.host}; create it or change vm.nics`,
+          { status: grpc.status.FAILED_PRECONDITION, host: this.host, node: spec.name },
+        );
       }
     }
     log.info({ op: req.operationId, step: req.stepId, prepared }, 'ready for incoming migration');
@@ -112,11 +144,32 @@ export class Migrations {
     if (!req.destUri) throw invalidArgument('dest_uri: required (from PrepareMigration on the destination)');
     if (req.dest === this.host) throw invalidArgument(`dest: '${req.dest}' is this host`);
     const busy = this.journal.byGuest(req.guest).find((r) => !FINAL.includes(r.state));
-    if (busy) throw new DroverError('ALREADY_MIGRATING', `${req.guest}: already migrating to ${busy.dest} (operation ${busy.opId})`, { status: grpc.status.FAILED_PRECONDITION, host: this.host, node: req.guest });
+    if (busy)
+      throw new DroverError('ALREADY_MIGRATING', `${req.guest}: already migrating to ${busy.dest} (operation ${busy.opId})`, {
+        status: grpc.status.FAILED_PRECONDITION,
+        host: this.host,
+        node: req.guest,
+      });
     const dom = await lookupGuest(this.deps, this.deps.lv.conn(), req.guest);
-    if (!(await dom.isActive())) throw new DroverError('NOT_RUNNING', `${req.guest}: not running on ${this.host}; only running guests migrate live`, { status: grpc.status.FAILED_PRECONDITION, host: this.host, node: req.guest });
-    const o = req.options ?? { bandwidthMibps: 0, maxDowntimeMs: 0, copyStorage: false, unsafeShared: false, autoConverge: false, postcopy: false, timeoutS: 0, stallS: 0, tls: false };
-    let flags = MigrateFlags.LIVE | MigrateFlags.PEER2PEER | MigrateFlags.PERSIST_DEST | MigrateFlags.UNDEFINE_SOURCE | MigrateFlags.ABORT_ON_ERROR;
+    if (!(await dom.isActive()))
+      throw new DroverError('NOT_RUNNING', `${req.guest}: not running on ${this.host}; only running guests migrate live`, {
+        status: grpc.status.FAILED_PRECONDITION,
+        host: this.host,
+        node: req.guest,
+      });
+    const o = req.options ?? {
+      bandwidthMibps: 0,
+      maxDowntimeMs: 0,
+      copyStorage: false,
+      unsafeShared: false,
+      autoConverge: false,
+      postcopy: false,
+      timeoutS: 0,
+      stallS: 0,
+      tls: false,
+    };
+    let flags =
+      MigrateFlags.LIVE | MigrateFlags.PEER2PEER | MigrateFlags.PERSIST_DEST | MigrateFlags.UNDEFINE_SOURCE | MigrateFlags.ABORT_ON_ERROR;
     if (o.unsafeShared) flags |= MigrateFlags.UNSAFE;
     if (o.copyStorage) flags |= MigrateFlags.NON_SHARED_DISK;
     if (o.autoConverge) flags |= MigrateFlags.AUTO_CONVERGE;
@@ -124,13 +177,30 @@ export class Migrations {
     if (o.tls) flags |= MigrateFlags.TLS;
     const attempt = (existing?.attempt ?? 0) + 1;
     const rec: MigrationRecord = {
-      opId: req.operationId, stepId: req.stepId, attempt, guest: req.guest, dest: req.dest, destUri: req.destUri,
-      jobId: randomUUID(), state: 'JOB_STATE_RUNNING', startedMs: Date.now(), published: false,
+      opId: req.operationId,
+      stepId: req.stepId,
+      attempt,
+      guest: req.guest,
+      dest: req.dest,
+      destUri: req.destUri,
+      jobId: randomUUID(),
+      state: 'JOB_STATE_RUNNING',
+      startedMs: Date.now(),
+      published: false,
     };
     this.journal.put(rec);
-    const live: Live = { rec, dom, lastRemaining: Number.MAX_SAFE_INTEGER, lastProgressMs: Date.now(), log: log.child({ op: req.operationId, step: req.stepId }) };
+    const live: Live = {
+      rec,
+      dom,
+      lastRemaining: Number.MAX_SAFE_INTEGER,
+      lastProgressMs: Date.now(),
+      log: log.child({ op: req.operationId, step: req.stepId }),
+    };
     this.live.set(rec.jobId, live);
-    if (o.maxDowntimeMs) await dom.migrateSetMaxDowntime(Number(o.maxDowntimeMs)).catch((e: Error) => live.log.warn({ err: e.message }, 'max downtime not set'));
+    if (o.maxDowntimeMs)
+      await dom
+        .migrateSetMaxDowntime(Number(o.maxDowntimeMs))
+        .catch((e: Error) => live.log.warn({ err: e.message }, 'max downtime not set'));
     const params = {
       ...(req.migrateUri ? { migrateUri: req.migrateUri } : {}),
       ...(o.bandwidthMibps ? { bandwidth: Number(o.bandwidthMibps) } : {}),
@@ -167,7 +237,12 @@ export class Migrations {
           live.lastRemaining = remaining;
           live.lastProgressMs = now;
         }
-        if (live.rec.abortRequested && !live.abortPending && (live.aborts ?? 0) < ABORT_TRIES && now - (live.abortAtMs ?? 0) >= ABORT_EVERY_MS) {
+        if (
+          live.rec.abortRequested &&
+          !live.abortPending &&
+          (live.aborts ?? 0) < ABORT_TRIES &&
+          now - (live.abortAtMs ?? 0) >= ABORT_EVERY_MS
+        ) {
           // Still running after an abort: libvirt holds or refuses one sent during the handshake
           // with the destination; send it again until the job ends.
           await this.sendAbort(live, 'abort again: the job is still running');
@@ -185,11 +260,25 @@ export class Migrations {
   private progressOf(r: MigrationRecord, st: JobStats | undefined): MigrationProgress {
     const elapsed = Date.now() - r.startedMs;
     return {
-      operationId: r.opId, stepId: r.stepId, guest: r.guest, source: this.host, dest: r.dest, jobId: r.jobId, state: r.state,
-      dataTotal: st?.dataTotal ?? 0, dataProcessed: st?.dataProcessed ?? 0, dataRemaining: st?.dataRemaining ?? 0,
-      memoryBps: st?.memoryBps ?? 0, dirtyRatePps: st?.memoryDirtyRate ?? 0, iteration: st?.memoryIteration ?? 0,
-      expectedDowntimeMs: st?.downtime ?? 0, elapsedMs: elapsed, etaMs: st?.timeRemaining ?? 0, timeMs: Date.now(),
-      autoConverge: false, postcopy: false,
+      operationId: r.opId,
+      stepId: r.stepId,
+      guest: r.guest,
+      source: this.host,
+      dest: r.dest,
+      jobId: r.jobId,
+      state: r.state,
+      dataTotal: st?.dataTotal ?? 0,
+      dataProcessed: st?.dataProcessed ?? 0,
+      dataRemaining: st?.dataRemaining ?? 0,
+      memoryBps: st?.memoryBps ?? 0,
+      dirtyRatePps: st?.memoryDirtyRate ?? 0,
+      iteration: st?.memoryIteration ?? 0,
+      expectedDowntimeMs: st?.downtime ?? 0,
+      elapsedMs: elapsed,
+      etaMs: st?.timeRemaining ?? 0,
+      timeMs: Date.now(),
+      autoConverge: false,
+      postcopy: false,
     };
   }
 
@@ -243,7 +332,10 @@ export class Migrations {
       // not available after some failures
     }
     this.journal.put(r);
-    live.log[state === 'JOB_STATE_COMPLETED' ? 'info' : 'warn']({ state, error: r.error, runningOn: r.runningOn, ms: r.finishedMs - r.startedMs }, 'migration finished');
+    live.log[state === 'JOB_STATE_COMPLETED' ? 'info' : 'warn'](
+      { state, error: r.error, runningOn: r.runningOn, ms: r.finishedMs - r.startedMs },
+      'migration finished',
+    );
     this.publishProgress({ ...this.progressOf(r, undefined), state });
     this.deps.changed?.();
     await this.publishOutcome(r);
@@ -261,19 +353,32 @@ export class Migrations {
   /** Publishes the outcome through JetStream, retrying until the stream acknowledges it. */
   private async publishOutcome(r: MigrationRecord): Promise<void> {
     const msg: MigrationOutcome = {
-      operationId: r.opId, stepId: r.stepId, guest: r.guest, source: this.host, dest: r.dest, jobId: r.jobId, state: r.state,
-      error: r.error ?? '', libvirtCode: r.libvirtCode ?? 0, runningOn: r.runningOn ?? '', elapsedMs: (r.finishedMs ?? Date.now()) - r.startedMs,
-      downtimeMs: r.downtimeMs ?? 0, timeMs: Date.now(),
+      operationId: r.opId,
+      stepId: r.stepId,
+      guest: r.guest,
+      source: this.host,
+      dest: r.dest,
+      jobId: r.jobId,
+      state: r.state,
+      error: r.error ?? '',
+      libvirtCode: r.libvirtCode ?? 0,
+      runningOn: r.runningOn ?? '',
+      elapsedMs: (r.finishedMs ?? Date.now()) - r.startedMs,
+      downtimeMs: r.downtimeMs ?? 0,
+      timeMs: Date.now(),
     };
     for (let i = 0; !r.published && !this.stopped; i++) {
       const nc = this.nc();
       try {
         if (!nc || nc.isClosed()) throw new Error('NATS not connected');
-        await nc.jetstream().publish(subjects.outcome(this.host), outcomeCodec.encode(msg), { msgID: `${r.opId}/${r.stepId}/${r.attempt}` });
+        await nc
+          .jetstream()
+          .publish(subjects.outcome(this.host), outcomeCodec.encode(msg), { msgID: `${r.opId}/${r.stepId}/${r.attempt}` });
         r.published = true;
         this.journal.save();
       } catch (e) {
-        if (i % 10 === 0) this.deps.log.warn({ host: this.host, op: r.opId, err: (e as Error).message }, 'migration outcome not published yet; retrying');
+        if (i % 10 === 0)
+          this.deps.log.warn({ host: this.host, op: r.opId, err: (e as Error).message }, 'migration outcome not published yet; retrying');
         await new Promise((res) => setTimeout(res, Math.min(5000, 250 * 2 ** Math.min(i, 5))).unref());
       }
     }
@@ -302,8 +407,13 @@ export class Migrations {
       else if (rec && rec.state === 'JOB_STATE_RUNNING' && !this.live.has(rec.jobId)) state = 'JOB_STATE_UNKNOWN';
     }
     return {
-      state, jobId: rec?.jobId ?? '', ...(rec?.progress ? { progress: rec.progress } : {}),
-      ...(status ? { guestHere: status } : {}), definedHere: !!dom, runningHere: status?.state === 'POWER_STATE_ON', error: rec?.error ?? '',
+      state,
+      jobId: rec?.jobId ?? '',
+      ...(rec?.progress ? { progress: rec.progress } : {}),
+      ...(status ? { guestHere: status } : {}),
+      definedHere: !!dom,
+      runningHere: status?.state === 'POWER_STATE_ON',
+      error: rec?.error ?? '',
     };
   }
 
@@ -315,7 +425,10 @@ export class Migrations {
       await this.abortLive(live, 'requested');
     } else if (!rec && guest) {
       // No record (e.g. the journal was lost): abort whatever job the guest has.
-      const d = await this.deps.lv.conn().lookupDomainByName(guest).catch(() => undefined);
+      const d = await this.deps.lv
+        .conn()
+        .lookupDomainByName(guest)
+        .catch(() => undefined);
       await d?.abortJob().catch(() => undefined);
     }
     return this.query(opId, stepId, guest);
@@ -343,7 +456,9 @@ export class Migrations {
   }
 
   private async followOrphan(r: MigrationRecord, dom: Domain | undefined, log: Logger): Promise<void> {
-    const live: Live | undefined = dom ? { rec: r, dom, lastRemaining: Number.MAX_SAFE_INTEGER, lastProgressMs: Date.now(), log } : undefined;
+    const live: Live | undefined = dom
+      ? { rec: r, dom, lastRemaining: Number.MAX_SAFE_INTEGER, lastProgressMs: Date.now(), log }
+      : undefined;
     for (let i = 0; dom && i < 36_000; i++) {
       const ji = await dom.jobInfo().catch(() => undefined);
       if (!ji || (ji.type !== JobType.BOUNDED && ji.type !== JobType.UNBOUNDED)) break;
@@ -358,7 +473,7 @@ export class Migrations {
     }
     const here = await this.runsHere(r.guest);
     r.state = here ? 'JOB_STATE_FAILED' : 'JOB_STATE_COMPLETED';
-    r.error = here ? r.error ?? 'the migration ended while the agent was restarting; the guest still runs here' : undefined;
+    r.error = here ? (r.error ?? 'the migration ended while the agent was restarting; the guest still runs here') : undefined;
     r.runningOn = here ? this.host : r.dest;
     r.finishedMs = Date.now();
     this.journal.put(r);

@@ -6,7 +6,12 @@ import type { LifecycleEventInfo } from '@drover/libvirt';
 import { EventBuffer, EventPublisher } from './events.js';
 
 const ev = (name: string, eventName = 'STARTED', detailName = 'BOOTED'): LifecycleEventInfo => ({
-  type: 'lifecycle', domain: { name, uuid: `u-${name}`, id: 1 }, event: 2, detail: 0, eventName, detailName,
+  type: 'lifecycle',
+  domain: { name, uuid: `u-${name}`, id: 1 },
+  event: 2,
+  detail: 0,
+  eventName,
+  detailName,
 });
 const cd = codec<GuestEvent__Output>('GuestEvent');
 
@@ -27,7 +32,11 @@ test('event publisher - ids are boot id + sequence, sent in order, kept while NA
   const sent: { data: GuestEvent__Output; id: string }[] = [];
   let gaps = 0;
   const p = new EventPublisher({
-    host: 'h1', bootId: 'boot1', log: createLogger('test', { level: 'silent' }), max: 100, retryMs: 5,
+    host: 'h1',
+    bootId: 'boot1',
+    log: createLogger('test', { level: 'silent' }),
+    max: 100,
+    retryMs: 5,
     publish: async (subject, data, id) => {
       assert.equal(subject, 'drover.v1.host.h1.event');
       if (!up) throw new Error('no responders');
@@ -42,10 +51,13 @@ test('event publisher - ids are boot id + sequence, sent in order, kept while NA
   assert.equal(p.buffer.length, 2);
   up = true;
   await new Promise((r) => setTimeout(r, 30));
-  assert.deepEqual(sent.map((s) => [s.id, s.data.guest, s.data.kind, s.data.state]), [
-    ['boot1-1', 'a', 'started', 'POWER_STATE_ON'],
-    ['boot1-2', 'b', 'suspended', 'POWER_STATE_PAUSED'],
-  ]);
+  assert.deepEqual(
+    sent.map((s) => [s.id, s.data.guest, s.data.kind, s.data.state]),
+    [
+      ['boot1-1', 'a', 'started', 'POWER_STATE_ON'],
+      ['boot1-2', 'b', 'suspended', 'POWER_STATE_PAUSED'],
+    ],
+  );
   assert.equal(sent[0]!.data.eventId, 'boot1-1');
   assert.equal(gaps, 0);
   p.stop();
@@ -56,12 +68,18 @@ test('event publisher - an overflow sends a gap marker first, asks for a full in
   const sent: GuestEvent__Output[] = [];
   let gapAt = -1;
   const p = new EventPublisher({
-    host: 'h1', bootId: 'b', log: createLogger('test', { level: 'silent' }), max: 3, retryMs: 5,
+    host: 'h1',
+    bootId: 'b',
+    log: createLogger('test', { level: 'silent' }),
+    max: 3,
+    retryMs: 5,
     publish: async (_s, data) => {
       if (!up) throw new Error('disconnected');
       sent.push(cd.decode(data));
     },
-    onGap: () => { gapAt = sent.length; },
+    onGap: () => {
+      gapAt = sent.length;
+    },
   });
   for (const n of ['a', 'b', 'c', 'd', 'e']) p.record(ev(n));
   await new Promise((r) => setTimeout(r, 10));
@@ -70,6 +88,9 @@ test('event publisher - an overflow sends a gap marker first, asks for a full in
   assert.equal(sent[0]!.gap, true);
   assert.equal(sent[0]!.kind, 'gap');
   assert.equal(gapAt, 1, 'the full inventory is asked for right after the gap marker');
-  assert.deepEqual(sent.slice(1).map((s) => s.guest), ['d', 'e']);
+  assert.deepEqual(
+    sent.slice(1).map((s) => s.guest),
+    ['d', 'e'],
+  );
   p.stop();
 });

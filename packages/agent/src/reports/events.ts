@@ -123,7 +123,17 @@ export class EventPublisher {
     try {
       if (this.buffer.gap) {
         const dropped = this.buffer.dropped;
-        const gapEvent: GuestEvent = { host: this.o.host, eventId: this.nextId(), timeMs: (this.o.now ?? Date.now)(), guest: '', uuid: '', kind: 'gap', detail: `${dropped} events lost`, state: 'POWER_STATE_UNSPECIFIED', gap: true };
+        const gapEvent: GuestEvent = {
+          host: this.o.host,
+          eventId: this.nextId(),
+          timeMs: (this.o.now ?? Date.now)(),
+          guest: '',
+          uuid: '',
+          kind: 'gap',
+          detail: `${dropped} events lost`,
+          state: 'POWER_STATE_UNSPECIFIED',
+          gap: true,
+        };
         if (!(await this.send(gapEvent))) return;
         this.buffer.takeGap();
         this.log.warn({ dropped }, 'events were lost while NATS was away; gap marker sent, full inventory follows');

@@ -113,7 +113,10 @@ export class InventoryReporter {
       this.seq = Number(msg.seq);
       this.wantFull = false;
       this.known = new Map(rows.map((g) => [g.name, g]));
-      this.log.debug({ why, seq: this.seq, full: msg.full, guests: msg.guests?.length, removed: msg.removed?.length }, 'inventory published');
+      this.log.debug(
+        { why, seq: this.seq, full: msg.full, guests: msg.guests?.length, removed: msg.removed?.length },
+        'inventory published',
+      );
     });
     this.chain = run.catch(() => undefined);
     return run;

@@ -26,12 +26,14 @@ const GUEST_RE = /^[A-Za-z0-9_][A-Za-z0-9_.+:@-]{0,127}$/;
 
 export function checkGuestName(name: unknown, field = 'guest'): string {
   if (typeof name !== 'string' || name === '') throw invalidArgument(`${field}: required`);
-  if (!GUEST_RE.test(name)) throw invalidArgument(`${field}: ${JSON.stringify(name).slice(0, 80)} is not a guest name (letters, digits and _ . + : @ -)`);
+  if (!GUEST_RE.test(name))
+    throw invalidArgument(`${field}: ${JSON.stringify(name).slice(0, 80)} is not a guest name (letters, digits and _ . + : @ -)`);
   return name;
 }
 
 export function checkHost(deps: ServiceDeps, host: unknown): void {
-  if (typeof host !== 'string' || host === '') throw invalidArgument('host: required (the host this request is for)', { host: deps.cfg.host });
+  if (typeof host !== 'string' || host === '')
+    throw invalidArgument('host: required (the host this request is for)', { host: deps.cfg.host });
   if (host !== deps.cfg.host) {
     throw invalidArgument(`host: this agent serves '${deps.cfg.host}', not '${host}'`, { host: deps.cfg.host });
   }
@@ -50,7 +52,11 @@ export function toDroverError(e: unknown, ctx: { host: string; node?: string }):
     return new DroverError(e.code, e.message, { ...opts, status: grpc.status.INVALID_ARGUMENT, cause: e });
   }
   if (e instanceof HostConfigError) {
-    return new DroverError(`HOSTCONFIG_${e.code.toUpperCase().replace(/-/g, '_')}`, e.message, { ...opts, status: grpc.status.FAILED_PRECONDITION, cause: e });
+    return new DroverError(`HOSTCONFIG_${e.code.toUpperCase().replace(/-/g, '_')}`, e.message, {
+      ...opts,
+      status: grpc.status.FAILED_PRECONDITION,
+      cause: e,
+    });
   }
   return e;
 }
@@ -80,7 +86,10 @@ export async function handle<T>(
     if (isConnectionLost(e)) deps.lv.lost((e as Error).message);
     const de = toDroverError(e, { host: deps.cfg.host, ...(node ? { node } : {}) });
     const status = de instanceof DroverError ? grpc.status[de.status] : 'INTERNAL';
-    log[de instanceof DroverError && de.status !== grpc.status.INTERNAL ? 'info' : 'error']({ err: (de as Error).message, status }, `${op} failed`);
+    log[de instanceof DroverError && de.status !== grpc.status.INTERNAL ? 'info' : 'error'](
+      { err: (de as Error).message, status },
+      `${op} failed`,
+    );
     throw de;
   }
 }
@@ -98,5 +107,10 @@ export async function lookupGuest(deps: ServiceDeps, conn: Connection, name: str
 }
 
 export function failedPrecondition(message: string, ctx: { host: string; node?: string }, hint?: string): DroverError {
-  return new DroverError('FAILED_PRECONDITION', message, { status: grpc.status.FAILED_PRECONDITION, host: ctx.host, ...(ctx.node ? { node: ctx.node } : {}), ...(hint ? { hint } : {}) });
+  return new DroverError('FAILED_PRECONDITION', message, {
+    status: grpc.status.FAILED_PRECONDITION,
+    host: ctx.host,
+    ...(ctx.node ? { node: ctx.node } : {}),
+    ...(hint ? { hint } : {}),
+  });
 }

@@ -43,7 +43,8 @@ export function resolveDisk(cfg: AgentConfig, node: string, index: number, disk:
     if (list.length !== 1) throw invalidArgument(`${field}.url: one storage location per disk, got ${list.length}`);
     spec = list[0]!;
   }
-  if (disk.format && disk.format !== 'raw' && disk.format !== 'qcow2') throw invalidArgument(`${field}.format: must be raw or qcow2 (got ${JSON.stringify(disk.format)})`);
+  if (disk.format && disk.format !== 'raw' && disk.format !== 'qcow2')
+    throw invalidArgument(`${field}.format: must be raw or qcow2 (got ${JSON.stringify(disk.format)})`);
   let size = Number(disk.sizeBytes ?? 0);
   if (!Number.isSafeInteger(size) || size < 0) throw invalidArgument(`${field}.size_bytes: must be a whole number of bytes`);
   if (size === 0 && spec?.sizeBytes) size = spec.sizeBytes; // dir:///vms?size=20G
@@ -57,7 +58,10 @@ export function resolveDisk(cfg: AgentConfig, node: string, index: number, disk:
     if (!disk.format) format = spec.format;
     let plan;
     try {
-      plan = planDisk(node, index, { ...spec, format, ...(size > 0 ? { sizeBytes: size } : {}) } as DiskSpec, { nfsMountBase: cfg.storage.nfsMountBase, hostName: cfg.host });
+      plan = planDisk(node, index, { ...spec, format, ...(size > 0 ? { sizeBytes: size } : {}) } as DiskSpec, {
+        nfsMountBase: cfg.storage.nfsMountBase,
+        hostName: cfg.host,
+      });
     } catch (e) {
       fieldError(`${field}.url`, e);
     }
@@ -94,7 +98,15 @@ export function resolveDisk(cfg: AgentConfig, node: string, index: number, disk:
   } else if (device !== undefined && !/^\/dev\/[A-Za-z0-9._/:+-]+$/.test(device)) {
     throw invalidArgument(`${field}.path: ${JSON.stringify(device)} is not a device path`);
   }
-  return { disk, ...(path !== undefined ? { path } : {}), ...(device !== undefined ? { device } : {}), format, sizeBytes: size, pool, volumeName };
+  return {
+    disk,
+    ...(path !== undefined ? { path } : {}),
+    ...(device !== undefined ? { device } : {}),
+    format,
+    sizeBytes: size,
+    pool,
+    volumeName,
+  };
 }
 
 export function resolveDisks(cfg: AgentConfig, node: string, disks: readonly Disk__Output[], prefix: string): ResolvedDisk[] {

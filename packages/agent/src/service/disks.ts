@@ -1,6 +1,14 @@
 /** CreateDisks, ListDisks, DeleteDisks; and the disk store shared with DefineGuest/UndefineGuest. */
 import type * as grpc from '@grpc/grpc-js';
-import { invalidArgument, type CreateDisksRequest__Output, type DeleteDisksRequest__Output, type Disk__Output, type DiskInfo, type DiskList, type ListDisksRequest__Output } from '@drover/contract';
+import {
+  invalidArgument,
+  type CreateDisksRequest__Output,
+  type DeleteDisksRequest__Output,
+  type Disk__Output,
+  type DiskInfo,
+  type DiskList,
+  type ListDisksRequest__Output,
+} from '@drover/contract';
 import type { Connection } from '@drover/libvirt';
 import { alreadyExists, FileDiskStore, LibvirtDiskStore, type DiskStore } from '../libvirt/disks.js';
 import { parseDomainXml } from '../domain/index.js';
@@ -28,7 +36,13 @@ export function diskOut(d: ResolvedDisk): Disk__Output {
 }
 
 /** Creates every sized disk; all existence checks come first, so a refusal leaves the host unchanged. */
-export async function createDisks(deps: ServiceDeps, disks: readonly ResolvedDisk[], force: boolean, prefix: string, opts: { missingOnly?: boolean } = {}): Promise<Disk__Output[]> {
+export async function createDisks(
+  deps: ServiceDeps,
+  disks: readonly ResolvedDisk[],
+  force: boolean,
+  prefix: string,
+  opts: { missingOnly?: boolean } = {},
+): Promise<Disk__Output[]> {
   const store = await diskStore(deps);
   let todo = disks.filter((d) => d.path !== undefined && d.sizeBytes > 0);
   if (opts.missingOnly) {
@@ -61,39 +75,54 @@ async function infoOf(store: DiskStore, d: Disk__Output): Promise<DiskInfo> {
 export async function guestDisks(deps: ServiceDeps, name: string): Promise<Disk__Output[]> {
   const dom = await lookupGuest(deps, deps.lv.conn(), name);
   const info = parseDomainXml(await dom.getXMLDesc());
-  return info.disks.filter((d) => d.kind === 'disk').map((d) => ({
-    url: '', path: d.path ?? d.device ?? '', format: d.format ?? '', sizeBytes: 0, target: d.target ?? '', bus: d.bus ?? '', shared: false,
-  }));
+  return info.disks
+    .filter((d) => d.kind === 'disk')
+    .map((d) => ({
+      url: '',
+      path: d.path ?? d.device ?? '',
+      format: d.format ?? '',
+      sizeBytes: 0,
+      target: d.target ?? '',
+      bus: d.bus ?? '',
+      shared: false,
+    }));
 }
 
 export function diskHandlers(deps: ServiceDeps) {
   return {
-    CreateDisks: (call: grpc.ServerUnaryCall<CreateDisksRequest__Output, DiskList>) => handle(deps, 'CreateDisks', call.request, async () => {
-      const r = call.request;
-      if (r.disks.length === 0) throw invalidArgument('disks: at least one disk');
-      const resolved = resolveDisks(deps.cfg, r.guest || 'disk', r.disks, 'disks');
-      resolved.forEach((d, i) => {
-        if (d.path === undefined) throw invalidArgument(`disks[${i}].path: ${d.device} is a device; drover creates image files only`);
-        if (d.sizeBytes <= 0) throw invalidArgument(`disks[${i}].size_bytes: a new disk needs a size above zero`);
-      });
-      await createDisks(deps, resolved, r.force, 'disks');
-      const store = await diskStore(deps);
-      return { disks: await Promise.all(resolved.map((d) => infoOf(store, diskOut(d)))) };
-    }),
+    CreateDisks: (call: grpc.ServerUnaryCall<CreateDisksRequest__Output, DiskList>) =>
+      handle(deps, 'CreateDisks', call.request, async () => {
+        const r = call.request;
+        if (r.disks.length === 0) throw invalidArgument('disks: at least one disk');
+        const resolved = resolveDisks(deps.cfg, r.guest || 'disk', r.disks, 'disks');
+        resolved.forEach((d, i) => {
+          if (d.path === undefined) throw invalidArgument(`disks[${i}].path: ${d.device} is a device; drover creates image files only`);
+          if (d.sizeBytes <= 0) throw invalidArgument(`disks[${i}].size_bytes: a new disk needs a size above zero`);
+        });
+        await createDisks(deps, resolved, r.force, 'disks');
+        const store = await diskStore(deps);
+        return { disks: await Promise.all(resolved.map((d) => infoOf(store, diskOut(d)))) };
+      }),
 
-    ListDisks: (call: grpc.ServerUnaryCall<ListDisksRequest__Output, DiskList>) => handle(deps, 'ListDisks', call.request.guest ? call.request : { host: call.request.host }, async () => {
-      const r = call.request;
-      if (!r.guest) throw invalidArgument('guest: required');
-      const store = await diskStore(deps);
-      return { disks: await Promise.all((await guestDisks(deps, r.guest)).map((d) => infoOf(store, d))) };
-    }),
+    ListDisks: (call: grpc.ServerUnaryCall<ListDisksRequest__Output, DiskList>) =>
+      handle(deps, 'ListDisks', call.request.guest ? call.request : { host: call.request.host }, async () => {
+        const r = call.request;
+        if (!r.guest) throw invalidArgument('guest: required');
+        const store = await diskStore(deps);
+        return { disks: await Promise.all((await guestDisks(deps, r.guest)).map((d) => infoOf(store, d))) };
+      }),
 
-    DeleteDisks: (call: grpc.ServerUnaryCall<DeleteDisksRequest__Output, DiskList>) => handle(deps, 'DeleteDisks', call.request.guest ? call.request : { host: call.request.host }, async () => {
-      const r = call.request;
-      const disks = r.disks.length ? resolveDisks(deps.cfg, r.guest || 'disk', r.disks, 'disks').map(diskOut) : r.guest ? await guestDisks(deps, r.guest) : [];
-      if (disks.length === 0) throw invalidArgument('disks: name the disks, or a guest whose disks to delete');
-      return { disks: await deleteDisks(deps, disks, 'disks') };
-    }),
+    DeleteDisks: (call: grpc.ServerUnaryCall<DeleteDisksRequest__Output, DiskList>) =>
+      handle(deps, 'DeleteDisks', call.request.guest ? call.request : { host: call.request.host }, async () => {
+        const r = call.request;
+        const disks = r.disks.length
+          ? resolveDisks(deps.cfg, r.guest || 'disk', r.disks, 'disks').map(diskOut)
+          : r.guest
+            ? await guestDisks(deps, r.guest)
+            : [];
+        if (disks.length === 0) throw invalidArgument('disks: name the disks, or a guest whose disks to delete');
+        return { disks: await deleteDisks(deps, disks, 'disks') };
+      }),
   };
 }
 

@@ -16,14 +16,25 @@ export type { ServiceDeps } from './context.js';
 
 /** Console hubs whose consoles are opened through the manager's connection. */
 export function consoleHubs(deps: ServiceDeps): ConsoleHubs {
-  return new ConsoleHubs(async (guest, force) => {
-    const dom = await lookupGuest(deps, deps.lv.conn(), guest);
-    if (!(await dom.isActive())) throw failedPrecondition(`guest '${guest}' is not running on ${deps.cfg.host}; its console exists only while it runs`, { host: deps.cfg.host, node: guest }, `power it on first: rpower ${guest} on`);
-    return dom.openConsole(undefined, { force, safe: false });
-  }, deps.log.child({ host: deps.cfg.host, op: 'console' }));
+  return new ConsoleHubs(
+    async (guest, force) => {
+      const dom = await lookupGuest(deps, deps.lv.conn(), guest);
+      if (!(await dom.isActive()))
+        throw failedPrecondition(
+          `guest '${guest}' is not running on ${deps.cfg.host}; its console exists only while it runs`,
+          { host: deps.cfg.host, node: guest },
+          `power it on first: rpower ${guest} on`,
+        );
+      return dom.openConsole(undefined, { force, safe: false });
+    },
+    deps.log.child({ host: deps.cfg.host, op: 'console' }),
+  );
 }
 
-export function agentHandlers(deps: ServiceDeps, extra: { hubs: ConsoleHubs; advertise: () => string; restartRunner?: RestartRunner; migrations?: Migrations }): Record<string, (...a: never[]) => unknown> {
+export function agentHandlers(
+  deps: ServiceDeps,
+  extra: { hubs: ConsoleHubs; advertise: () => string; restartRunner?: RestartRunner; migrations?: Migrations },
+): Record<string, (...a: never[]) => unknown> {
   return {
     ...guestHandlers(deps),
     ...powerHandlers(deps),

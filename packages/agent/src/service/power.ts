@@ -23,60 +23,63 @@ async function waitInactive(dom: Domain, timeoutMs: number): Promise<boolean> {
 export function powerHandlers(deps: ServiceDeps) {
   const host = deps.cfg.host;
   return {
-    Power: (call: grpc.ServerUnaryCall<AgentPowerRequest__Output, GuestStatus>) => handle(deps, 'Power', call.request, async (log) => {
-      const r = call.request;
-      const action = String(r.action);
-      const dom = await lookupGuest(deps, deps.lv.conn(), r.guest);
-      const st = (await dom.state()).state;
-      const active = await dom.isActive();
-      const ctx = { host, node: r.guest };
-      const needRunning = (what: string): void => {
-        if (!active) throw failedPrecondition(`guest '${r.guest}' is off; ${what} needs it running`, ctx, 'power it on first');
-      };
-      switch (action) {
-        case 'POWER_ACTION_ON':
-          if (!active) await dom.start();
-          break;
-        case 'POWER_ACTION_OFF':
-          if (active) await dom.destroy();
-          break;
-        case 'POWER_ACTION_SOFTOFF': {
-          if (!active) break;
-          await dom.shutdown();
-          const stopped = await waitInactive(dom, r.timeoutMs || DEFAULT_SOFTOFF_MS);
-          if (!stopped) log.warn({ timeoutMs: r.timeoutMs || DEFAULT_SOFTOFF_MS }, 'guest still running after ACPI shutdown');
-          break;
+    Power: (call: grpc.ServerUnaryCall<AgentPowerRequest__Output, GuestStatus>) =>
+      handle(deps, 'Power', call.request, async (log) => {
+        const r = call.request;
+        const action = String(r.action);
+        const dom = await lookupGuest(deps, deps.lv.conn(), r.guest);
+        const st = (await dom.state()).state;
+        const active = await dom.isActive();
+        const ctx = { host, node: r.guest };
+        const needRunning = (what: string): void => {
+          if (!active) throw failedPrecondition(`guest '${r.guest}' is off; ${what} needs it running`, ctx, 'power it on first');
+        };
+        switch (action) {
+          case 'POWER_ACTION_ON':
+            if (!active) await dom.start();
+            break;
+          case 'POWER_ACTION_OFF':
+            if (active) await dom.destroy();
+            break;
+          case 'POWER_ACTION_SOFTOFF': {
+            if (!active) break;
+            await dom.shutdown();
+            const stopped = await waitInactive(dom, r.timeoutMs || DEFAULT_SOFTOFF_MS);
+            if (!stopped) log.warn({ timeoutMs: r.timeoutMs || DEFAULT_SOFTOFF_MS }, 'guest still running after ACPI shutdown');
+            break;
+          }
+          case 'POWER_ACTION_RESET':
+            needRunning('reset');
+            await dom.reset();
+            break;
+          case 'POWER_ACTION_REBOOT':
+            needRunning('reboot');
+            await dom.reboot();
+            break;
+          case 'POWER_ACTION_SUSPEND':
+            needRunning('suspend');
+            if (st !== DomainState.PAUSED) await dom.suspend();
+            break;
+          case 'POWER_ACTION_RESUME':
+            needRunning('resume');
+            if (st === DomainState.PAUSED) await dom.resume();
+            break;
+          case 'POWER_ACTION_BOOT':
+            if (active) await dom.reset();
+            else await dom.start();
+            break;
+          case 'POWER_ACTION_STAT':
+            break;
+          default:
+            throw invalidArgument(
+              `action: ${JSON.stringify(r.action)} is not a power action (on, off, softoff, reset, reboot, suspend, resume, boot, stat)`,
+            );
         }
-        case 'POWER_ACTION_RESET':
-          needRunning('reset');
-          await dom.reset();
-          break;
-        case 'POWER_ACTION_REBOOT':
-          needRunning('reboot');
-          await dom.reboot();
-          break;
-        case 'POWER_ACTION_SUSPEND':
-          needRunning('suspend');
-          if (st !== DomainState.PAUSED) await dom.suspend();
-          break;
-        case 'POWER_ACTION_RESUME':
-          needRunning('resume');
-          if (st === DomainState.PAUSED) await dom.resume();
-          break;
-        case 'POWER_ACTION_BOOT':
-          if (active) await dom.reset();
-          else await dom.start();
-          break;
-        case 'POWER_ACTION_STAT':
-          break;
-        default:
-          throw invalidArgument(`action: ${JSON.stringify(r.action)} is not a power action (on, off, softoff, reset, reboot, suspend, resume, boot, stat)`);
-      }
-      if (action !== 'POWER_ACTION_STAT') {
-        log.info({ action }, 'power action done');
-        deps.changed?.();
-      }
-      return statusOf(deps, dom);
-    }),
+        if (action !== 'POWER_ACTION_STAT') {
+          log.info({ action }, 'power action done');
+          deps.changed?.();
+        }
+        return statusOf(deps, dom);
+      }),
   };
 }

@@ -34,7 +34,8 @@ export function specInvalid(e: unknown, prefix = 'spec.'): never {
 
 export function toGuestSpec(spec: GuestSpec__Output, disks: readonly ResolvedDisk[], defaultHv: Hypervisor, consoleLogDir = ''): GuestSpec {
   const hvType = spec.hvType || defaultHv;
-  if (hvType !== 'kvm' && hvType !== 'qemu' && hvType !== 'xen') throw invalidArgument(`spec.hv_type: must be kvm, qemu or xen (got ${JSON.stringify(spec.hvType)})`);
+  if (hvType !== 'kvm' && hvType !== 'qemu' && hvType !== 'xen')
+    throw invalidArgument(`spec.hv_type: must be kvm, qemu or xen (got ${JSON.stringify(spec.hvType)})`);
   const hv: Hypervisor = hvType;
   const nics: GuestNic[] = spec.nics.map((n) => {
     const common = { model: (n.model || (hv === 'xen' ? 'e1000' : 'virtio')) as GuestNic['model'], ...(n.mac ? { mac: n.mac } : {}) };
@@ -66,7 +67,13 @@ export function toGuestSpec(spec: GuestSpec__Output, disks: readonly ResolvedDis
     // log on shared storage carries one guest's history across migrations).
     ...(spec.serialConsole ? { serial: consoleLogDir ? { logFile: `${consoleLogDir.replace(/\/+$/, '')}/${spec.name}.log` } : {} } : {}),
     ...(spec.vnc?.enabled
-      ? { vnc: { listen: spec.vnc.listen || '127.0.0.1', ...(spec.vnc.port > 0 ? { port: spec.vnc.port } : {}), ...(spec.vnc.password ? { passwd: spec.vnc.password } : {}) } }
+      ? {
+          vnc: {
+            listen: spec.vnc.listen || '127.0.0.1',
+            ...(spec.vnc.port > 0 ? { port: spec.vnc.port } : {}),
+            ...(spec.vnc.password ? { passwd: spec.vnc.password } : {}),
+          },
+        }
       : {}),
   };
   try {
@@ -79,7 +86,9 @@ export function toGuestSpec(spec: GuestSpec__Output, disks: readonly ResolvedDis
 
 /** Adds drover's metadata element (what marks a domain as managed) after the `<uuid>` of generated XML. */
 export function withDroverMetadata(xml: string, attrs: Record<string, string>): string {
-  const a = Object.entries(attrs).map(([k, v]) => ` ${k}="${v.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;')}"`).join('');
+  const a = Object.entries(attrs)
+    .map(([k, v]) => ` ${k}="${v.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;')}"`)
+    .join('');
   const el = `  <metadata>\n    <drover:guest xmlns:drover="https://drover.dev/xmlns/guest/1"${a}/>\n  </metadata>\n`;
   const at = xml.indexOf('</uuid>');
   if (at < 0) throw new Error('generated domain XML has no <uuid>');

@@ -60,7 +60,8 @@ export function planSetup(s: SetupConfig, nfsMountBase: string): SetupStep[] {
     }
   }
   for (const t of s.iscsi) {
-    for (const step of hostCommandsFor({ kind: 'iscsi', portal: t.portal, iqn: t.iqn }, { nfsMountBase })) steps.push({ kind: 'host', what: `iSCSI ${t.iqn}`, step });
+    for (const step of hostCommandsFor({ kind: 'iscsi', portal: t.portal, iqn: t.iqn }, { nfsMountBase }))
+      steps.push({ kind: 'host', what: `iSCSI ${t.iqn}`, step });
   }
   if (s.relocation) {
     const r = s.relocation;
@@ -79,7 +80,16 @@ export function planSetup(s: SetupConfig, nfsMountBase: string): SetupStep[] {
     });
     if (r.hypervisor !== 'kvm' && s.bootloader) {
       const b = s.bootloader;
-      steps.push({ kind: 'edits', what: 'Xen boot loader', edits: bootloaderEdits({ style: b.style, dom0Mem: b.dom0Mem, ...(b.grubDefault ? { grubDefault: b.grubDefault } : {}), ...(b.path ? { path: b.path } : {}) }) });
+      steps.push({
+        kind: 'edits',
+        what: 'Xen boot loader',
+        edits: bootloaderEdits({
+          style: b.style,
+          dom0Mem: b.dom0Mem,
+          ...(b.grubDefault ? { grubDefault: b.grubDefault } : {}),
+          ...(b.path ? { path: b.path } : {}),
+        }),
+      });
     }
   }
   steps.push({ kind: 'file', what: 'systemd unit', path: s.systemd.unitPath, content: systemdUnit(s.systemd.execStart), mode: 0o644 });
@@ -163,7 +173,10 @@ export async function runSetup(steps: readonly SetupStep[], o: SetupOptions): Pr
             say(`not run under --root ${o.root}: ${line}  # ${st.purpose}`);
             continue;
           }
-          if (st.argv[0] === 'mount' && (o.mounts?.() ?? readFileSync('/proc/self/mounts', 'utf8')).split('\n').some((l) => l.split(' ')[1] === st.argv[1])) {
+          if (
+            st.argv[0] === 'mount' &&
+            (o.mounts?.() ?? readFileSync('/proc/self/mounts', 'utf8')).split('\n').some((l) => l.split(' ')[1] === st.argv[1])
+          ) {
             say(`unchanged ${st.argv[1]} (mounted)`);
             continue;
           }

@@ -53,32 +53,50 @@ export interface SimulateOptions {
   startConcurrency: number;
 }
 
-export interface SimHost { host: string; runtime: AgentRuntime; port: number }
+export interface SimHost {
+  host: string;
+  runtime: AgentRuntime;
+  port: number;
+}
 
 const natural = (a: string, b: string): number => a.localeCompare(b, 'en', { numeric: true });
 
 /** The hosts of a bundle directory, in natural order. */
 export function bundleHosts(baseConfig: string): string[] {
-  if (!existsSync(baseConfig)) throw new UserFacingError(`--base-config ${baseConfig}: no such directory; enrol hosts with drover-server enroll <host> --out ${baseConfig}/<host>`, 2);
+  if (!existsSync(baseConfig))
+    throw new UserFacingError(
+      `--base-config ${baseConfig}: no such directory; enrol hosts with drover-server enroll <host> --out ${baseConfig}/<host>`,
+      2,
+    );
   return readdirSync(baseConfig, { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(join(baseConfig, d.name, 'agent.yaml')))
-    .map((d) => d.name).sort(natural);
+    .map((d) => d.name)
+    .sort(natural);
 }
 
 export class SimulatedFleet {
   readonly hosts = new Map<string, SimHost>();
-  private constructor(readonly peers: SimPeerServer, private readonly log: Logger) {}
+  private constructor(
+    readonly peers: SimPeerServer,
+    private readonly log: Logger,
+  ) {}
 
   static async start(o: SimulateOptions, log: Logger): Promise<SimulatedFleet> {
     const base = resolve(o.baseConfig);
     let names = o.hosts?.length ? o.hosts : bundleHosts(base);
     if (!o.hosts?.length) names = names.slice(o.first ?? 0, o.count !== undefined ? (o.first ?? 0) + o.count : undefined);
-    if (names.length === 0) throw new UserFacingError(`no host bundles to simulate in ${base} (first ${o.first ?? 0}, count ${o.count ?? 'all'})`, 2);
-    for (const h of names) if (!existsSync(join(base, h, 'agent.yaml'))) throw new UserFacingError(`${join(base, h, 'agent.yaml')}: not found; enrol ${h} first`, 2);
+    if (names.length === 0)
+      throw new UserFacingError(`no host bundles to simulate in ${base} (first ${o.first ?? 0}, count ${o.count ?? 'all'})`, 2);
+    for (const h of names)
+      if (!existsSync(join(base, h, 'agent.yaml')))
+        throw new UserFacingError(`${join(base, h, 'agent.yaml')}: not found; enrol ${h} first`, 2);
     const layout: SimLayout | undefined = o.layout ? readLayout(o.layout) : undefined;
     mkdirSync(o.stateDir, { recursive: true });
     let fleet: SimulatedFleet | undefined;
-    const peers = new SimPeerServer((h) => fleet?.hosts.get(h)?.runtime.lv as LibvirtManager | undefined, log.child({ op: 'sim-migration' }));
+    const peers = new SimPeerServer(
+      (h) => fleet?.hosts.get(h)?.runtime.lv as LibvirtManager | undefined,
+      log.child({ op: 'sim-migration' }),
+    );
     await peers.start(o.listenIp);
     fleet = new SimulatedFleet(peers, log);
     const f = fleet;

@@ -26,9 +26,13 @@ export function readLayout(file: string): SimLayout {
   try {
     data = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new UserFacingError(`layout ${file}: ${(e as Error).message}; expected JSON {"<host>": [{"name": "vm001", "memoryMiB": 512, "state": "running"}, …]}`, 2);
+    throw new UserFacingError(
+      `layout ${file}: ${(e as Error).message}; expected JSON {"<host>": [{"name": "vm001", "memoryMiB": 512, "state": "running"}, …]}`,
+      2,
+    );
   }
-  if (!data || typeof data !== 'object' || Array.isArray(data)) throw new UserFacingError(`layout ${file}: expected an object of host -> guest list`, 2);
+  if (!data || typeof data !== 'object' || Array.isArray(data))
+    throw new UserFacingError(`layout ${file}: expected an object of host -> guest list`, 2);
   return data as SimLayout;
 }
 
@@ -39,7 +43,9 @@ export function guestsOf(host: string, layout: SimLayout | undefined, perHost: n
   return Array.from({ length: perHost }, (_, i) => ({ name: `${host}-${String(i + 1).padStart(Math.max(2, w), '0')}` }));
 }
 
-export interface HostShape { memoryMiB: number }
+export interface HostShape {
+  memoryMiB: number;
+}
 
 /** Writes `<dir>/<host>/host.xml` and returns its test:/// URI. */
 export function writeSimHost(dir: string, host: string, guests: readonly SimGuest[], shape: HostShape): string {

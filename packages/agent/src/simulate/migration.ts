@@ -23,13 +23,20 @@ export interface SimMigrationOptions {
   durationMs: number;
 }
 
-interface Job { startMs: number; bytes: number; abort?: () => void }
+interface Job {
+  startMs: number;
+  bytes: number;
+  abort?: () => void;
+}
 
 /** Incoming guests for the hosts of this process. */
 export class SimPeerServer {
   private server: Server | undefined;
   port = 0;
-  constructor(private readonly lvOf: (host: string) => LibvirtManager | undefined, private readonly log: Logger) {}
+  constructor(
+    private readonly lvOf: (host: string) => LibvirtManager | undefined,
+    private readonly log: Logger,
+  ) {}
 
   async start(ip: string): Promise<void> {
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -76,18 +83,29 @@ function post(addr: string, host: string, body: object): Promise<void> {
   const [hostname, port] = [addr.replace(/:\d+$/, ''), Number(addr.split(':').pop())];
   const data = JSON.stringify(body);
   return new Promise((res, rej) => {
-    const r = request({ hostname, port, method: 'POST', path: `/incoming/${encodeURIComponent(host)}`, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (resp) => {
-      const chunks: Buffer[] = [];
-      resp.on('data', (c: Buffer) => chunks.push(c));
-      resp.on('end', () => {
-        if (resp.statusCode === 200) return res();
-        let msg = `HTTP ${resp.statusCode}`;
-        try {
-          msg = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error: string }).error;
-        } catch { /* keep the status */ }
-        rej(new Error(`simulated migration to ${host} failed: ${msg}`));
-      });
-    });
+    const r = request(
+      {
+        hostname,
+        port,
+        method: 'POST',
+        path: `/incoming/${encodeURIComponent(host)}`,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) },
+      },
+      (resp) => {
+        const chunks: Buffer[] = [];
+        resp.on('data', (c: Buffer) => chunks.push(c));
+        resp.on('end', () => {
+          if (resp.statusCode === 200) return res();
+          let msg = `HTTP ${resp.statusCode}`;
+          try {
+            msg = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error: string }).error;
+          } catch {
+            /* keep the status */
+          }
+          rej(new Error(`simulated migration to ${host} failed: ${msg}`));
+        });
+      },
+    );
     r.on('error', (e) => rej(new Error(`simulated migration to ${host}: destination simulator at ${addr} not reachable (${e.message})`)));
     r.end(data);
   });
@@ -96,7 +114,10 @@ function post(addr: string, host: string, body: object): Promise<void> {
 /** The emulated migration job of one simulated (source) host. */
 export class SimMigrationRunner implements MigrationRunner {
   private readonly jobs = new Map<string, Job>();
-  constructor(private readonly opts: SimMigrationOptions, private readonly peers: SimPeerServer) {}
+  constructor(
+    private readonly opts: SimMigrationOptions,
+    private readonly peers: SimPeerServer,
+  ) {}
 
   async migrate(dom: Domain, destUri: string, _params: unknown, flags: number): Promise<void> {
     const m = SIM_URI_RE.exec(destUri);

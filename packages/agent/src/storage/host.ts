@@ -60,7 +60,11 @@ export function iscsiDevicePath(target: Omit<IscsiTarget, 'kind'>, lun: number):
 
 /** The /etc/fstab line for an NFS export mounted where drover's netfs pool expects it. */
 export function nfsFstabLine(server: string, exportPath: string, mountPoint: string): string {
-  for (const [field, v] of [['server', server], ['exportPath', exportPath], ['mountPoint', mountPoint]] as const) {
+  for (const [field, v] of [
+    ['server', server],
+    ['exportPath', exportPath],
+    ['mountPoint', mountPoint],
+  ] as const) {
     if (/[\s\\#]/.test(v) || v === '') invalid(field, v, 'must not be empty or hold spaces, # or \\ (fstab fields)');
   }
   return `${server}:${exportPath} ${mountPoint} nfs defaults,_netdev 0 0`;
@@ -93,11 +97,13 @@ export function hostCommandsFor(target: DiskSpec | IscsiTarget, opts: PoolOption
       ];
     }
     case 'lvm':
-      return [{
-        op: 'exec',
-        argv: ['vgs', '--noheadings', '--units', 'b', '--nosuffix', '-o', 'vg_name,vg_size,vg_free', '--', target.vg],
-        purpose: `check volume group ${target.vg} exists and has room`,
-      }];
+      return [
+        {
+          op: 'exec',
+          argv: ['vgs', '--noheadings', '--units', 'b', '--nosuffix', '-o', 'vg_name,vg_size,vg_free', '--', target.vg],
+          purpose: `check volume group ${target.vg} exists and has room`,
+        },
+      ];
     case 'phy':
       return [{ op: 'exec', argv: ['blockdev', '--getsize64', target.device], purpose: `check device ${target.device} exists` }];
     case 'iscsi': {

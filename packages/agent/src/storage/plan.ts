@@ -22,9 +22,10 @@ export function planDisk(node: string, index: number, disk: DiskSpec, opts: Pool
   const pool = poolForDisk(disk, opts);
   if (pool === null) throw new Error(`planDisk: no pool for a ${disk.kind} disk`); // only phy has none
   const volumeName = disk.kind === 'file' ? posix.basename(disk.path) : diskVolumeName(node, index, disk);
-  const sized = disk.sizeBytes !== undefined
-    ? { volumeXml: volumeXml({ name: volumeName, capacityBytes: disk.sizeBytes, format: disk.format, sparse: disk.kind !== 'lvm' }) }
-    : {};
+  const sized =
+    disk.sizeBytes !== undefined
+      ? { volumeXml: volumeXml({ name: volumeName, capacityBytes: disk.sizeBytes, format: disk.format, sparse: disk.kind !== 'lvm' }) }
+      : {};
   const full = `${pool.targetPath}/${volumeName}`;
   const source = disk.kind === 'lvm' ? { device: full } : { path: full };
   return { pool, volumeName, ...sized, source, format: disk.format };

@@ -43,15 +43,22 @@ test('storage pool - nfs:// makes a netfs pool mounted under the configured base
   assert.match(p.name, /^drover-nfs-filer1.lab-export-vms-[0-9a-f]{8}$/);
   assert.deepEqual(readXml(p.xml), {
     pool: {
-      '@_type': 'netfs', name: p.name,
+      '@_type': 'netfs',
+      name: p.name,
       source: { host: { '@_name': 'filer1.lab' }, dir: { '@_path': '/export/vms' }, format: { '@_type': 'nfs' } },
       target: { path: '/var/lib/drover/nfs/filer1.lab/export/vms' },
     },
   });
   await virtXmlValidate(p.xml, 'storagepool');
   assert.equal(poolForDisk(disk('nfs://filer1.lab/export/vms'), { nfsMountBase: '/mnt/' })?.targetPath, '/mnt/filer1.lab/export/vms');
-  assert.throws(() => poolForDisk(disk('nfs://f/e'), { nfsMountBase: 'relative' }), (e: unknown) => e instanceof StorageError && e.field === 'nfsMountBase');
-  assert.throws(() => poolForDisk(disk('nfs://f/e'), { nfsMountBase: '/mnt/../etc' }), (e: unknown) => e instanceof StorageError && e.field === 'nfsMountBase');
+  assert.throws(
+    () => poolForDisk(disk('nfs://f/e'), { nfsMountBase: 'relative' }),
+    (e: unknown) => e instanceof StorageError && e.field === 'nfsMountBase',
+  );
+  assert.throws(
+    () => poolForDisk(disk('nfs://f/e'), { nfsMountBase: '/mnt/../etc' }),
+    (e: unknown) => e instanceof StorageError && e.field === 'nfsMountBase',
+  );
 });
 
 test('storage pool - lvm:// makes a logical pool on the volume group', async () => {
@@ -59,7 +66,14 @@ test('storage pool - lvm:// makes a logical pool on the volume group', async () 
   assert.equal(p.kind, 'logical');
   assert.equal(p.name, 'drover-lvm-vg0');
   assert.equal(p.targetPath, '/dev/vg0');
-  assert.deepEqual(readXml(p.xml), { pool: { '@_type': 'logical', name: 'drover-lvm-vg0', source: { name: 'vg0', format: { '@_type': 'lvm2' } }, target: { path: '/dev/vg0' } } });
+  assert.deepEqual(readXml(p.xml), {
+    pool: {
+      '@_type': 'logical',
+      name: 'drover-lvm-vg0',
+      source: { name: 'vg0', format: { '@_type': 'lvm2' } },
+      target: { path: '/dev/vg0' },
+    },
+  });
   await virtXmlValidate(p.xml, 'storagepool');
 });
 
@@ -68,10 +82,22 @@ test('storage pool - phy: devices have no pool', () => {
 });
 
 test('storage pool - names are deterministic, distinct and valid libvirt names', () => {
-  const urls = ['/a-b', '/a/b', '/a_b', 'nfs://f/a/b', 'nfs://g/a/b', 'lvm://a-b', `/${'very-long-directory-name/'.repeat(6)}x`, '/vms/a+b@c~d:e'];
+  const urls = [
+    '/a-b',
+    '/a/b',
+    '/a_b',
+    'nfs://f/a/b',
+    'nfs://g/a/b',
+    'lvm://a-b',
+    `/${'very-long-directory-name/'.repeat(6)}x`,
+    '/vms/a+b@c~d:e',
+  ];
   const names = urls.map((u) => pool(u).name);
   assert.equal(new Set(names).size, names.length, names.join(' '));
   for (const n of names) assert.match(n, NAME_RE, n);
-  assert.deepEqual(urls.map((u) => pool(u).name), names);
+  assert.deepEqual(
+    urls.map((u) => pool(u).name),
+    names,
+  );
   assert.equal(poolName('dir', '/vms'), pool('/vms').name);
 });

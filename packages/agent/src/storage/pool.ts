@@ -32,7 +32,11 @@ export interface PoolDef {
  */
 export function poolName(kind: 'dir' | 'nfs' | 'lvm', key: string): string {
   if (kind === 'lvm') return `drover-lvm-${key}`;
-  const readable = key.replace(/^\/+/, '').replace(/\//g, '-').replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40);
+  const readable = key
+    .replace(/^\/+/, '')
+    .replace(/\//g, '-')
+    .replace(/[^A-Za-z0-9_.-]/g, '_')
+    .slice(0, 40);
   const hash = createHash('sha256').update(`${kind}:${key}`).digest('hex').slice(0, 8);
   return `drover-${kind}-${readable}-${hash}`;
 }

@@ -5,7 +5,9 @@ import { inlineNoderangeFiles } from './noderange-file.js';
 import { callTables, checkOutput, parseAssignments, printResults, runTableVerb, TABLE_VERB_HELP } from './tables-common.js';
 
 export function register(program: Command): void {
-  program.command('chdef').description('change attributes of nodes: chdef compute vm.memory=4G (all or nothing; attr= clears)')
+  program
+    .command('chdef')
+    .description('change attributes of nodes: chdef compute vm.memory=4G (all or nothing; attr= clears)')
     .argument('<noderange>', 'existing nodes')
     .argument('<attrs...>', 'attr=value pairs')
     .option('-p, --plus', 'add the given items to list attributes (groups, vm.migrationdest, vm.nics, ...)')
@@ -13,11 +15,21 @@ export function register(program: Command): void {
     .option('-t, --type <type>', 'object type (only node)', 'node')
     .option('-o, --output <format>', 'text or json', 'text')
     .addHelpText('after', TABLE_VERB_HELP)
-    .action(async (noderange: string, attrs: string[], o: { output: string; plus?: boolean; minus?: boolean; type: string }) => runTableVerb(() => withApi(async (api) => {
-      checkOutput(o.output);
-      if (o.type !== 'node') throw new UserFacingError(`-t ${o.type}: drover's chdef changes nodes only (tables: chtab)`, 2);
-      if (o.plus && o.minus) throw new UserFacingError('give -p or -m, not both', 2);
-      const req = { noderange: inlineNoderangeFiles(noderange), attrs: parseAssignments(attrs), remove: [], plus: !!o.plus, minus: !!o.minus };
-      return printResults(await callTables<NodeResults__Output>(api, 'ChDef', req), o.output);
-    })));
+    .action(async (noderange: string, attrs: string[], o: { output: string; plus?: boolean; minus?: boolean; type: string }) =>
+      runTableVerb(() =>
+        withApi(async (api) => {
+          checkOutput(o.output);
+          if (o.type !== 'node') throw new UserFacingError(`-t ${o.type}: drover's chdef changes nodes only (tables: chtab)`, 2);
+          if (o.plus && o.minus) throw new UserFacingError('give -p or -m, not both', 2);
+          const req = {
+            noderange: inlineNoderangeFiles(noderange),
+            attrs: parseAssignments(attrs),
+            remove: [],
+            plus: !!o.plus,
+            minus: !!o.minus,
+          };
+          return printResults(await callTables<NodeResults__Output>(api, 'ChDef', req), o.output);
+        }),
+      ),
+    );
 }

@@ -9,10 +9,19 @@ import type { Api } from '../client.js';
 import { printJson } from '../output.js';
 import { compareNames } from '../sort.js';
 
-export async function streamResults(api: Api, method: string, req: object, output: string, opts: { expect?: number } = {}): Promise<number> {
+export async function streamResults(
+  api: Api,
+  method: string,
+  req: object,
+  output: string,
+  opts: { expect?: number } = {},
+): Promise<number> {
   const results: NodeResult__Output[] = [];
   const tty = process.stdout.isTTY && output === 'text';
-  const bar = process.stderr.isTTY && (opts.expect ?? 0) >= 20 ? new SingleBar({ format: `${method} {bar} {value}/{total} nodes`, hideCursor: true, clearOnComplete: true }, Presets.shades_classic) : undefined;
+  const bar =
+    process.stderr.isTTY && (opts.expect ?? 0) >= 20
+      ? new SingleBar({ format: `${method} {bar} {value}/{total} nodes`, hideCursor: true, clearOnComplete: true }, Presets.shades_classic)
+      : undefined;
   bar?.start(opts.expect ?? 0, 0);
   for await (const r of api.stream<NodeResult__Output>(method, req)) {
     results.push(r);
@@ -22,7 +31,15 @@ export async function streamResults(api: Api, method: string, req: object, outpu
   bar?.stop();
   results.sort((a, b) => compareNames(a.node, b.node));
   if (output === 'json') {
-    printJson(results.map((r) => ({ node: r.node, ok: r.ok, message: r.message, ...(r.code ? { code: r.code } : {}), ...(Object.keys(r.data).length ? { data: r.data } : {}) })));
+    printJson(
+      results.map((r) => ({
+        node: r.node,
+        ok: r.ok,
+        message: r.message,
+        ...(r.code ? { code: r.code } : {}),
+        ...(Object.keys(r.data).length ? { data: r.data } : {}),
+      })),
+    );
   } else if (!tty || bar) {
     for (const r of results) (r.ok ? process.stdout : process.stderr).write(`${r.node}: ${r.message}\n`);
   }

@@ -17,4 +17,20 @@ import { register as vms } from './vms.js';
 import { register as rcons } from './rcons.js';
 import { register as migrate } from './migrate.js';
 
-export const COMMANDS: ((program: Command) => void)[] = [lshosts, nodeadd, chdef, lsdef, rmdef, nodels, tabdump, rpower, vms, rcons, migrate, makedhcp, makehosts, nodeset, rinstall];
+export const COMMANDS: ((program: Command) => void)[] = [
+  lshosts,
+  nodeadd,
+  chdef,
+  lsdef,
+  rmdef,
+  nodels,
+  tabdump,
+  rpower,
+  vms,
+  rcons,
+  migrate,
+  makedhcp,
+  makehosts,
+  nodeset,
+  rinstall,
+];

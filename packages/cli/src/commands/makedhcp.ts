@@ -24,16 +24,27 @@ Examples
 ${NODERANGE_HELP}`;
 
 export function register(program: Command): void {
-  program.command('makedhcp').description('write DHCP entries: makedhcp -n (networks), makedhcp <noderange> (hosts), makedhcp -d <noderange> (remove)')
+  program
+    .command('makedhcp')
+    .description('write DHCP entries: makedhcp -n (networks), makedhcp <noderange> (hosts), makedhcp -d <noderange> (remove)')
     .argument('[noderange]', 'the nodes whose host entries to write (or remove with -d)')
     .option('-n, --networks', 'write the subnets from the networks table and the site options')
     .option('-a, --all', 'every defined node')
-    .option('-d, --delete', 'remove the nodes\' host entries')
+    .option('-d, --delete', "remove the nodes' host entries")
     .option('-o, --output <format>', 'text or json', 'text')
     .addHelpText('after', HELP)
-    .action(async (noderange: string | undefined, o: { networks?: boolean; all?: boolean; delete?: boolean; output: string }) => runTableVerb(() => withApi(async (api) => {
-      checkOutput(o.output);
-      const req = { noderange: noderange ? inlineNoderangeFiles(noderange) : '', networks: !!o.networks, delete: !!o.delete, all: !!o.all };
-      return printResults(await callTables<NodeResults__Output>(api, 'MakeDhcp', req), o.output);
-    })));
+    .action(async (noderange: string | undefined, o: { networks?: boolean; all?: boolean; delete?: boolean; output: string }) =>
+      runTableVerb(() =>
+        withApi(async (api) => {
+          checkOutput(o.output);
+          const req = {
+            noderange: noderange ? inlineNoderangeFiles(noderange) : '',
+            networks: !!o.networks,
+            delete: !!o.delete,
+            all: !!o.all,
+          };
+          return printResults(await callTables<NodeResults__Output>(api, 'MakeDhcp', req), o.output);
+        }),
+      ),
+    );
 }

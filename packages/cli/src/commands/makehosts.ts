@@ -20,15 +20,21 @@ Examples
 ${NODERANGE_HELP}`;
 
 export function register(program: Command): void {
-  program.command('makehosts').description('write the nodes\' lines into the hosts file (all nodes when no noderange), or remove them with -d')
+  program
+    .command('makehosts')
+    .description("write the nodes' lines into the hosts file (all nodes when no noderange), or remove them with -d")
     .argument('[noderange]', 'the nodes (default: all)')
-    .option('-d, --delete', 'remove the nodes\' lines')
+    .option('-d, --delete', "remove the nodes' lines")
     .option('-l, --longname', 'put <node>.<domain> before <node>')
     .option('-o, --output <format>', 'text or json', 'text')
     .addHelpText('after', HELP)
-    .action(async (noderange: string | undefined, o: { delete?: boolean; longname?: boolean; output: string }) => runTableVerb(() => withApi(async (api) => {
-      checkOutput(o.output);
-      const req = { noderange: noderange ? inlineNoderangeFiles(noderange) : '', delete: !!o.delete, longNameFirst: !!o.longname };
-      return printResults(await callTables<NodeResults__Output>(api, 'MakeHosts', req), o.output);
-    })));
+    .action(async (noderange: string | undefined, o: { delete?: boolean; longname?: boolean; output: string }) =>
+      runTableVerb(() =>
+        withApi(async (api) => {
+          checkOutput(o.output);
+          const req = { noderange: noderange ? inlineNoderangeFiles(noderange) : '', delete: !!o.delete, longNameFirst: !!o.longname };
+          return printResults(await callTables<NodeResults__Output>(api, 'MakeHosts', req), o.output);
+        }),
+      ),
+    );
 }

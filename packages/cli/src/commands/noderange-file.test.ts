@@ -28,11 +28,25 @@ test('noderange file - a ^ inside a regex, a selector or after - is left to the 
 });
 
 test('noderange file - unreadable and empty files are one-line errors', () => {
-  assert.throws(() => inlineNoderangeFiles('^/missing', read), (e: unknown) => e instanceof UserFacingError && /cannot read noderange file '\/missing'/.test(e.message));
-  assert.throws(() => inlineNoderangeFiles('x,^/empty', read), (e: unknown) => e instanceof UserFacingError && /names no nodes/.test(e.message));
+  assert.throws(
+    () => inlineNoderangeFiles('^/missing', read),
+    (e: unknown) => e instanceof UserFacingError && /cannot read noderange file '\/missing'/.test(e.message),
+  );
+  assert.throws(
+    () => inlineNoderangeFiles('x,^/empty', read),
+    (e: unknown) => e instanceof UserFacingError && /names no nodes/.test(e.message),
+  );
 });
 
 test('tabdump csv - header, quoted values, doubled quotes, empty unset values', () => {
-  assert.equal(toCsv(['node', 'groups', 'comments'], [['n1', 'a,b', ''], ['n2', '', 'say "hi"']]),
-    '#node,groups,comments\n"n1","a,b",\n"n2",,"say ""hi"""\n');
+  assert.equal(
+    toCsv(
+      ['node', 'groups', 'comments'],
+      [
+        ['n1', 'a,b', ''],
+        ['n2', '', 'say "hi"'],
+      ],
+    ),
+    '#node,groups,comments\n"n1","a,b",\n"n2",,"say ""hi"""\n',
+  );
 });

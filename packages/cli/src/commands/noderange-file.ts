@@ -64,7 +64,10 @@ function fileEntries(path: string, read: (path: string) => string): string[] {
   } catch (e) {
     throw new UserFacingError(`cannot read noderange file '${path}': ${(e as Error).message}`, 2);
   }
-  const lines = text.split(/\r?\n/).map((raw) => raw.replace(/(^|\s)#.*$/, '').trim()).filter((l) => l !== '' && !l.startsWith('^'));
+  const lines = text
+    .split(/\r?\n/)
+    .map((raw) => raw.replace(/(^|\s)#.*$/, '').trim())
+    .filter((l) => l !== '' && !l.startsWith('^'));
   if (lines.length === 0) throw new UserFacingError(`noderange file '${path}' names no nodes (only blank and comment lines)`, 2);
   return lines;
 }
@@ -81,15 +84,20 @@ function scanPattern(s: string, i: number): number {
   let inClass = false;
   while (i < s.length) {
     const c = s[i]!;
-    if (c === '\\') { i += 2; continue; }
+    if (c === '\\') {
+      i += 2;
+      continue;
+    }
     if (inClass) {
       if (c === ']') inClass = false;
     } else if (c === '[') inClass = true;
     else if (c === '{') braces++;
     else if (c === '}') braces = Math.max(0, braces - 1);
     else if (c === '(') parens++;
-    else if (c === ')') { if (parens === 0) break; parens--; }
-    else if ((c === ',' || c === '@' || isSpace(c)) && parens === 0 && braces === 0) break;
+    else if (c === ')') {
+      if (parens === 0) break;
+      parens--;
+    } else if ((c === ',' || c === '@' || isSpace(c)) && parens === 0 && braces === 0) break;
     i++;
   }
   return Math.min(i, s.length);

@@ -19,13 +19,19 @@ Prints "node: <what was set>" or "node: <reason>"; exits 1 when any node failed.
 ${NODERANGE_HELP}`;
 
 export function register(program: Command): void {
-  program.command('nodeset').description('set what nodes boot next: nodeset <noderange> install|boot')
+  program
+    .command('nodeset')
+    .description('set what nodes boot next: nodeset <noderange> install|boot')
     .argument('<noderange>', 'the nodes')
     .argument('<target>', 'install or boot')
     .option('-o, --output <format>', 'text or json', 'text')
     .addHelpText('after', HELP)
-    .action(async (noderange: string, target: string, o: { output: string }) => runTableVerb(() => withApi(async (api) => {
-      checkOutput(o.output);
-      return streamResults(api, 'NodeSet', { noderange: inlineNoderangeFiles(noderange), target }, o.output);
-    })));
+    .action(async (noderange: string, target: string, o: { output: string }) =>
+      runTableVerb(() =>
+        withApi(async (api) => {
+          checkOutput(o.output);
+          return streamResults(api, 'NodeSet', { noderange: inlineNoderangeFiles(noderange), target }, o.output);
+        }),
+      ),
+    );
 }

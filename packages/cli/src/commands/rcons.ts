@@ -30,9 +30,17 @@ export class EscapeScanner {
   }
 }
 
-interface Session { ended: Promise<{ movedTo: string; detached: boolean }> }
+interface Session {
+  ended: Promise<{ movedTo: string; detached: boolean }>;
+}
 
-function attach(api: Api, node: string, o: { force?: boolean; readOnly?: boolean }, input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Session {
+function attach(
+  api: Api,
+  node: string,
+  o: { force?: boolean; readOnly?: boolean },
+  input: NodeJS.ReadableStream,
+  output: NodeJS.WritableStream,
+): Session {
   const call = (api.client.Console as () => grpc.ClientDuplexStream<object, ConsoleOutput__Output>).call(api.client);
   const scanner = new EscapeScanner();
   let movedTo = '';
@@ -63,26 +71,30 @@ function attach(api: Api, node: string, o: { force?: boolean; readOnly?: boolean
 }
 
 export function register(program: Command): void {
-  program.command('rcons').description('attach this terminal to a guest\'s serial console (detach: Ctrl-E c .)')
+  program
+    .command('rcons')
+    .description("attach this terminal to a guest's serial console (detach: Ctrl-E c .)")
     .argument('<node>', 'one guest')
     .option('-f, --force', 'take over writing from another session')
     .option('-r, --read-only', 'watch only')
-    .action(async (node: string, o: { force?: boolean; readOnly?: boolean }) => withApi(async (api) => {
-      if (/[,@^*[\]()/]/.test(node)) throw new UserFacingError(`rcons: '${node}': give one node, not a noderange`, 2);
-      const stdin = process.stdin;
-      const raw = stdin.isTTY;
-      if (raw) stdin.setRawMode(true);
-      stdin.resume();
-      if (raw) process.stderr.write(`[drover: attached to ${node}; detach with Ctrl-E c .]\r\n`);
-      try {
-        for (let hops = 0; hops < 5; hops++) {
-          const r = await attach(api, node, o, stdin, process.stdout).ended;
-          if (r.detached || !r.movedTo) break;
-          process.stderr.write(`\r\n[drover: ${node} moved to ${r.movedTo}; reattaching]\r\n`);
+    .action(async (node: string, o: { force?: boolean; readOnly?: boolean }) =>
+      withApi(async (api) => {
+        if (/[,@^*[\]()/]/.test(node)) throw new UserFacingError(`rcons: '${node}': give one node, not a noderange`, 2);
+        const stdin = process.stdin;
+        const raw = stdin.isTTY;
+        if (raw) stdin.setRawMode(true);
+        stdin.resume();
+        if (raw) process.stderr.write(`[drover: attached to ${node}; detach with Ctrl-E c .]\r\n`);
+        try {
+          for (let hops = 0; hops < 5; hops++) {
+            const r = await attach(api, node, o, stdin, process.stdout).ended;
+            if (r.detached || !r.movedTo) break;
+            process.stderr.write(`\r\n[drover: ${node} moved to ${r.movedTo}; reattaching]\r\n`);
+          }
+        } finally {
+          if (raw) stdin.setRawMode(false);
+          stdin.pause();
         }
-      } finally {
-        if (raw) stdin.setRawMode(false);
-        stdin.pause();
-      }
-    }));
+      }),
+    );
 }

@@ -14,12 +14,18 @@ exits 1 when any node failed.
 ${NODERANGE_HELP}`;
 
 export function register(program: Command): void {
-  program.command('rinstall').description('network-install nodes now: nodeset install, then restart the guests')
+  program
+    .command('rinstall')
+    .description('network-install nodes now: nodeset install, then restart the guests')
     .argument('<noderange>', 'the nodes')
     .option('-o, --output <format>', 'text or json', 'text')
     .addHelpText('after', HELP)
-    .action(async (noderange: string, o: { output: string }) => runTableVerb(() => withApi(async (api) => {
-      checkOutput(o.output);
-      return streamResults(api, 'RInstall', { noderange: inlineNoderangeFiles(noderange), target: 'install' }, o.output);
-    })));
+    .action(async (noderange: string, o: { output: string }) =>
+      runTableVerb(() =>
+        withApi(async (api) => {
+          checkOutput(o.output);
+          return streamResults(api, 'RInstall', { noderange: inlineNoderangeFiles(noderange), target: 'install' }, o.output);
+        }),
+      ),
+    );
 }

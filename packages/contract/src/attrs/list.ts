@@ -58,8 +58,12 @@ export function rejectUnknownOptions(item: ListItem, known: readonly string[], c
   for (const key of item.options.keys()) {
     if (!known.includes(key)) {
       throw new AttrError({
-        code: 'ATTR_SYNTAX', attribute: ctx.attribute, value: ctx.value, part: `${key}=`,
-        problem: `unknown option (known: ${known.join(', ')})`, accepted: ctx.accepted,
+        code: 'ATTR_SYNTAX',
+        attribute: ctx.attribute,
+        value: ctx.value,
+        part: `${key}=`,
+        problem: `unknown option (known: ${known.join(', ')})`,
+        accepted: ctx.accepted,
       });
     }
   }

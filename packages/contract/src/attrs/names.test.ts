@@ -12,7 +12,10 @@ test('names - DNS labels are node names', () => {
 test('names - dots, metacharacters, edge hyphens and long names are refused', () => {
   const bad = ['', '-a', 'a-', 'a.b', 'a b', 'a;rm', 'a/b', "a'b", 'a<b', 'a&b', 'a$b', 'a*', 'a>', 'x'.repeat(64), 'a_b', 'nöde'];
   for (const b of bad) assert.equal(isValidNodeName(b), false, b);
-  assert.throws(() => parseNodeName('a.b', 'vm.host'), (e: unknown) => e instanceof AttrError && e.attribute === 'vm.host' && e.value === 'a.b');
+  assert.throws(
+    () => parseNodeName('a.b', 'vm.host'),
+    (e: unknown) => e instanceof AttrError && e.attribute === 'vm.host' && e.value === 'a.b',
+  );
   assert.equal(parseNodeName('host1'), 'host1');
 });
 
@@ -24,8 +27,14 @@ test('boot - order is parsed with xCAT aliases', () => {
 });
 
 test('boot - unknown and repeated devices are refused with the part named', () => {
-  assert.throws(() => parseBootOrder('network,floppy'), (e: unknown) => e instanceof AttrError && e.part === 'floppy' && e.attribute === 'vm.bootorder');
-  assert.throws(() => parseBootOrder('net,network'), (e: unknown) => e instanceof AttrError && e.code === 'ATTR_CONFLICT' && e.part === 'network');
+  assert.throws(
+    () => parseBootOrder('network,floppy'),
+    (e: unknown) => e instanceof AttrError && e.part === 'floppy' && e.attribute === 'vm.bootorder',
+  );
+  assert.throws(
+    () => parseBootOrder('net,network'),
+    (e: unknown) => e instanceof AttrError && e.code === 'ATTR_CONFLICT' && e.part === 'network',
+  );
   assert.throws(() => parseBootOrder(''), AttrError);
   assert.throws(() => parseBootOrder('constructor'), AttrError);
 });
@@ -34,14 +43,38 @@ test('help - checkAttribute dispatches by attribute and ignores others', () => {
   assert.equal(checkAttribute('vm.storage', 'dir:///vms'), true);
   assert.equal(checkAttribute('vm.comments', 'anything; at all'), false);
   assert.equal(checkAttribute('toString', 'x'), false);
-  assert.throws(() => checkAttribute('vm.nics', 'br0?model=ne2k'), (e: unknown) => e instanceof AttrError && e.attribute === 'vm.nics');
-  assert.throws(() => checkAttribute('vm.memory', '0'), (e: unknown) => e instanceof AttrError && e.attribute === 'vm.memory');
-  assert.throws(() => checkAttribute('vm.cpus', '0'), (e: unknown) => e instanceof AttrError && e.attribute === 'vm.cpus');
-  assert.throws(() => checkAttribute('vm.bootorder', 'tape'), (e: unknown) => e instanceof AttrError && e.attribute === 'vm.bootorder');
+  assert.throws(
+    () => checkAttribute('vm.nics', 'br0?model=ne2k'),
+    (e: unknown) => e instanceof AttrError && e.attribute === 'vm.nics',
+  );
+  assert.throws(
+    () => checkAttribute('vm.memory', '0'),
+    (e: unknown) => e instanceof AttrError && e.attribute === 'vm.memory',
+  );
+  assert.throws(
+    () => checkAttribute('vm.cpus', '0'),
+    (e: unknown) => e instanceof AttrError && e.attribute === 'vm.cpus',
+  );
+  assert.throws(
+    () => checkAttribute('vm.bootorder', 'tape'),
+    (e: unknown) => e instanceof AttrError && e.attribute === 'vm.bootorder',
+  );
 });
 
 test('help - the help text covers every checked attribute and every storage scheme', () => {
-  for (const word of ['vm.storage', 'vm.nics', 'vm.memory', 'vm.cpus', 'vm.bootorder', 'dir:///', 'nfs://', 'lvm://', 'phy:/dev/', 'format=raw|qcow2', 'model=virtio|e1000|rtl8139']) {
+  for (const word of [
+    'vm.storage',
+    'vm.nics',
+    'vm.memory',
+    'vm.cpus',
+    'vm.bootorder',
+    'dir:///',
+    'nfs://',
+    'lvm://',
+    'phy:/dev/',
+    'format=raw|qcow2',
+    'model=virtio|e1000|rtl8139',
+  ]) {
     assert.ok(ATTR_SYNTAX_HELP.includes(word), word);
   }
   for (const line of ATTR_SYNTAX_HELP.split('\n')) assert.ok(line.length <= 100, `help line too long: ${line}`);

@@ -24,15 +24,19 @@ test('nics - canonical form round-trips', () => {
 });
 
 function refused(value: string, part: string, code = 'ATTR_SYNTAX') {
-  assert.throws(() => parseNicList(value), (e: unknown) => {
-    assert.ok(e instanceof AttrError);
-    assert.equal(e.attribute, 'vm.nics');
-    assert.equal(e.part, part, value);
-    assert.equal(e.code, code, value);
-    assert.equal(e.accepted, NICS_SYNTAX);
-    assert.ok(e.message.includes(part) && e.message.includes('network:NAME'));
-    return true;
-  }, value);
+  assert.throws(
+    () => parseNicList(value),
+    (e: unknown) => {
+      assert.ok(e instanceof AttrError);
+      assert.equal(e.attribute, 'vm.nics');
+      assert.equal(e.part, part, value);
+      assert.equal(e.code, code, value);
+      assert.equal(e.accepted, NICS_SYNTAX);
+      assert.ok(e.message.includes(part) && e.message.includes('network:NAME'));
+      return true;
+    },
+    value,
+  );
 }
 
 test('nics - bad bridges, models, MACs and duplicates are refused with the part named', () => {

@@ -13,9 +13,15 @@ interface NicCommon {
   readonly mac?: string;
 }
 /** A NIC on a host bridge. */
-export interface BridgeNicSpec extends NicCommon { readonly bridge: string; readonly network?: never }
+export interface BridgeNicSpec extends NicCommon {
+  readonly bridge: string;
+  readonly network?: never;
+}
 /** A NIC on a libvirt virtual network. */
-export interface NetworkNicSpec extends NicCommon { readonly network: string; readonly bridge?: never }
+export interface NetworkNicSpec extends NicCommon {
+  readonly network: string;
+  readonly bridge?: never;
+}
 /** One entry of `vm.nics`. */
 export type NicSpec = BridgeNicSpec | NetworkNicSpec;
 

@@ -19,9 +19,16 @@ test('size - units are powers of 1024 with optional B or iB', () => {
 
 test('size - fractions, negatives, unknown units and overflow are refused', () => {
   for (const bad of ['1.5G', '-1G', '4X', 'G', '', '4 G', '4GG', '0x10', '4iB']) {
-    assert.throws(() => parseSize(bad, 'vm.size'), (e: unknown) => e instanceof AttrError && e.code === 'ATTR_SYNTAX' && e.attribute === 'vm.size' && e.value === bad, bad);
+    assert.throws(
+      () => parseSize(bad, 'vm.size'),
+      (e: unknown) => e instanceof AttrError && e.code === 'ATTR_SYNTAX' && e.attribute === 'vm.size' && e.value === bad,
+      bad,
+    );
   }
-  assert.throws(() => parseSize('99999999T'), (e: unknown) => e instanceof AttrError && e.code === 'ATTR_RANGE');
+  assert.throws(
+    () => parseSize('99999999T'),
+    (e: unknown) => e instanceof AttrError && e.code === 'ATTR_RANGE',
+  );
 });
 
 test('size - formatSize picks the largest exact unit and round-trips', () => {
@@ -52,7 +59,11 @@ test('size - vm.memory is MiB, bare or with a unit', () => {
 
 test('size - vm.memory refuses zero, part MiB and junk, naming the attribute', () => {
   const check = (v: string, code: string) =>
-    assert.throws(() => parseMemoryMiB(v), (e: unknown) => e instanceof AttrError && e.code === code && e.attribute === 'vm.memory' && /vm\.memory/.test(e.message), v);
+    assert.throws(
+      () => parseMemoryMiB(v),
+      (e: unknown) => e instanceof AttrError && e.code === code && e.attribute === 'vm.memory' && /vm\.memory/.test(e.message),
+      v,
+    );
   check('0', 'ATTR_RANGE');
   check('0G', 'ATTR_RANGE');
   check('1000K', 'ATTR_RANGE');
@@ -65,6 +76,10 @@ test('size - vm.cpus is a whole number from 1 to 4096', () => {
   assert.equal(parseCpus(' 16 '), 16);
   assert.equal(parseCpus('4096'), 4096);
   for (const bad of ['0', '4097', '1.5', '-2', 'two', '']) {
-    assert.throws(() => parseCpus(bad), (e: unknown) => e instanceof AttrError && e.attribute === 'vm.cpus', bad);
+    assert.throws(
+      () => parseCpus(bad),
+      (e: unknown) => e instanceof AttrError && e.attribute === 'vm.cpus',
+      bad,
+    );
   }
 });

@@ -6,7 +6,8 @@ export const MIB = 1024 * 1024;
 const UNITS: Record<string, number> = { '': 1, K: 1024, M: MIB, G: 1024 * MIB, T: 1024 * 1024 * MIB };
 
 /** Accepted forms of a size, for error messages and help text. */
-export const SIZE_SYNTAX = 'a whole number of bytes, or a whole number followed by K, M, G or T (optionally KiB/KB..., all powers of 1024), e.g. 20G';
+export const SIZE_SYNTAX =
+  'a whole number of bytes, or a whole number followed by K, M, G or T (optionally KiB/KB..., all powers of 1024), e.g. 20G';
 
 /** Accepted forms of `vm.memory`. */
 export const MEMORY_SYNTAX = 'a whole number of MiB (512), or a size with unit that is a whole number of MiB (512M, 2G)';

@@ -7,8 +7,12 @@ const G = 1024 ** 3;
 
 test('storage - each scheme parses with its default format', () => {
   assert.deepEqual(parseStorageList('dir:///vms'), [{ kind: 'dir', dir: '/vms', format: 'qcow2' }]);
-  assert.deepEqual(parseStorageList('nfs://filer1.lab/export/vms'), [{ kind: 'nfs', server: 'filer1.lab', exportPath: '/export/vms', format: 'qcow2' }]);
-  assert.deepEqual(parseStorageList('nfs://10.0.0.5/export'), [{ kind: 'nfs', server: '10.0.0.5', exportPath: '/export', format: 'qcow2' }]);
+  assert.deepEqual(parseStorageList('nfs://filer1.lab/export/vms'), [
+    { kind: 'nfs', server: 'filer1.lab', exportPath: '/export/vms', format: 'qcow2' },
+  ]);
+  assert.deepEqual(parseStorageList('nfs://10.0.0.5/export'), [
+    { kind: 'nfs', server: '10.0.0.5', exportPath: '/export', format: 'qcow2' },
+  ]);
   assert.deepEqual(parseStorageList('lvm://vg0?size=100G'), [{ kind: 'lvm', vg: 'vg0', format: 'raw', sizeBytes: 100 * G }]);
   assert.deepEqual(parseStorageList('phy:/dev/sdb'), [{ kind: 'phy', device: '/dev/sdb', format: 'raw' }]);
 });
@@ -23,7 +27,9 @@ test('storage - bare paths from the xCAT howto: a directory, or a file by its ex
 });
 
 test('storage - several disks with options, blank means none', () => {
-  const disks = parseStorageList(' dir:///vms?size=20G&format=raw , lvm://vg0?size=1T,phy:/dev/disk/by-path/ip-10.0.0.1:3260-iscsi-iqn.2004-01.com.example:t1-lun-0');
+  const disks = parseStorageList(
+    ' dir:///vms?size=20G&format=raw , lvm://vg0?size=1T,phy:/dev/disk/by-path/ip-10.0.0.1:3260-iscsi-iqn.2004-01.com.example:t1-lun-0',
+  );
   assert.equal(disks.length, 3);
   assert.deepEqual(disks[0], { kind: 'dir', dir: '/vms', format: 'raw', sizeBytes: 20 * G });
   assert.deepEqual(disks[1], { kind: 'lvm', vg: 'vg0', format: 'raw', sizeBytes: 1024 * G });
@@ -33,24 +39,29 @@ test('storage - several disks with options, blank means none', () => {
 });
 
 test('storage - canonical form round-trips', () => {
-  const text = 'dir:///vms?size=20G,nfs://filer/export/a?format=raw,lvm://vg0?size=512M,phy:/dev/sdb?format=qcow2,/vms/x.img?format=qcow2,/vms/y.qcow2';
+  const text =
+    'dir:///vms?size=20G,nfs://filer/export/a?format=raw,lvm://vg0?size=512M,phy:/dev/sdb?format=qcow2,/vms/x.img?format=qcow2,/vms/y.qcow2';
   assert.equal(formatStorageList(parseStorageList(text)), text);
   assert.equal(formatStorageList(parseStorageList('/vms/?size=4096M&format=qcow2')), 'dir:///vms?size=4G');
 });
 
 function refused(value: string, part: string, code = 'ATTR_SYNTAX') {
-  assert.throws(() => parseStorageList(value), (e: unknown) => {
-    assert.ok(e instanceof AttrError, `not an AttrError for ${value}`);
-    assert.equal(e.attribute, 'vm.storage');
-    assert.equal(e.value, value);
-    assert.equal(e.part, part, value);
-    assert.equal(e.code, code, value);
-    assert.equal(e.accepted, STORAGE_SYNTAX);
-    assert.match(e.message, /^vm\.storage: /);
-    assert.ok(e.message.includes(part));
-    assert.ok(e.message.includes('dir:///DIR'));
-    return true;
-  }, value);
+  assert.throws(
+    () => parseStorageList(value),
+    (e: unknown) => {
+      assert.ok(e instanceof AttrError, `not an AttrError for ${value}`);
+      assert.equal(e.attribute, 'vm.storage');
+      assert.equal(e.value, value);
+      assert.equal(e.part, part, value);
+      assert.equal(e.code, code, value);
+      assert.equal(e.accepted, STORAGE_SYNTAX);
+      assert.match(e.message, /^vm\.storage: /);
+      assert.ok(e.message.includes(part));
+      assert.ok(e.message.includes('dir:///DIR'));
+      return true;
+    },
+    value,
+  );
 }
 
 test('storage - unknown schemes and malformed URLs are refused with the part named', () => {

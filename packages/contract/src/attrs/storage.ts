@@ -13,15 +13,31 @@ interface DiskCommon {
 }
 
 /** `dir:///vms` or a bare directory path: a local directory pool; the disk is a file named for the node. */
-export interface DirDiskSpec extends DiskCommon { readonly kind: 'dir'; readonly dir: string }
+export interface DirDiskSpec extends DiskCommon {
+  readonly kind: 'dir';
+  readonly dir: string;
+}
 /** A bare path ending in an image extension: exactly that file. */
-export interface FileDiskSpec extends DiskCommon { readonly kind: 'file'; readonly path: string }
+export interface FileDiskSpec extends DiskCommon {
+  readonly kind: 'file';
+  readonly path: string;
+}
 /** `nfs://server/export[/subdir]`: a network filesystem pool; the disk is a file named for the node. */
-export interface NfsDiskSpec extends DiskCommon { readonly kind: 'nfs'; readonly server: string; readonly exportPath: string }
+export interface NfsDiskSpec extends DiskCommon {
+  readonly kind: 'nfs';
+  readonly server: string;
+  readonly exportPath: string;
+}
 /** `lvm://vg`: a logical volume named for the node in volume group `vg`. */
-export interface LvmDiskSpec extends DiskCommon { readonly kind: 'lvm'; readonly vg: string }
+export interface LvmDiskSpec extends DiskCommon {
+  readonly kind: 'lvm';
+  readonly vg: string;
+}
 /** `phy:/dev/...`: a block device used as is (a local disk, an iSCSI LUN). */
-export interface PhyDiskSpec extends DiskCommon { readonly kind: 'phy'; readonly device: string }
+export interface PhyDiskSpec extends DiskCommon {
+  readonly kind: 'phy';
+  readonly device: string;
+}
 
 /** One entry of `vm.storage`. */
 export type DiskSpec = DirDiskSpec | FileDiskSpec | NfsDiskSpec | LvmDiskSpec | PhyDiskSpec;
@@ -127,11 +143,26 @@ export function formatDiskSpec(disk: DiskSpec): string {
   let target: string;
   let defaultFormat: DiskFormat;
   switch (disk.kind) {
-    case 'dir': target = `dir://${disk.dir}`; defaultFormat = 'qcow2'; break;
-    case 'file': target = disk.path; defaultFormat = /\.qcow2$/i.test(disk.path) ? 'qcow2' : 'raw'; break;
-    case 'nfs': target = `nfs://${disk.server}${disk.exportPath}`; defaultFormat = 'qcow2'; break;
-    case 'lvm': target = `lvm://${disk.vg}`; defaultFormat = 'raw'; break;
-    case 'phy': target = `phy:${disk.device}`; defaultFormat = 'raw'; break;
+    case 'dir':
+      target = `dir://${disk.dir}`;
+      defaultFormat = 'qcow2';
+      break;
+    case 'file':
+      target = disk.path;
+      defaultFormat = /\.qcow2$/i.test(disk.path) ? 'qcow2' : 'raw';
+      break;
+    case 'nfs':
+      target = `nfs://${disk.server}${disk.exportPath}`;
+      defaultFormat = 'qcow2';
+      break;
+    case 'lvm':
+      target = `lvm://${disk.vg}`;
+      defaultFormat = 'raw';
+      break;
+    case 'phy':
+      target = `phy:${disk.device}`;
+      defaultFormat = 'raw';
+      break;
   }
   const opts: string[] = [];
   if (disk.sizeBytes !== undefined) opts.push(`size=${formatSize(disk.sizeBytes)}`);

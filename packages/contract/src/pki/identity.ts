@@ -7,7 +7,13 @@ import type { CertKind } from './index.js';
 import { PkiError } from './errors.js';
 
 /** What a certificate says about its holder. */
-export interface CertIdentity { name: string; kind: CertKind; serial: string; fingerprint: string; notAfter: Date }
+export interface CertIdentity {
+  name: string;
+  kind: CertKind;
+  serial: string;
+  fingerprint: string;
+  notAfter: Date;
+}
 
 const KINDS: readonly string[] = ['server', 'agent', 'admin', 'operator', 'viewer'];
 
@@ -32,5 +38,8 @@ export function identityOf(cert: Buffer | string): CertIdentity {
 
 /** Normalises a serial for comparison (lower-case, no leading zeros). */
 export function normalSerial(s: string): string {
-  return s.toLowerCase().replace(/[^0-9a-f]/g, '').replace(/^0+/, '');
+  return s
+    .toLowerCase()
+    .replace(/[^0-9a-f]/g, '')
+    .replace(/^0+/, '');
 }

@@ -22,9 +22,23 @@ export type CertKind = 'server' | 'agent' | 'admin' | 'operator' | 'viewer';
 export const USER_ROLES = ['admin', 'operator', 'viewer'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
 
-export interface KeyPairPem { keyPem: string; publicKey: CryptoKey; privateKey: CryptoKey }
-export interface IssuedCert { certPem: string; keyPem: string; serial: string; notAfter: Date }
-export interface Ca { certPem: string; keyPem: string; cert: x509.X509Certificate; privateKey: CryptoKey }
+export interface KeyPairPem {
+  keyPem: string;
+  publicKey: CryptoKey;
+  privateKey: CryptoKey;
+}
+export interface IssuedCert {
+  certPem: string;
+  keyPem: string;
+  serial: string;
+  notAfter: Date;
+}
+export interface Ca {
+  certPem: string;
+  keyPem: string;
+  cert: x509.X509Certificate;
+  privateKey: CryptoKey;
+}
 
 /** A DNS label: letters, digits and `-`, 1 to 63 characters, no leading or trailing `-`. */
 export const NAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;

@@ -6,7 +6,11 @@ import type { ServerContext } from '../context.js';
 /** A small fixed-window limiter: at most `max` attempts per `windowMs`, per peer and overall. */
 export class RateLimiter {
   private windows = new Map<string, { start: number; count: number }>();
-  constructor(private readonly max: number, private readonly windowMs: number, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly max: number,
+    private readonly windowMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
   allow(key: string): boolean {
     const t = this.now();
     const w = this.windows.get(key);
@@ -28,10 +32,16 @@ export function enrollHandlers(ctx: ServerContext): Record<string, (call: grpc.S
       const peer = call.getPeer().replace(/:\d+$/, '');
       const req = call.request;
       if (!perPeer.allow(peer) || !overall.allow('*')) {
-        throw new DroverError('RATE_LIMITED', `too many enrolment attempts from ${peer}; wait a minute and retry`, { status: grpc.status.RESOURCE_EXHAUSTED });
+        throw new DroverError('RATE_LIMITED', `too many enrolment attempts from ${peer}; wait a minute and retry`, {
+          status: grpc.status.RESOURCE_EXHAUSTED,
+        });
       }
-      if (!pki.NAME_RE.test(req.host)) throw invalidArgument(`host '${req.host}': a host name is a DNS label (letters, digits and '-', at most 63, no dots)`);
-      if (!/^U[A-Z2-7]{55}$/.test(req.natsNkey)) throw invalidArgument(`host '${req.host}': nats_nkey must be an NKEY user public key (U followed by 55 base32 characters)`, { host: req.host });
+      if (!pki.NAME_RE.test(req.host))
+        throw invalidArgument(`host '${req.host}': a host name is a DNS label (letters, digits and '-', at most 63, no dots)`);
+      if (!/^U[A-Z2-7]{55}$/.test(req.natsNkey))
+        throw invalidArgument(`host '${req.host}': nats_nkey must be an NKEY user public key (U followed by 55 base32 characters)`, {
+          host: req.host,
+        });
       const pub = await pki.readCsr(req.csrPem).catch((e: Error) => {
         throw invalidArgument(`host '${req.host}': ${e.message}`, { host: req.host });
       });

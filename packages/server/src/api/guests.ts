@@ -7,10 +7,23 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import {
-  DroverError, fromServiceError, toServiceError, callerOf,
-  type PowerRequest__Output, type NodeResult, type GuestStatus__Output, type MkVmRequest__Output,
-  type RmVmRequest__Output, type LsVmRequest__Output, type LsVmResponse, type WvidRequest__Output, type VncInfo__Output,
-  type UndefineGuestResponse__Output, type ConsoleInput__Output, type ConsoleOutput__Output, type GuestList__Output,
+  DroverError,
+  fromServiceError,
+  toServiceError,
+  callerOf,
+  type PowerRequest__Output,
+  type NodeResult,
+  type GuestStatus__Output,
+  type MkVmRequest__Output,
+  type RmVmRequest__Output,
+  type LsVmRequest__Output,
+  type LsVmResponse,
+  type WvidRequest__Output,
+  type VncInfo__Output,
+  type UndefineGuestResponse__Output,
+  type ConsoleInput__Output,
+  type ConsoleOutput__Output,
+  type GuestList__Output,
 } from '@drover/contract';
 import type { ServerContext } from '../context.js';
 import { boundedAll, isActive, stateWord } from '../guests/state.js';
@@ -26,12 +39,19 @@ function ok(node: string, message: string, data: Record<string, string> = {}): N
   return { node, ok: true, message, code: '', data };
 }
 /** A live stat: the guest's state as its host's libvirt reports it. */
-const liveOk = (node: string, host: string, g: GuestStatus__Output): NodeResult => ok(node, stateWord(g.state), { state: stateWord(g.state), host, reason: g.reason });
+const liveOk = (node: string, host: string, g: GuestStatus__Output): NodeResult =>
+  ok(node, stateWord(g.state), { state: stateWord(g.state), host, reason: g.reason });
 /** The guest is not defined on its host (off, as xCAT says). */
 const notDefined = (node: string, host: string): NodeResult => ok(node, 'off (not defined)', { state: 'off', host, defined: 'false' });
 function failed(node: string, err: unknown): NodeResult {
   const d = err instanceof DroverError ? err : fromServiceError(err);
-  return { node, ok: false, message: d.message.startsWith(`${node}:`) ? d.message.slice(node.length + 1).trim() : d.message, code: d.code, data: {} };
+  return {
+    node,
+    ok: false,
+    message: d.message.startsWith(`${node}:`) ? d.message.slice(node.length + 1).trim() : d.message,
+    code: d.code,
+    data: {},
+  };
 }
 
 export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]) => unknown> {
@@ -40,7 +60,11 @@ export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]
   /** The host a node's guest belongs to (vm.host), or an error naming the attribute. */
   function hostOf(node: string): string {
     const h = ctx.tables.get(node, 'vm.host');
-    if (!h) throw new DroverError('NO_HOST', `${node}: vm.host is not set; set it with: chdef ${node} vm.host=<hypervisor>`, { status: grpc.status.FAILED_PRECONDITION, node });
+    if (!h)
+      throw new DroverError('NO_HOST', `${node}: vm.host is not set; set it with: chdef ${node} vm.host=<hypervisor>`, {
+        status: grpc.status.FAILED_PRECONDITION,
+        node,
+      });
     return h;
   }
 
@@ -50,7 +74,11 @@ export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]
     const host = hostOf(node);
     const view = ctx.hosts.get(host);
     if (!view || view.state !== 'up') {
-      throw new DroverError('HOST_DOWN', `${node}: host ${host} is ${view?.state ?? 'unknown'}; a guest is never started on a host that is not up`, { status: grpc.status.UNAVAILABLE, node, host });
+      throw new DroverError(
+        'HOST_DOWN',
+        `${node}: host ${host} is ${view?.state ?? 'unknown'}; a guest is never started on a host that is not up`,
+        { status: grpc.status.UNAVAILABLE, node, host },
+      );
     }
     const uuid = ctx.tables.get(node, 'vm.uuid');
     fence(node, host, uuid ?? '');
@@ -79,7 +107,11 @@ export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]
     const g = inv.guests.get(node);
     const elsewhere = ctx.inventory.whereIs(node).find((s) => s.host !== host && isActive(s.guest.state));
     if (!g) {
-      if (elsewhere) return ok(node, `${stateWord(elsewhere.guest.state)} (on ${elsewhere.host}, not vm.host ${host})`, { state: stateWord(elsewhere.guest.state), host: elsewhere.host });
+      if (elsewhere)
+        return ok(node, `${stateWord(elsewhere.guest.state)} (on ${elsewhere.host}, not vm.host ${host})`, {
+          state: stateWord(elsewhere.guest.state),
+          host: elsewhere.host,
+        });
       return notDefined(node, host);
     }
     const age = Date.now() - inv.updatedMs;
@@ -101,7 +133,12 @@ export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]
           return;
         } else {
           const host = hostOf(node);
-          const r = await ctx.agents.call<GuestStatus__Output>(host, 'Power', { guest: node, action, timeoutMs: req.timeoutMs }, { deadlineMs: (req.timeoutMs || 60_000) + 10_000 });
+          const r = await ctx.agents.call<GuestStatus__Output>(
+            host,
+            'Power',
+            { guest: node, action, timeoutMs: req.timeoutMs },
+            { deadlineMs: (req.timeoutMs || 60_000) + 10_000 },
+          );
           msg = stateWord(r.state);
         }
         log.info({ node, action, who }, `power ${action.replace('POWER_ACTION_', '').toLowerCase()}: ${msg}`);
@@ -125,8 +162,10 @@ export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]
   /** A live stat the agent could not answer: 'off' when the guest is not defined there, 'unknown' (with why) when the host cannot tell. */
   function liveError(node: string, host: string, e: unknown): NodeResult {
     if ((e as DroverError).status === grpc.status.NOT_FOUND) return notDefined(node, host);
-    if ((e as DroverError).code === 'LIBVIRT_UNAVAILABLE') return ok(node, `unknown (${(e as Error).message})`, { state: 'unknown', host, reason: 'libvirt unreachable' });
-    if ((e as DroverError).code === 'HOST_DOWN' || (e as DroverError).code === 'AGENT_UNREACHABLE') return ok(node, `unknown (${(e as Error).message})`, { state: 'unknown', host });
+    if ((e as DroverError).code === 'LIBVIRT_UNAVAILABLE')
+      return ok(node, `unknown (${(e as Error).message})`, { state: 'unknown', host, reason: 'libvirt unreachable' });
+    if ((e as DroverError).code === 'HOST_DOWN' || (e as DroverError).code === 'AGENT_UNREACHABLE')
+      return ok(node, `unknown (${(e as Error).message})`, { state: 'unknown', host });
     throw e;
   }
 
@@ -209,7 +248,12 @@ export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]
     await boundedAll(nodes, DEFAULT_FANOUT, async (node) => {
       try {
         const host = hostOf(node);
-        const r = await ctx.agents.call<UndefineGuestResponse__Output>(host, 'UndefineGuest', { guest: node, force: req.force, deleteDisks: req.purge }, { deadlineMs: 120_000 });
+        const r = await ctx.agents.call<UndefineGuestResponse__Output>(
+          host,
+          'UndefineGuest',
+          { guest: node, force: req.force, deleteDisks: req.purge },
+          { deadlineMs: 120_000 },
+        );
         ctx.tables.db.prepare('UPDATE vm SET defined_hash = NULL, defined_attrs = NULL WHERE node = ?').run(node);
         const deleted = r.deleted.map((d) => d.path).filter(Boolean);
         call.write(ok(node, `removed from ${host}${deleted.length ? `; disks deleted: ${deleted.join(', ')}` : ''}`, { host }));
@@ -222,26 +266,42 @@ export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]
   const LsVm = async (call: grpc.ServerUnaryCall<LsVmRequest__Output, LsVmResponse>): Promise<LsVmResponse> => {
     const { host, live } = call.request;
     const view = ctx.hosts.get(host);
-    if (!view) throw new DroverError('HOST_UNKNOWN', `host '${host}' is not enrolled (see lshosts)`, { status: grpc.status.NOT_FOUND, host });
+    if (!view)
+      throw new DroverError('HOST_UNKNOWN', `host '${host}' is not enrolled (see lshosts)`, { status: grpc.status.NOT_FOUND, host });
     const hostState = view.state === 'up' ? 'HOST_STATE_UP' : view.state === 'stale' ? 'HOST_STATE_STALE' : 'HOST_STATE_DOWN';
     if (live) {
       const r = await ctx.agents.call<GuestList__Output>(host, 'ListGuests', {});
       return { host, hostState, ageMs: 0, guests: r.guests };
     }
     const inv = ctx.inventory.host(host);
-    return { host, hostState, ageMs: inv ? Date.now() - inv.updatedMs : 0, guests: inv ? [...inv.guests.values()].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true })) : [] };
+    return {
+      host,
+      hostState,
+      ageMs: inv ? Date.now() - inv.updatedMs : 0,
+      guests: inv ? [...inv.guests.values()].sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true })) : [],
+    };
   };
 
   const Wvid = async (call: Stream<WvidRequest__Output>): Promise<void> => {
     const nodes = ctx.expand(call.request.noderange, { requireKnown: true });
     const ttl = call.request.passwordTtlS || WVID_TTL_S;
-    if (ttl > WVID_MAX_TTL_S) throw new DroverError('INVALID_ARGUMENT', `wvid: password validity ${ttl}s is longer than the ${WVID_MAX_TTL_S}s allowed`, { status: grpc.status.INVALID_ARGUMENT });
+    if (ttl > WVID_MAX_TTL_S)
+      throw new DroverError('INVALID_ARGUMENT', `wvid: password validity ${ttl}s is longer than the ${WVID_MAX_TTL_S}s allowed`, {
+        status: grpc.status.INVALID_ARGUMENT,
+      });
     await boundedAll(nodes, 16, async (node) => {
       try {
         const host = hostOf(node);
         const v = await ctx.agents.call<VncInfo__Output>(host, 'GetVnc', { guest: node, passwordTtlS: ttl });
-        call.write(ok(node, `vnc://${v.address}:${v.port} password ${v.password} (valid until ${new Date(v.expiresMs).toISOString()})`,
-          { host, address: v.address, port: String(v.port), password: v.password, expires: String(v.expiresMs) }));
+        call.write(
+          ok(node, `vnc://${v.address}:${v.port} password ${v.password} (valid until ${new Date(v.expiresMs).toISOString()})`, {
+            host,
+            address: v.address,
+            port: String(v.port),
+            password: v.password,
+            expires: String(v.expiresMs),
+          }),
+        );
       } catch (e) {
         call.write(failed(node, e));
       }

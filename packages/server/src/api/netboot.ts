@@ -7,8 +7,13 @@
 import type * as grpc from '@grpc/grpc-js';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import {
-  DroverError, invalidArgument,
-  type GuestStatus__Output, type MakeDhcpRequest__Output, type MakeHostsRequest__Output, type NodeResult, type NodeResults,
+  DroverError,
+  invalidArgument,
+  type GuestStatus__Output,
+  type MakeDhcpRequest__Output,
+  type MakeHostsRequest__Output,
+  type NodeResult,
+  type NodeResults,
   type NodeSetRequest__Output,
 } from '@drover/contract';
 import type { ServerContext } from '../context.js';
@@ -24,7 +29,8 @@ export function netbootService(ctx: ServerContext): NetbootService {
   if (!s) {
     const guests: GuestControl = {
       setBootOrder: async (host, guest, order, restart) => {
-        const set = (): Promise<GuestStatus__Output> => ctx.agents.call<GuestStatus__Output>(host, 'SetBootOrder', { guest, bootOrder: order, restart }, { deadlineMs: 120_000 });
+        const set = (): Promise<GuestStatus__Output> =>
+          ctx.agents.call<GuestStatus__Output>(host, 'SetBootOrder', { guest, bootOrder: order, restart }, { deadlineMs: 120_000 });
         try {
           return await set();
         } catch (e) {
@@ -34,7 +40,8 @@ export function netbootService(ctx: ServerContext): NetbootService {
           return set();
         }
       },
-      powerOn: (host, guest) => ctx.agents.call<GuestStatus__Output>(host, 'Power', { guest, action: 'POWER_ACTION_ON' }, { deadlineMs: 120_000 }),
+      powerOn: (host, guest) =>
+        ctx.agents.call<GuestStatus__Output>(host, 'Power', { guest, action: 'POWER_ACTION_ON' }, { deadlineMs: 120_000 }),
     };
     s = new NetbootService({ tables: ctx.tables, db: ctx.db, cfg: ctx.cfg.netboot, guests, log: ctx.log.child({ part: 'netboot' }) });
     services.set(ctx, s);
@@ -57,7 +64,9 @@ function expand(ctx: ServerContext, noderange: string, requireKnown: boolean, em
 function targetOf(raw: string): NodesetTarget {
   const t = raw.trim().toLowerCase();
   if (!(NODESET_TARGETS as readonly string[]).includes(t)) {
-    throw invalidArgument(`nodeset target '${raw}': expected ${NODESET_TARGETS.join(' or ')} (install: boot the network installer next; boot: boot from the local disk)`);
+    throw invalidArgument(
+      `nodeset target '${raw}': expected ${NODESET_TARGETS.join(' or ')} (install: boot the network installer next; boot: boot from the local disk)`,
+    );
   }
   return t as NodesetTarget;
 }
@@ -69,8 +78,10 @@ export function netbootHandlers(ctx: ServerContext): Record<string, (...args: ne
     const req = call.request;
     const given = req.noderange.trim() !== '';
     if (req.all && given) throw invalidArgument('makedhcp: give a noderange or -a (every node), not both');
-    if (req.delete && req.networks) throw invalidArgument('makedhcp: -d removes host entries and -n writes the networks; run them separately');
-    if (!given && !req.all && !req.networks) throw invalidArgument('makedhcp: give a noderange, -a (every node) or -n (the networks table)');
+    if (req.delete && req.networks)
+      throw invalidArgument('makedhcp: -d removes host entries and -n writes the networks; run them separately');
+    if (!given && !req.all && !req.networks)
+      throw invalidArgument('makedhcp: give a noderange, -a (every node) or -n (the networks table)');
     // -d may name nodes that were already removed with rmdef: their entries can still go
     const nodes = req.all ? ctx.tables.nodeNames() : given ? expand(ctx, req.noderange, !req.delete) : [];
     const out = await svc().makeDhcp({ nodes, networks: req.networks, remove: req.delete });
@@ -85,20 +96,23 @@ export function netbootHandlers(ctx: ServerContext): Record<string, (...args: ne
     return { results: out.map(toResult) };
   };
 
-  const nodeSetLike = (restart: boolean) => async (call: grpc.ServerWritableStream<NodeSetRequest__Output, NodeResult>): Promise<void> => {
-    const req = call.request;
-    let target: NodesetTarget;
-    if (restart) {
-      if (req.target !== '' && req.target.trim().toLowerCase() !== 'install') throw invalidArgument(`rinstall installs; target '${req.target}' is not accepted (use nodeset for boot)`);
-      target = 'install';
-    } else {
-      target = targetOf(req.target);
-    }
-    const nodes = expand(ctx, req.noderange, true);
-    await svc().nodeSet(nodes, target, { restart }, (o) => {
-      if (!call.cancelled) call.write(toResult(o));
-    });
-  };
+  const nodeSetLike =
+    (restart: boolean) =>
+    async (call: grpc.ServerWritableStream<NodeSetRequest__Output, NodeResult>): Promise<void> => {
+      const req = call.request;
+      let target: NodesetTarget;
+      if (restart) {
+        if (req.target !== '' && req.target.trim().toLowerCase() !== 'install')
+          throw invalidArgument(`rinstall installs; target '${req.target}' is not accepted (use nodeset for boot)`);
+        target = 'install';
+      } else {
+        target = targetOf(req.target);
+      }
+      const nodes = expand(ctx, req.noderange, true);
+      await svc().nodeSet(nodes, target, { restart }, (o) => {
+        if (!call.cancelled) call.write(toResult(o));
+      });
+    };
 
   return {
     MakeDhcp: makeDhcp,

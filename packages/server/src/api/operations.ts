@@ -1,9 +1,19 @@
 /** AdminService: rmigrate, revacuate, maintenance, and the operations they create (ops). */
 import * as grpc from '@grpc/grpc-js';
 import {
-  callerOf, DroverError,
-  type MigrateRequest__Output, type EvacuateRequest__Output, type MaintenanceRequest__Output, type OperationRef__Output, type OperationRef,
-  type Operation, type OperationUpdate, type ListOperationsRequest__Output, type HypervisorRequest__Output, type NodeResults, type RestartHypervisorResponse__Output,
+  callerOf,
+  DroverError,
+  type MigrateRequest__Output,
+  type EvacuateRequest__Output,
+  type MaintenanceRequest__Output,
+  type OperationRef__Output,
+  type OperationRef,
+  type Operation,
+  type OperationUpdate,
+  type ListOperationsRequest__Output,
+  type HypervisorRequest__Output,
+  type NodeResults,
+  type RestartHypervisorResponse__Output,
 } from '@drover/contract';
 import type { ServerContext } from '../context.js';
 import type { OperationEngine, MigrationOptions } from '../operations/engine.js';
@@ -16,7 +26,12 @@ function copyStorage(v: string, field = 'copy_storage'): MigrationOptions['copyS
   throw new DroverError('INVALID_ARGUMENT', `${field} '${v}': expected auto, always or never`, { status: grpc.status.INVALID_ARGUMENT });
 }
 
-function options(r: { timeoutS?: number; maxDowntimeMs?: number; bandwidthMibps?: number; copyStorage?: string }): Partial<MigrationOptions> {
+function options(r: {
+  timeoutS?: number;
+  maxDowntimeMs?: number;
+  bandwidthMibps?: number;
+  copyStorage?: string;
+}): Partial<MigrationOptions> {
   const o: Partial<MigrationOptions> = {};
   if (r.timeoutS) o.timeoutS = r.timeoutS;
   if (r.maxDowntimeMs) o.maxDowntimeMs = Number(r.maxDowntimeMs);
@@ -34,7 +49,12 @@ export function operationHandlers(ctx: ServerContext, engine: OperationEngine): 
     const nodes = ctx.expand(r.noderange, { requireKnown: true });
     if (r.dest) {
       const same = nodes.filter((n) => ctx.tables.get(n, 'vm.host') === r.dest);
-      if (same.length) throw new DroverError('INVALID_ARGUMENT', same.map((n) => `${n}: already on ${r.dest}; the destination must differ from the source`).join('\n'), { status: grpc.status.INVALID_ARGUMENT, node: same[0]! });
+      if (same.length)
+        throw new DroverError(
+          'INVALID_ARGUMENT',
+          same.map((n) => `${n}: already on ${r.dest}; the destination must differ from the source`).join('\n'),
+          { status: grpc.status.INVALID_ARGUMENT, node: same[0]! },
+        );
     }
     const op = await engine.migrate(nodes, r.dest, options(r), who(call), r.dryRun);
     return { id: op.id };
@@ -49,7 +69,11 @@ export function operationHandlers(ctx: ServerContext, engine: OperationEngine): 
   const Maintenance: Unary<MaintenanceRequest__Output, OperationRef> = async (call) => {
     const r = call.request;
     const view = ctx.hosts.get(r.host);
-    if (!view) throw new DroverError('HOST_UNKNOWN', `host '${r.host}' is not enrolled (see lshosts)`, { status: grpc.status.NOT_FOUND, host: r.host });
+    if (!view)
+      throw new DroverError('HOST_UNKNOWN', `host '${r.host}' is not enrolled (see lshosts)`, {
+        status: grpc.status.NOT_FOUND,
+        host: r.host,
+      });
     if (r.on) {
       const op = await engine.evacuate(r.host, {}, {}, who(call), false, 'maintenance');
       return { id: op.id };
@@ -58,13 +82,21 @@ export function operationHandlers(ctx: ServerContext, engine: OperationEngine): 
     if (!r.returnGuests) return { id: '' };
     const back = engine.evacuatedBy(r.host);
     if (back.length === 0) return { id: '' };
-    const op = await engine.migrate(back.map((b) => b.guest), r.host, {}, who(call), false);
+    const op = await engine.migrate(
+      back.map((b) => b.guest),
+      r.host,
+      {},
+      who(call),
+      false,
+    );
     return { id: op.id };
   };
 
   const GetOperation: Unary<OperationRef__Output, Operation> = async (call) => engine.get(call.request.id);
   const CancelOperation: Unary<OperationRef__Output, Operation> = async (call) => engine.cancel(call.request.id);
-  const ListOperations: Unary<ListOperationsRequest__Output, { operations: Operation[] }> = async (call) => ({ operations: engine.list(call.request.all, call.request.limit) });
+  const ListOperations: Unary<ListOperationsRequest__Output, { operations: Operation[] }> = async (call) => ({
+    operations: engine.list(call.request.all, call.request.limit),
+  });
 
   const WatchOperation = async (call: grpc.ServerWritableStream<OperationRef__Output, OperationUpdate>): Promise<void> => {
     const id = call.request.id;
@@ -88,11 +120,23 @@ export function operationHandlers(ctx: ServerContext, engine: OperationEngine): 
 
   const RestartHypervisor: Unary<HypervisorRequest__Output, NodeResults> = async (call) => {
     const { host, action } = call.request;
-    if (action && action !== 'restart') throw new DroverError('INVALID_ARGUMENT', `rhypervisor: action '${action}': expected restart`, { status: grpc.status.INVALID_ARGUMENT });
+    if (action && action !== 'restart')
+      throw new DroverError('INVALID_ARGUMENT', `rhypervisor: action '${action}': expected restart`, {
+        status: grpc.status.INVALID_ARGUMENT,
+      });
     const r = await ctx.agents.call<RestartHypervisorResponse__Output>(host, 'RestartHypervisor', {}, { deadlineMs: 300_000 });
     const msg = `${r.restarted ? 'restarted' : 'NOT restarted'}; suspended ${r.suspended.length}, resumed ${r.resumed.length}${r.leftPaused.length ? `, left paused (were paused before): ${r.leftPaused.join(',')}` : ''}${r.error ? `; ${r.error}` : ''}`;
     return { results: [{ node: host, ok: r.restarted && !r.error, message: msg, code: r.error ? 'RESTART_FAILED' : '', data: {} }] };
   };
 
-  return { Migrate, Evacuate, Maintenance, GetOperation, CancelOperation, ListOperations, WatchOperation, RestartHypervisor } as unknown as Record<string, (...a: never[]) => unknown>;
+  return {
+    Migrate,
+    Evacuate,
+    Maintenance,
+    GetOperation,
+    CancelOperation,
+    ListOperations,
+    WatchOperation,
+    RestartHypervisor,
+  } as unknown as Record<string, (...a: never[]) => unknown>;
 }

@@ -8,8 +8,16 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   DroverError,
-  type ChDefRequest__Output, type LsDefRequest__Output, type LsDefResponse, type NodeAddRequest__Output, type NodeDef,
-  type NodeLsRequest__Output, type NodeResults, type NoderangeRequest__Output, type TabDumpRequest__Output, type TabDumpResponse,
+  type ChDefRequest__Output,
+  type LsDefRequest__Output,
+  type LsDefResponse,
+  type NodeAddRequest__Output,
+  type NodeDef,
+  type NodeLsRequest__Output,
+  type NodeResults,
+  type NoderangeRequest__Output,
+  type TabDumpRequest__Output,
+  type TabDumpResponse,
   type TabSetRequest__Output,
 } from '@drover/contract';
 import type { ServerContext } from '../context.js';
@@ -65,7 +73,10 @@ function guard<Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) =>
 function resolveAll(names: readonly string[]): NodeAttr[] {
   const out: NodeAttr[] = [];
   const problems: string[] = [];
-  for (const n of names.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean)) {
+  for (const n of names
+    .flatMap((x) => x.split(','))
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     const a = resolveNodeAttr(n);
     if (typeof a === 'string') problems.push(a);
     else if (!out.includes(a) && !out.some((o) => o.name === a.name)) out.push(a);
@@ -126,7 +137,10 @@ export function tableHandlers(ctx: ServerContext): Record<string, Unary<never, u
 
   // nodels keys each attribute by the name as asked (groups stays groups), as xCAT's nodels prints it.
   const nodeLs = guard<NodeLsRequest__Output, LsDefResponse>((req) => {
-    const asked = req.columns.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
+    const asked = req.columns
+      .flatMap((x) => x.split(','))
+      .map((x) => x.trim())
+      .filter(Boolean);
     const only = resolveAll(asked);
     const nodes = ctx.expand(req.noderange, { requireKnown: true, emptyIsAll: true });
     if (only.length === 0) return { nodes: nodes.map((node) => ({ node, attrs: {}, pending: [], unmanaged: false })) };
@@ -147,7 +161,9 @@ export function tableHandlers(ctx: ServerContext): Record<string, Unary<never, u
     return dumpResponse(tables.dump(req.table));
   });
 
-  const tabSet = guard<TabSetRequest__Output, TabDumpResponse>((req) => dumpResponse(tables.setRow(req.table, req.key, req.values, req.delete)));
+  const tabSet = guard<TabSetRequest__Output, TabDumpResponse>((req) =>
+    dumpResponse(tables.setRow(req.table, req.key, req.values, req.delete)),
+  );
 
   return {
     NodeAdd: nodeAdd as Unary<never, unknown>,

@@ -15,19 +15,37 @@ export function fenceGuest(ctx: ServerContext, node: string, host: string, uuid:
   const elsewhere = seen.filter((s) => s.host !== host);
   const active = elsewhere.find((s) => isActive(s.guest.state));
   if (active) {
-    throw new DroverError('FENCED', `${node}: is ${stateWord(active.guest.state)} on ${active.host} but vm.host is ${host}; not started (stop it there, or fix vm.host)`, { status: grpc.status.FAILED_PRECONDITION, node });
+    throw new DroverError(
+      'FENCED',
+      `${node}: is ${stateWord(active.guest.state)} on ${active.host} but vm.host is ${host}; not started (stop it there, or fix vm.host)`,
+      { status: grpc.status.FAILED_PRECONDITION, node },
+    );
   }
   if (elsewhere.length && seen.some((s) => s.host === host)) {
-    throw new DroverError('DEFINED_TWICE', `${node}: defined on two hosts (${[host, ...elsewhere.map((s) => s.host)].join(', ')}); not started — remove the stale definition with rmvm on the wrong host`, { status: grpc.status.FAILED_PRECONDITION, node });
+    throw new DroverError(
+      'DEFINED_TWICE',
+      `${node}: defined on two hosts (${[host, ...elsewhere.map((s) => s.host)].join(', ')}); not started — remove the stale definition with rmvm on the wrong host`,
+      { status: grpc.status.FAILED_PRECONDITION, node },
+    );
   }
 }
 
 /** Defines `node` on `host` from its table attributes (disks created when absent), fenced first. */
-export async function defineFromTables(ctx: ServerContext, node: string, host: string, o: { start: boolean; diskSize?: string }): Promise<DefineGuestResponse__Output> {
+export async function defineFromTables(
+  ctx: ServerContext,
+  node: string,
+  host: string,
+  o: { start: boolean; diskSize?: string },
+): Promise<DefineGuestResponse__Output> {
   const view = ctx.hosts.get(host);
   const spec = buildGuestSpec(ctx.tables, node, { ...(view ? { host: view } : {}), ...(o.diskSize ? { diskSize: o.diskSize } : {}) });
   fenceGuest(ctx, node, host, spec.uuid ?? '');
-  const r = await ctx.agents.call<DefineGuestResponse__Output>(host, 'DefineGuest', { spec, start: o.start, createDisks: true }, { deadlineMs: 120_000 });
+  const r = await ctx.agents.call<DefineGuestResponse__Output>(
+    host,
+    'DefineGuest',
+    { spec, start: o.start, createDisks: true },
+    { deadlineMs: 120_000 },
+  );
   ctx.tables.markDefined(node);
   return r;
 }

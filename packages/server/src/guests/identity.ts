@@ -12,7 +12,10 @@ export function ensureUuid(db: Db, node: string): string {
     const cur = db.prepare('SELECT uuid FROM vm WHERE node = ?').pluck().get(node) as string | null | undefined;
     if (cur) return cur;
     const uuid = randomUUID();
-    db.prepare('INSERT INTO vm(node, uuid) VALUES (?, ?) ON CONFLICT(node) DO UPDATE SET uuid = excluded.uuid WHERE uuid IS NULL').run(node, uuid);
+    db.prepare('INSERT INTO vm(node, uuid) VALUES (?, ?) ON CONFLICT(node) DO UPDATE SET uuid = excluded.uuid WHERE uuid IS NULL').run(
+      node,
+      uuid,
+    );
     return db.prepare('SELECT uuid FROM vm WHERE node = ?').pluck().get(node) as string;
   })();
 }
@@ -39,7 +42,9 @@ export function ensureMac(db: Db, node: string): string {
     for (let i = 0; i < 64; i++) {
       const mac = generateMac(randomBytes(6));
       if (used.has(mac)) continue;
-      db.prepare('INSERT INTO mac(node, interface, mac) VALUES (?, ?, ?) ON CONFLICT(node) DO UPDATE SET mac = excluded.mac WHERE mac IS NULL').run(node, 'eth0', mac);
+      db.prepare(
+        'INSERT INTO mac(node, interface, mac) VALUES (?, ?, ?) ON CONFLICT(node) DO UPDATE SET mac = excluded.mac WHERE mac IS NULL',
+      ).run(node, 'eth0', mac);
       return (db.prepare('SELECT mac FROM mac WHERE node = ?').pluck().get(node) as string).toLowerCase();
     }
     throw new Error(`${node}: could not allocate a unique MAC address`);

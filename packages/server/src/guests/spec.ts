@@ -3,7 +3,18 @@
  * vm.memory/cpus/storage/nics/bootorder, nodehm.mgt, mac.mac, vm.uuid. Missing identity is
  * allocated and stored first (ensureUuid, ensureMac).
  */
-import { DroverError, formatDiskSpec, parseBootOrder, parseCpus, parseMemoryMiB, parseNicList, parseSize, parseStorageList, type GuestSpec, type Disk } from '@drover/contract';
+import {
+  DroverError,
+  formatDiskSpec,
+  parseBootOrder,
+  parseCpus,
+  parseMemoryMiB,
+  parseNicList,
+  parseSize,
+  parseStorageList,
+  type GuestSpec,
+  type Disk,
+} from '@drover/contract';
 import * as grpc from '@grpc/grpc-js';
 import type { Tables } from '../tables/index.js';
 import type { HostView } from '../hosts/registry.js';
@@ -13,9 +24,13 @@ import { storageDeclarations, isDeclaredShared } from './storage.js';
 export const DEFAULT_MEMORY = '512M';
 export const DEFAULT_DISK_SIZE = '4G';
 
-export interface SpecOptions { host?: HostView; diskSize?: string }
+export interface SpecOptions {
+  host?: HostView;
+  diskSize?: string;
+}
 
-const bad = (node: string, msg: string): DroverError => new DroverError('INVALID_ARGUMENT', `${node}: ${msg}`, { status: grpc.status.INVALID_ARGUMENT, node });
+const bad = (node: string, msg: string): DroverError =>
+  new DroverError('INVALID_ARGUMENT', `${node}: ${msg}`, { status: grpc.status.INVALID_ARGUMENT, node });
 
 export function buildGuestSpec(tables: Tables, node: string, opts: SpecOptions = {}): GuestSpec {
   const a = tables.nodeAttrs([node]).get(node) ?? {};
@@ -40,14 +55,22 @@ export function buildGuestSpec(tables: Tables, node: string, opts: SpecOptions =
   // runs guests under TCG; Xen hosts get libxl guests.
   const hvType = mgt === 'xen' ? 'xen' : opts.host?.facts?.hvType === 'kvm' ? 'kvm' : opts.host?.facts?.hvType === 'xen' ? 'xen' : 'qemu';
   if (mgt === 'xen' && opts.host?.facts?.hvType && opts.host.facts.hvType !== 'xen') {
-    throw bad(node, `nodehm.mgt is xen but host '${opts.host.host}' runs ${opts.host.facts.hvType}; set vm.host to a Xen host or nodehm.mgt=kvm`);
+    throw bad(
+      node,
+      `nodehm.mgt is xen but host '${opts.host.host}' runs ${opts.host.facts.hvType}; set vm.host to a Xen host or nodehm.mgt=kvm`,
+    );
   }
   return {
     name: node,
     uuid,
     memoryMib,
     vcpus,
-    nics: nics.map((n, i) => ({ bridge: n.bridge ?? '', network: n.network ?? '', model: n.model, mac: n.mac ?? (i === 0 ? mac ?? '' : '') })),
+    nics: nics.map((n, i) => ({
+      bridge: n.bridge ?? '',
+      network: n.network ?? '',
+      model: n.model,
+      mac: n.mac ?? (i === 0 ? (mac ?? '') : ''),
+    })),
     disks,
     bootOrder: a['vm.bootorder'] ? parseBootOrder(a['vm.bootorder']) : ['disk', 'network'],
     serialConsole: true,

@@ -6,7 +6,13 @@ export const stateWord = (s: PowerState | string | undefined): string => powerSt
 
 /** Active means holding memory on its host: running, paused, shutting down, pm-suspended. */
 export function isActive(s: PowerState | string | undefined): boolean {
-  return s === 'POWER_STATE_ON' || s === 'POWER_STATE_BLOCKED' || s === 'POWER_STATE_PAUSED' || s === 'POWER_STATE_SHUTTING_DOWN' || s === 'POWER_STATE_PMSUSPENDED';
+  return (
+    s === 'POWER_STATE_ON' ||
+    s === 'POWER_STATE_BLOCKED' ||
+    s === 'POWER_STATE_PAUSED' ||
+    s === 'POWER_STATE_SHUTTING_DOWN' ||
+    s === 'POWER_STATE_PMSUSPENDED'
+  );
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */

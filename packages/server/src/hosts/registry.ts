@@ -37,8 +37,14 @@ export class HostRegistry {
   private readonly setState;
   readonly listeners = new Set<(h: HostView, prev: HostLiveness) => void>();
 
-  constructor(private readonly db: Db, private readonly thresholds: Thresholds, private readonly log: Logger, private readonly now: () => number = Date.now) {
-    this.upsert = db.prepare(`INSERT INTO hoststate(host, address, state, last_seen_ms, boot_id, libvirt_reachable, libvirt_error, facts, simulated)
+  constructor(
+    private readonly db: Db,
+    private readonly thresholds: Thresholds,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.upsert =
+      db.prepare(`INSERT INTO hoststate(host, address, state, last_seen_ms, boot_id, libvirt_reachable, libvirt_error, facts, simulated)
       VALUES (@host, @address, @state, @lastSeenMs, @bootId, @libvirtReachable, @libvirtError, @facts, @simulated)
       ON CONFLICT(host) DO UPDATE SET address = excluded.address, state = excluded.state, last_seen_ms = excluded.last_seen_ms,
         boot_id = excluded.boot_id, libvirt_reachable = excluded.libvirt_reachable, libvirt_error = excluded.libvirt_error,
@@ -47,9 +53,16 @@ export class HostRegistry {
     for (const r of db.prepare('SELECT * FROM hoststate').all() as Record<string, unknown>[]) {
       const facts = r.facts ? factsCodec.decode(r.facts as Uint8Array) : null;
       this.hosts.set(String(r.host), {
-        host: String(r.host), address: String(r.address), state: r.state as HostLiveness, lastSeenMs: Number(r.last_seen_ms),
-        bootId: String(r.boot_id), libvirtReachable: Boolean(r.libvirt_reachable), libvirtError: String(r.libvirt_error),
-        facts, maintenance: Boolean(r.maintenance), simulated: Boolean(r.simulated),
+        host: String(r.host),
+        address: String(r.address),
+        state: r.state as HostLiveness,
+        lastSeenMs: Number(r.last_seen_ms),
+        bootId: String(r.boot_id),
+        libvirtReachable: Boolean(r.libvirt_reachable),
+        libvirtError: String(r.libvirt_error),
+        facts,
+        maintenance: Boolean(r.maintenance),
+        simulated: Boolean(r.simulated),
       });
     }
   }
@@ -93,9 +106,15 @@ export class HostRegistry {
     this.db.transaction(() => {
       for (const v of rows) {
         this.upsert.run({
-          host: v.host, address: v.address, state: v.state, lastSeenMs: v.lastSeenMs, bootId: v.bootId,
-          libvirtReachable: v.libvirtReachable ? 1 : 0, libvirtError: v.libvirtError,
-          facts: v.facts ? Buffer.from(factsCodec.encode(v.facts)) : null, simulated: v.simulated ? 1 : 0,
+          host: v.host,
+          address: v.address,
+          state: v.state,
+          lastSeenMs: v.lastSeenMs,
+          bootId: v.bootId,
+          libvirtReachable: v.libvirtReachable ? 1 : 0,
+          libvirtError: v.libvirtError,
+          facts: v.facts ? Buffer.from(factsCodec.encode(v.facts)) : null,
+          simulated: v.simulated ? 1 : 0,
         });
       }
     })();
@@ -139,14 +158,30 @@ export class HostRegistry {
   }
   all(): HostView[] {
     const now = this.now();
-    return [...this.hosts.values()].map((h) => ({ ...h, state: classify(h.lastSeenMs, now, this.thresholds) }))
+    return [...this.hosts.values()]
+      .map((h) => ({ ...h, state: classify(h.lastSeenMs, now, this.thresholds) }))
       .sort((a, b) => a.host.localeCompare(b.host, 'en', { numeric: true }));
   }
   /** Registers a host at enrolment (it appears in the cluster, down until it heartbeats). */
   enrolled(host: string): void {
-    this.db.prepare("INSERT INTO hoststate(host, state, enrolled_ms) VALUES (?, 'down', ?) ON CONFLICT(host) DO UPDATE SET enrolled_ms = excluded.enrolled_ms").run(host, this.now());
+    this.db
+      .prepare(
+        "INSERT INTO hoststate(host, state, enrolled_ms) VALUES (?, 'down', ?) ON CONFLICT(host) DO UPDATE SET enrolled_ms = excluded.enrolled_ms",
+      )
+      .run(host, this.now());
     if (!this.hosts.has(host)) {
-      this.hosts.set(host, { host, address: '', state: 'down', lastSeenMs: 0, bootId: '', libvirtReachable: false, libvirtError: '', facts: null, maintenance: false, simulated: false });
+      this.hosts.set(host, {
+        host,
+        address: '',
+        state: 'down',
+        lastSeenMs: 0,
+        bootId: '',
+        libvirtReachable: false,
+        libvirtError: '',
+        facts: null,
+        maintenance: false,
+        simulated: false,
+      });
     }
   }
   remove(host: string): void {

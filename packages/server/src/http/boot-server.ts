@@ -17,7 +17,11 @@ export interface BootBackend {
   /** Where generated files live (from the site table); throws when the site is not set up. */
   layout(): Layout;
   tokenValid(node: string, token: string): boolean;
-  installDone(node: string, token: string, peer: string): Promise<{ accepted: boolean; filesWritten: boolean; outcome?: { ok: boolean; message: string } }>;
+  installDone(
+    node: string,
+    token: string,
+    peer: string,
+  ): Promise<{ accepted: boolean; filesWritten: boolean; outcome?: { ok: boolean; message: string } }>;
 }
 
 /** Generated files are small; anything bigger is not ours. */
@@ -52,7 +56,10 @@ async function readGenerated(file: string): Promise<Buffer | undefined> {
 }
 
 export class BootHttpServer {
-  private constructor(private readonly server: Server, readonly port: number) {}
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
 
   /** Listens on `listen` (host:port; port 0 picks a free one). */
   static async start(listen: string, backend: BootBackend, log: Logger): Promise<BootHttpServer> {

@@ -6,10 +6,32 @@ const L = { tftpDir: '/tftpboot', installDir: '/install' };
 const TOKEN = 'abcdefghijklmnopqrstuvwxyz012345';
 
 test('boot routes - generated iPXE scripts, answer files and the callback are recognised', () => {
-  assert.deepEqual(route('GET', '/tftpboot/ipxe/node01.ipxe', L), { kind: 'file', node: 'node01', path: '/tftpboot/ipxe/node01.ipxe', contentType: 'text/plain; charset=utf-8' });
-  assert.deepEqual(route('HEAD', '/tftpboot/ipxe/n1.ipxe?ignored=1', L), { kind: 'file', node: 'n1', path: '/tftpboot/ipxe/n1.ipxe', contentType: 'text/plain; charset=utf-8' });
-  assert.deepEqual(route('GET', `/install/autoinst/node01.ks?token=${TOKEN}`, L), { kind: 'file', node: 'node01', path: '/install/autoinst/node01.ks', token: TOKEN, contentType: 'text/plain; charset=utf-8' });
-  assert.deepEqual(route('GET', `/install/autoinst/db-2.preseed?token=${TOKEN}`, L), { kind: 'file', node: 'db-2', path: '/install/autoinst/db-2.preseed', token: TOKEN, contentType: 'text/plain; charset=utf-8' });
+  assert.deepEqual(route('GET', '/tftpboot/ipxe/node01.ipxe', L), {
+    kind: 'file',
+    node: 'node01',
+    path: '/tftpboot/ipxe/node01.ipxe',
+    contentType: 'text/plain; charset=utf-8',
+  });
+  assert.deepEqual(route('HEAD', '/tftpboot/ipxe/n1.ipxe?ignored=1', L), {
+    kind: 'file',
+    node: 'n1',
+    path: '/tftpboot/ipxe/n1.ipxe',
+    contentType: 'text/plain; charset=utf-8',
+  });
+  assert.deepEqual(route('GET', `/install/autoinst/node01.ks?token=${TOKEN}`, L), {
+    kind: 'file',
+    node: 'node01',
+    path: '/install/autoinst/node01.ks',
+    token: TOKEN,
+    contentType: 'text/plain; charset=utf-8',
+  });
+  assert.deepEqual(route('GET', `/install/autoinst/db-2.preseed?token=${TOKEN}`, L), {
+    kind: 'file',
+    node: 'db-2',
+    path: '/install/autoinst/db-2.preseed',
+    token: TOKEN,
+    contentType: 'text/plain; charset=utf-8',
+  });
   assert.deepEqual(route('GET', `/install/callback/node01?token=${TOKEN}`, L), { kind: 'callback', node: 'node01', token: TOKEN });
   // other site directories move the files with them
   assert.equal(route('GET', '/srv/tftp/ipxe/node01.ipxe', { tftpDir: '/srv/tftp', installDir: '/srv/install' }).kind, 'file');

@@ -6,9 +6,31 @@ import type { GuestStatus__Output } from '@drover/contract';
 
 const log = createLogger('test', { level: 'silent' });
 function g(name: string, state: GuestStatus__Output['state'] = 'POWER_STATE_ON'): GuestStatus__Output {
-  return { name, uuid: `u-${name}`, id: 1, state, reason: '', memoryMib: 64, vcpus: 1, cpuTimeNs: 0, persistent: true, managed: true, migrating: false };
+  return {
+    name,
+    uuid: `u-${name}`,
+    id: 1,
+    state,
+    reason: '',
+    memoryMib: 64,
+    vcpus: 1,
+    cpuTimeNs: 0,
+    persistent: true,
+    managed: true,
+    migrating: false,
+  };
 }
-const inv = (o: Partial<Parameters<InventoryStore['applyInventory']>[0]>) => ({ host: 'h1', seq: 1, baseSeq: 0, full: false, guests: [], removed: [], timeMs: 0, bootId: 'b1', ...o });
+const inv = (o: Partial<Parameters<InventoryStore['applyInventory']>[0]>) => ({
+  host: 'h1',
+  seq: 1,
+  baseSeq: 0,
+  full: false,
+  guests: [],
+  removed: [],
+  timeMs: 0,
+  bootId: 'b1',
+  ...o,
+});
 
 test('inventory - a full inventory replaces, diffs apply in sequence', () => {
   const s = new InventoryStore(log);
@@ -35,7 +57,17 @@ test('inventory - a new boot id or a gap marker asks for a resync', () => {
   assert.ok(s.needResync.has('h1'));
   const t = new InventoryStore(log);
   t.applyInventory(inv({ full: true, seq: 2 }));
-  t.applyEvent({ host: 'h1', eventId: 'x', timeMs: 0, guest: '', uuid: '', kind: '', detail: '', state: 'POWER_STATE_UNSPECIFIED', gap: true });
+  t.applyEvent({
+    host: 'h1',
+    eventId: 'x',
+    timeMs: 0,
+    guest: '',
+    uuid: '',
+    kind: '',
+    detail: '',
+    state: 'POWER_STATE_UNSPECIFIED',
+    gap: true,
+  });
   assert.ok(t.needResync.has('h1'));
 });
 
@@ -54,9 +86,38 @@ test('inventory - events update a state at once; whereIs finds a guest on every 
   const s = new InventoryStore(log);
   s.applyInventory(inv({ full: true, seq: 1, guests: [g('a')] }));
   s.applyInventory(inv({ host: 'h2', full: true, seq: 1, guests: [g('a', 'POWER_STATE_OFF')] }));
-  s.applyEvent({ host: 'h1', eventId: 'e1', timeMs: 0, guest: 'a', uuid: 'u-a', kind: 'suspended', detail: 'paused', state: 'POWER_STATE_PAUSED', gap: false });
+  s.applyEvent({
+    host: 'h1',
+    eventId: 'e1',
+    timeMs: 0,
+    guest: 'a',
+    uuid: 'u-a',
+    kind: 'suspended',
+    detail: 'paused',
+    state: 'POWER_STATE_PAUSED',
+    gap: false,
+  });
   assert.equal(s.host('h1')!.guests.get('a')!.state, 'POWER_STATE_PAUSED');
-  assert.deepEqual(s.whereIs('a').map((x) => x.host).sort(), ['h1', 'h2']);
-  s.applyEvent({ host: 'h2', eventId: 'e2', timeMs: 0, guest: 'a', uuid: 'u-a', kind: 'undefined', detail: '', state: 'POWER_STATE_UNSPECIFIED', gap: false });
-  assert.deepEqual(s.whereIs('a').map((x) => x.host), ['h1']);
+  assert.deepEqual(
+    s
+      .whereIs('a')
+      .map((x) => x.host)
+      .sort(),
+    ['h1', 'h2'],
+  );
+  s.applyEvent({
+    host: 'h2',
+    eventId: 'e2',
+    timeMs: 0,
+    guest: 'a',
+    uuid: 'u-a',
+    kind: 'undefined',
+    detail: '',
+    state: 'POWER_STATE_UNSPECIFIED',
+    gap: false,
+  });
+  assert.deepEqual(
+    s.whereIs('a').map((x) => x.host),
+    ['h1'],
+  );
 });

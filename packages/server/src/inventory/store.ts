@@ -6,7 +6,13 @@
  */
 import type { GuestStatus__Output, Inventory__Output, GuestEvent__Output, Logger } from '@drover/contract';
 
-export interface HostInventory { host: string; seq: number; bootId: string; updatedMs: number; guests: Map<string, GuestStatus__Output> }
+export interface HostInventory {
+  host: string;
+  seq: number;
+  bootId: string;
+  updatedMs: number;
+  guests: Map<string, GuestStatus__Output>;
+}
 
 /** name (or UUID) -> the hosts reporting a guest of that name (or UUID). */
 class HostIndex {
@@ -37,7 +43,10 @@ export class InventoryStore {
   readonly needResync = new Set<string>();
   readonly listeners = new Set<(host: string, changed: GuestStatus__Output[], removed: string[]) => void>();
 
-  constructor(private readonly log: Logger, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   applyInventory(inv: Inventory__Output): void {
     const cur = this.hosts.get(inv.host);
@@ -109,7 +118,9 @@ export class InventoryStore {
     this.emit(host, [g], []);
   }
 
-  host(host: string): HostInventory | undefined { return this.hosts.get(host); }
+  host(host: string): HostInventory | undefined {
+    return this.hosts.get(host);
+  }
   dropHost(host: string): void {
     const cur = this.hosts.get(host);
     if (cur) for (const g of cur.guests.values()) this.unindex(host, g);
@@ -127,7 +138,12 @@ export class InventoryStore {
       const h = this.hosts.get(host);
       if (!h) continue;
       let g = h.guests.get(name);
-      if (!g && uuid) for (const x of h.guests.values()) if (x.uuid === uuid) { g = x; break; }
+      if (!g && uuid)
+        for (const x of h.guests.values())
+          if (x.uuid === uuid) {
+            g = x;
+            break;
+          }
       if (g) out.push({ host, guest: g });
     }
     return out;
@@ -153,7 +169,9 @@ export class InventoryStore {
     this.unindex(cur.host, prev);
     return cur.guests.delete(name);
   }
-  allHosts(): HostInventory[] { return [...this.hosts.values()]; }
+  allHosts(): HostInventory[] {
+    return [...this.hosts.values()];
+  }
 
   private emit(host: string, changed: GuestStatus__Output[], removed: string[]): void {
     for (const l of this.listeners) l(host, changed, removed);

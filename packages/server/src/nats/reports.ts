@@ -6,8 +6,18 @@
 import type { NatsConnection, Subscription } from 'nats';
 import { AckPolicy, DeliverPolicy } from 'nats';
 import {
-  codec, subjects, hostOfSubject, EVENTS_STREAM, EVENTS_STREAM_SUBJECTS, SERVER_CONSUMER,
-  type Logger, type Heartbeat__Output, type Inventory__Output, type GuestEvent__Output, type MigrationOutcome__Output, type GuestList__Output,
+  codec,
+  subjects,
+  hostOfSubject,
+  EVENTS_STREAM,
+  EVENTS_STREAM_SUBJECTS,
+  SERVER_CONSUMER,
+  type Logger,
+  type Heartbeat__Output,
+  type Inventory__Output,
+  type GuestEvent__Output,
+  type MigrationOutcome__Output,
+  type GuestList__Output,
 } from '@drover/contract';
 import type { HostRegistry } from '../hosts/registry.js';
 import type { InventoryStore } from '../inventory/store.js';
@@ -29,12 +39,23 @@ export class ReportIngest {
   private resyncTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   readonly listeners: ReportListeners = {};
-  constructor(private readonly nc: NatsConnection, private readonly hosts: HostRegistry, private readonly inventory: InventoryStore, private readonly pool: AgentPool, private readonly log: Logger) {}
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly hosts: HostRegistry,
+    private readonly inventory: InventoryStore,
+    private readonly pool: AgentPool,
+    private readonly log: Logger,
+  ) {}
 
   /** Creates the JetStream stream the server depends on (idempotent). */
   async ensureStreams(): Promise<void> {
     const jsm = await this.nc.jetstreamManager();
-    const cfg = { name: EVENTS_STREAM, subjects: EVENTS_STREAM_SUBJECTS, duplicate_window: 120_000_000_000, max_age: 7 * 86400_000_000_000 };
+    const cfg = {
+      name: EVENTS_STREAM,
+      subjects: EVENTS_STREAM_SUBJECTS,
+      duplicate_window: 120_000_000_000,
+      max_age: 7 * 86400_000_000_000,
+    };
     try {
       await jsm.streams.info(EVENTS_STREAM);
       await jsm.streams.update(EVENTS_STREAM, cfg);
@@ -44,43 +65,53 @@ export class ReportIngest {
     try {
       await jsm.consumers.info(EVENTS_STREAM, SERVER_CONSUMER);
     } catch {
-      await jsm.consumers.add(EVENTS_STREAM, { durable_name: SERVER_CONSUMER, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, max_ack_pending: 10_000, ack_wait: 30_000_000_000 });
+      await jsm.consumers.add(EVENTS_STREAM, {
+        durable_name: SERVER_CONSUMER,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        max_ack_pending: 10_000,
+        ack_wait: 30_000_000_000,
+      });
     }
   }
 
   start(): void {
     // Callback subscriptions: a message is handled as the client parses it, without an async
     // iterator's promise per message (about twice the ingest rate at fleet scale).
-    this.subs.push(this.nc.subscribe(subjects.allHeartbeats, {
-      callback: (err, m) => {
-        if (err) return;
-        const host = hostOfSubject(m.subject);
-        try {
-          const hb = hbCodec.decode(m.data);
-          if (!host || hb.host !== host) {
-            this.log.warn({ subject: m.subject, claimed: hb.host }, 'heartbeat names another host than its subject; dropped');
-            return;
+    this.subs.push(
+      this.nc.subscribe(subjects.allHeartbeats, {
+        callback: (err, m) => {
+          if (err) return;
+          const host = hostOfSubject(m.subject);
+          try {
+            const hb = hbCodec.decode(m.data);
+            if (!host || hb.host !== host) {
+              this.log.warn({ subject: m.subject, claimed: hb.host }, 'heartbeat names another host than its subject; dropped');
+              return;
+            }
+            this.hosts.heartbeat(hb);
+            this.inventory.checkSeq(hb.host, hb.bootId, hb.inventorySeq);
+          } catch (e) {
+            this.log.warn({ subject: m.subject, err: (e as Error).message }, 'undecodable heartbeat dropped');
           }
-          this.hosts.heartbeat(hb);
-          this.inventory.checkSeq(hb.host, hb.bootId, hb.inventorySeq);
-        } catch (e) {
-          this.log.warn({ subject: m.subject, err: (e as Error).message }, 'undecodable heartbeat dropped');
-        }
-      },
-    }));
-    this.subs.push(this.nc.subscribe(subjects.allInventories, {
-      callback: (err, m) => {
-        if (err) return;
-        const host = hostOfSubject(m.subject);
-        try {
-          const msg = invCodec.decode(m.data);
-          if (msg.host !== host) return;
-          this.inventory.applyInventory(msg);
-        } catch (e) {
-          this.log.warn({ subject: m.subject, err: (e as Error).message }, 'undecodable inventory dropped');
-        }
-      },
-    }));
+        },
+      }),
+    );
+    this.subs.push(
+      this.nc.subscribe(subjects.allInventories, {
+        callback: (err, m) => {
+          if (err) return;
+          const host = hostOfSubject(m.subject);
+          try {
+            const msg = invCodec.decode(m.data);
+            if (msg.host !== host) return;
+            this.inventory.applyInventory(msg);
+          } catch (e) {
+            this.log.warn({ subject: m.subject, err: (e as Error).message }, 'undecodable inventory dropped');
+          }
+        },
+      }),
+    );
     void this.consumeEvents();
     this.resyncTimer = setInterval(() => void this.resync(), 500);
     this.resyncTimer.unref();
@@ -142,7 +173,8 @@ export class ReportIngest {
       const h = this.hosts.get(host);
       if (!h || h.state !== 'up' || !h.address) continue;
       this.resyncing.add(host);
-      this.pool.call<GuestList__Output>(host, 'ListGuests', {}, { deadlineMs: 15_000 })
+      this.pool
+        .call<GuestList__Output>(host, 'ListGuests', {}, { deadlineMs: 15_000 })
         .then((r) => this.inventory.replace(host, r.guests, r.inventorySeq, r.bootId))
         .catch((e: Error) => this.log.warn({ host, err: e.message }, 'inventory resync failed'))
         .finally(() => this.resyncing.delete(host));

@@ -129,8 +129,11 @@ export function renderAnswerFile(site: SiteInput, a: AnswerInput, template?: { t
   if (template === undefined) return a.family === 'rhel' ? kickstart(f, a) : preseed(f, a);
   if (!template.text.includes('#CALLBACK_URL#')) {
     throw new NetbootInputError({
-      subject: a.node, field: 'install template', value: template.file,
-      accepted: 'a template that calls back #CALLBACK_URL# when the install has finished (e.g. curl in %post, wget in preseed/late_command)',
+      subject: a.node,
+      field: 'install template',
+      value: template.file,
+      accepted:
+        'a template that calls back #CALLBACK_URL# when the install has finished (e.g. curl in %post, wget in preseed/late_command)',
     });
   }
   return template.text.replace(/#[A-Z_]+#/g, (m) => (Object.hasOwn(f, m) ? f[m as keyof typeof f] : m));

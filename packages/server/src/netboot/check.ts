@@ -14,19 +14,29 @@ export interface CheckResult {
 }
 
 // dhcpd prints its banner and file locations even on success; they say nothing about the problem
-const BOILERPLATE = /^(Internet Systems Consortium|Copyright|All rights reserved|For info, please visit|Config file:|Database file:|PID file:|ldap|Source compiled|Wrote \d+|dnsmasq: syntax check OK)/;
+const BOILERPLATE =
+  /^(Internet Systems Consortium|Copyright|All rights reserved|For info, please visit|Config file:|Database file:|PID file:|ldap|Source compiled|Wrote \d+|dnsmasq: syntax check OK)/;
 
 /** Runs `argv`; ok when it exits 0. Never throws: a checker that cannot start is a failed check. */
 export function runCheck(argv: readonly string[], timeoutMs = 20_000): Promise<CheckResult> {
   const [file, ...args] = argv as [string, ...string[]];
   return new Promise((resolve) => {
-    execFile(file, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1 << 20, encoding: 'utf8', shell: false }, (err, stdout, stderr) => {
-      if (!err) return resolve({ ok: true, problem: '' });
-      const lines = `${stderr}\n${stdout}`.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !BOILERPLATE.test(l));
-      const code = (err as { code?: unknown }).code;
-      const how = typeof code === 'string' ? `could not start (${code})` : `exited with ${String(code ?? (err as { signal?: unknown }).signal)}`;
-      resolve({ ok: false, problem: lines.slice(0, 4).join(' | ') || how });
-    });
+    execFile(
+      file,
+      args,
+      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1 << 20, encoding: 'utf8', shell: false },
+      (err, stdout, stderr) => {
+        if (!err) return resolve({ ok: true, problem: '' });
+        const lines = `${stderr}\n${stdout}`
+          .split('\n')
+          .map((l) => l.trim())
+          .filter((l) => l !== '' && !BOILERPLATE.test(l));
+        const code = (err as { code?: unknown }).code;
+        const how =
+          typeof code === 'string' ? `could not start (${code})` : `exited with ${String(code ?? (err as { signal?: unknown }).signal)}`;
+        resolve({ ok: false, problem: lines.slice(0, 4).join(' | ') || how });
+      },
+    );
   });
 }
 
@@ -35,7 +45,12 @@ export function runCheck(argv: readonly string[], timeoutMs = 20_000): Promise<C
  * scratch file is removed afterwards. Returns ok without running anything when `bin` is '' or
  * not installed.
  */
-export async function checkCandidate(bin: string, target: string, content: Buffer, argvFor: (file: string, bin: string) => string[]): Promise<CheckResult & { ran: boolean }> {
+export async function checkCandidate(
+  bin: string,
+  target: string,
+  content: Buffer,
+  argvFor: (file: string, bin: string) => string[],
+): Promise<CheckResult & { ran: boolean }> {
   if (bin === '' || !existsSync(bin)) return { ok: true, problem: '', ran: false };
   mkdirSync(dirname(target), { recursive: true });
   const scratch = join(dirname(target), `.${basename(target)}.drover-check-${process.pid}`);

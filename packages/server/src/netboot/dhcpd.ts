@@ -104,12 +104,25 @@ export function dhcpdSetNetworks(text: string, networks: readonly NetworkInput[]
 }
 
 /** `makedhcp <noderange>`: adds the nodes' host declarations, replacing any they already have. */
-export function dhcpdAddHosts(text: string, nodes: readonly NodeInput[], networks: readonly NetworkInput[], site: SiteInput, file = DHCPD_CONF): string {
+export function dhcpdAddHosts(
+  text: string,
+  nodes: readonly NodeInput[],
+  networks: readonly NetworkInput[],
+  site: SiteInput,
+  file = DHCPD_CONF,
+): string {
   const nets: Net[] = checkNetworks(networks, site);
   checkSite(site);
   const upserts = nodes.map((n) => {
     const h = checkDhcpNode(n, nets);
-    return { node: h.node, text: hostDeclaration(h, site), claims: [{ field: 'mac', value: h.mac }, { field: 'ip', value: h.ip }] };
+    return {
+      node: h.node,
+      text: hostDeclaration(h, site),
+      claims: [
+        { field: 'mac', value: h.mac },
+        { field: 'ip', value: h.ip },
+      ],
+    };
   });
   return updateHosts(text, file, upserts, []);
 }

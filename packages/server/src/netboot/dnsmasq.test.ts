@@ -2,7 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dnsmasqAddHosts, dnsmasqCheckArgv, dnsmasqListHosts, dnsmasqRemoveHosts, dnsmasqSetNetworks, renderDnsmasqHost, renderDnsmasqNetworks } from './dnsmasq.js';
+import {
+  dnsmasqAddHosts,
+  dnsmasqCheckArgv,
+  dnsmasqListHosts,
+  dnsmasqRemoveHosts,
+  dnsmasqSetNetworks,
+  renderDnsmasqHost,
+  renderDnsmasqNetworks,
+} from './dnsmasq.js';
 import { ManagedBlockError, NetbootConflictError } from './errors.js';
 import { NETWORKS, NODES, SITE, runChecker, tempDir } from './test-fixtures.js';
 
@@ -24,24 +32,31 @@ test('dnsmasq - networks block enables TFTP, the iPXE/UEFI tags and one range pe
     'dhcp-option=tag:mgmt,option:dns-server,10.10.10.1,10.10.10.2',
     'dhcp-range=set:storage,172.16.0.0,static,255.255.0.0,43200',
     'dhcp-option=tag:storage,option:domain-name,storage.example',
-  ]) assert.ok(body.split('\n').includes(line), `missing line ${line}`);
+  ])
+    assert.ok(body.split('\n').includes(line), `missing line ${line}`);
 });
 
 test('dnsmasq - a node gets dhcp-host with its tag and mutually exclusive boot lines', () => {
-  assert.equal(renderDnsmasqHost(NODES[0]!, NETWORKS, SITE), [
-    '# node node10',
-    'dhcp-host=52:54:00:00:00:10,set:drover-node10,10.10.10.20,node10',
-    'dhcp-boot=tag:drover-node10,tag:ipxe,http://10.10.10.1:8080/tftpboot/ipxe/node10.ipxe',
-    'dhcp-boot=tag:drover-node10,tag:!ipxe,tag:efi64,ipxe.efi,,10.10.10.1',
-    'dhcp-boot=tag:drover-node10,tag:!ipxe,tag:!efi64,undionly.kpxe,,10.10.10.1',
-    '',
-  ].join('\n'));
-  assert.equal(renderDnsmasqHost(NODES[1]!, NETWORKS, SITE), [
-    '# node node2',
-    'dhcp-host=52:54:00:00:00:02,set:drover-node2,10.10.10.12,node2',
-    'dhcp-boot=tag:drover-node2,lpxelinux.0,,10.10.10.1',
-    '',
-  ].join('\n'));
+  assert.equal(
+    renderDnsmasqHost(NODES[0]!, NETWORKS, SITE),
+    [
+      '# node node10',
+      'dhcp-host=52:54:00:00:00:10,set:drover-node10,10.10.10.20,node10',
+      'dhcp-boot=tag:drover-node10,tag:ipxe,http://10.10.10.1:8080/tftpboot/ipxe/node10.ipxe',
+      'dhcp-boot=tag:drover-node10,tag:!ipxe,tag:efi64,ipxe.efi,,10.10.10.1',
+      'dhcp-boot=tag:drover-node10,tag:!ipxe,tag:!efi64,undionly.kpxe,,10.10.10.1',
+      '',
+    ].join('\n'),
+  );
+  assert.equal(
+    renderDnsmasqHost(NODES[1]!, NETWORKS, SITE),
+    [
+      '# node node2',
+      'dhcp-host=52:54:00:00:00:02,set:drover-node2,10.10.10.12,node2',
+      'dhcp-boot=tag:drover-node2,lpxelinux.0,,10.10.10.1',
+      '',
+    ].join('\n'),
+  );
 });
 
 test('dnsmasq - add, replace and remove nodes, in natural order, idempotently', () => {
@@ -51,7 +66,10 @@ test('dnsmasq - add, replace and remove nodes, in natural order, idempotently', 
   const replaced = dnsmasqAddHosts(text, [{ node: 'node10', mac: '52:54:00:00:00:aa', ip: '10.10.10.30' }], NETWORKS, SITE);
   assert.match(replaced, /^dhcp-host=52:54:00:00:00:aa,set:drover-node10,10\.10\.10\.30,node10$/m);
   assert.doesNotMatch(replaced, /52:54:00:00:00:10/);
-  assert.equal(replaced.replace(/52:54:00:00:00:aa,set:drover-node10,10\.10\.10\.30/, '52:54:00:00:00:10,set:drover-node10,10.10.10.20'), text);
+  assert.equal(
+    replaced.replace(/52:54:00:00:00:aa,set:drover-node10,10\.10\.10\.30/, '52:54:00:00:00:10,set:drover-node10,10.10.10.20'),
+    text,
+  );
   const removed = dnsmasqRemoveHosts(text, ['node1', 'stor1']);
   assert.deepEqual(dnsmasqListHosts(removed), ['node2', 'node10']);
   assert.doesNotMatch(removed, /drover-node1,|drover-stor1/);
@@ -62,9 +80,17 @@ test('dnsmasq - add, replace and remove nodes, in natural order, idempotently', 
 
 test('dnsmasq - conflicting MACs and hand edits inside the block are refused', () => {
   const text = fullConf();
-  assert.throws(() => dnsmasqAddHosts(text, [{ node: 'node5', mac: '52:54:00:00:00:02', ip: '10.10.10.15' }], NETWORKS, SITE), NetbootConflictError);
-  const edited = text.replace('# node node2\n', 'dhcp-host=52:54:00:00:00:77,10.10.10.77\n# node node2\n').replace(/^# node node1\n/m, 'dhcp-option=3\n# node node1\n');
-  assert.throws(() => dnsmasqRemoveHosts(edited, ['node2'], 'drover.conf'), (e: unknown) => e instanceof ManagedBlockError && e.file === 'drover.conf' && edited.split('\n')[e.line - 1] === 'dhcp-option=3');
+  assert.throws(
+    () => dnsmasqAddHosts(text, [{ node: 'node5', mac: '52:54:00:00:00:02', ip: '10.10.10.15' }], NETWORKS, SITE),
+    NetbootConflictError,
+  );
+  const edited = text
+    .replace('# node node2\n', 'dhcp-host=52:54:00:00:00:77,10.10.10.77\n# node node2\n')
+    .replace(/^# node node1\n/m, 'dhcp-option=3\n# node node1\n');
+  assert.throws(
+    () => dnsmasqRemoveHosts(edited, ['node2'], 'drover.conf'),
+    (e: unknown) => e instanceof ManagedBlockError && e.file === 'drover.conf' && edited.split('\n')[e.line - 1] === 'dhcp-option=3',
+  );
 });
 
 test('dnsmasq - dnsmasq --test accepts the generated file', async (t) => {

@@ -34,9 +34,11 @@ export function renderDnsmasqNetworks(networks: readonly NetworkInput[], site: S
   for (const n of nets) {
     const mask = formatIPv4(n.mask);
     out.push(`# network ${n.name} ${formatIPv4(n.net)}/${n.prefix}`);
-    out.push(n.range
-      ? `dhcp-range=set:${n.name},${n.range.first},${n.range.last},${mask},${s.leaseSeconds}`
-      : `dhcp-range=set:${n.name},${formatIPv4(n.net)},static,${mask},${s.leaseSeconds}`);
+    out.push(
+      n.range
+        ? `dhcp-range=set:${n.name},${n.range.first},${n.range.last},${mask},${s.leaseSeconds}`
+        : `dhcp-range=set:${n.name},${formatIPv4(n.net)},static,${mask},${s.leaseSeconds}`,
+    );
     if (n.gateway) out.push(`dhcp-option=tag:${n.name},option:router,${n.gateway}`);
     if (n.nameservers.length > 0) out.push(`dhcp-option=tag:${n.name},option:dns-server,${n.nameservers.join(',')}`);
     if (n.domain) out.push(`dhcp-option=tag:${n.name},option:domain-name,${n.domain}`);
@@ -46,10 +48,7 @@ export function renderDnsmasqNetworks(networks: readonly NetworkInput[], site: S
 
 function hostLines(h: DhcpNode, site: SiteInput): string {
   const tag = `drover-${h.node}`;
-  const lines = [
-    `# node ${h.node}`,
-    `dhcp-host=${h.mac},set:${tag},${h.ip},${h.node}`,
-  ];
+  const lines = [`# node ${h.node}`, `dhcp-host=${h.mac},set:${tag},${h.ip},${h.node}`];
   const server = `,,${h.net.nextServer}`;
   if (h.netboot === 'pxe') {
     lines.push(`dhcp-boot=tag:${tag},${BOOT_FILES.pxelinux}${server}`);
@@ -72,7 +71,8 @@ const HOST_FORMAT: EntryFormat = {
   what: 'node entry',
   blockId: DNSMASQ_HOSTS_BLOCK,
   header: (line) => /^# node ([A-Za-z0-9-]+)$/.exec(line)?.[1] ?? null,
-  continues: (line, node) => line.startsWith(`dhcp-host=`) ? line.includes(`,set:drover-${node},`) : line.startsWith(`dhcp-boot=tag:drover-${node},`),
+  continues: (line, node) =>
+    line.startsWith(`dhcp-host=`) ? line.includes(`,set:drover-${node},`) : line.startsWith(`dhcp-boot=tag:drover-${node},`),
   claims: (_node, text) => {
     const c: Claim[] = [];
     const m = /^dhcp-host=([0-9a-f:]+),set:[^,]+,([0-9.]+),/m.exec(text);
@@ -96,19 +96,37 @@ export function dnsmasqSetNetworks(text: string, networks: readonly NetworkInput
 }
 
 /** `makedhcp <noderange>` for dnsmasq: adds or replaces the nodes' entries. */
-export function dnsmasqAddHosts(text: string, nodes: readonly NodeInput[], networks: readonly NetworkInput[], site: SiteInput, file = DNSMASQ_CONF): string {
+export function dnsmasqAddHosts(
+  text: string,
+  nodes: readonly NodeInput[],
+  networks: readonly NetworkInput[],
+  site: SiteInput,
+  file = DNSMASQ_CONF,
+): string {
   const nets = checkNetworks(networks, site);
   checkSite(site);
   const upserts = nodes.map((n) => {
     const h = checkDhcpNode(n, nets);
-    return { node: h.node, text: hostLines(h, site), claims: [{ field: 'mac', value: h.mac }, { field: 'ip', value: h.ip }] };
+    return {
+      node: h.node,
+      text: hostLines(h, site),
+      claims: [
+        { field: 'mac', value: h.mac },
+        { field: 'ip', value: h.ip },
+      ],
+    };
   });
   return updateHosts(text, file, upserts, []);
 }
 
 /** `makedhcp -d <noderange>` for dnsmasq: removes the nodes' entries. */
 export function dnsmasqRemoveHosts(text: string, nodes: readonly string[], file = DNSMASQ_CONF): string {
-  return updateHosts(text, file, [], nodes.map((n) => checkLabel(n, n, 'nodelist.node')));
+  return updateHosts(
+    text,
+    file,
+    [],
+    nodes.map((n) => checkLabel(n, n, 'nodelist.node')),
+  );
 }
 
 /** Node names that currently have an entry in the `hosts` block. */

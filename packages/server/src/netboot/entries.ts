@@ -50,7 +50,11 @@ export function splitEntries(body: string, firstLine: number, file: string, fmt:
     if (node !== null) {
       const prev = seen.get(node);
       if (prev !== undefined) {
-        throw new ManagedBlockError(file, lineNo, `node ${node} has a second ${fmt.what} in drover block '${fmt.blockId}' (first at line ${prev})`);
+        throw new ManagedBlockError(
+          file,
+          lineNo,
+          `node ${node} has a second ${fmt.what} in drover block '${fmt.blockId}' (first at line ${prev})`,
+        );
       }
       seen.set(node, lineNo);
       flush();
@@ -58,7 +62,11 @@ export function splitEntries(body: string, firstLine: number, file: string, fmt:
     } else if (cur && fmt.continues(line, cur.node)) {
       cur.lines.push(line);
     } else if (line.trim() !== '') {
-      throw new ManagedBlockError(file, lineNo, `line inside drover block '${fmt.blockId}' is not part of a ${fmt.what}; move hand-written lines outside the block`);
+      throw new ManagedBlockError(
+        file,
+        lineNo,
+        `line inside drover block '${fmt.blockId}' is not part of a ${fmt.what}; move hand-written lines outside the block`,
+      );
     }
   });
   flush();

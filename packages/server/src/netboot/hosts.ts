@@ -21,10 +21,20 @@ export interface HostsOptions {
   longNameFirst?: boolean;
 }
 
-function hostsLine(n: NodeInput, nets: readonly Net[], site: SiteInput, opts: HostsOptions): { node: string; line: string; names: string[]; ip: string } {
+function hostsLine(
+  n: NodeInput,
+  nets: readonly Net[],
+  site: SiteInput,
+  opts: HostsOptions,
+): { node: string; line: string; names: string[]; ip: string } {
   const node = checkLabel(n.node, typeof n.node === 'string' ? n.node : undefined, 'nodelist.node');
   if (n.ip === undefined || n.ip === '') {
-    throw new NetbootInputError({ subject: node, field: 'hosts.ip', value: n.ip ?? '', accepted: 'an IPv4 address; an /etc/hosts line needs one' });
+    throw new NetbootInputError({
+      subject: node,
+      field: 'hosts.ip',
+      value: n.ip ?? '',
+      accepted: 'an IPv4 address; an /etc/hosts line needs one',
+    });
   }
   const ipNum = parseIPv4(n.ip, node, 'hosts.ip');
   const ip = formatIPv4(ipNum);
@@ -59,7 +69,12 @@ const FORMAT: EntryFormat = {
   },
 };
 
-function update(text: string, file: string, upserts: Array<{ node: string; line: string; names: string[]; ip: string }>, removals: readonly string[]): string {
+function update(
+  text: string,
+  file: string,
+  upserts: Array<{ node: string; line: string; names: string[]; ip: string }>,
+  removals: readonly string[],
+): string {
   const cur = locateManagedBlock(text, HOSTS_BLOCK, file);
   const existing = cur ? splitEntries(cur.body, cur.firstLine, file, FORMAT) : [];
   const entries = upserts.map((u) => ({
@@ -73,14 +88,31 @@ function update(text: string, file: string, upserts: Array<{ node: string; line:
 }
 
 /** `makehosts <noderange>`: adds or replaces the nodes' lines. */
-export function hostsAddNodes(text: string, nodes: readonly NodeInput[], networks: readonly NetworkInput[], site: SiteInput, opts: HostsOptions = {}, file = HOSTS_FILE): string {
+export function hostsAddNodes(
+  text: string,
+  nodes: readonly NodeInput[],
+  networks: readonly NetworkInput[],
+  site: SiteInput,
+  opts: HostsOptions = {},
+  file = HOSTS_FILE,
+): string {
   const nets = checkNetworks(networks, site);
-  return update(text, file, nodes.map((n) => hostsLine(n, nets, site, opts)), []);
+  return update(
+    text,
+    file,
+    nodes.map((n) => hostsLine(n, nets, site, opts)),
+    [],
+  );
 }
 
 /** `makehosts -d <noderange>`: removes the nodes' lines. */
 export function hostsRemoveNodes(text: string, nodes: readonly string[], file = HOSTS_FILE): string {
-  return update(text, file, [], nodes.map((n) => checkLabel(n, n, 'nodelist.node')));
+  return update(
+    text,
+    file,
+    [],
+    nodes.map((n) => checkLabel(n, n, 'nodelist.node')),
+  );
 }
 
 /** Node names that currently have a line in the block. */

@@ -2,10 +2,25 @@
 export * from './errors.js';
 export * from './types.js';
 export {
-  normalizeMac, parseIPv4, formatIPv4, checkLabel, checkHostname, checkNetworks, checkSite, naturalCompare,
-  type Net, type Site,
+  normalizeMac,
+  parseIPv4,
+  formatIPv4,
+  checkLabel,
+  checkHostname,
+  checkNetworks,
+  checkSite,
+  naturalCompare,
+  type Net,
+  type Site,
 } from './validate.js';
-export { replaceManagedBlock, readManagedBlock, locateManagedBlock, applyFiles, planManagedFile, type AppliedFile } from './managed-block.js';
+export {
+  replaceManagedBlock,
+  readManagedBlock,
+  locateManagedBlock,
+  applyFiles,
+  planManagedFile,
+  type AppliedFile,
+} from './managed-block.js';
 export * from './dhcpd.js';
 export * from './dnsmasq.js';
 export * from './hosts.js';

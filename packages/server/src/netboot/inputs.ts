@@ -43,7 +43,11 @@ export function readSite(tables: Tables): SiteInput {
   const s = siteValues(tables);
   const master = s.get('master');
   if (!master) {
-    throw new UnsetAttrError('site', 'site.master', "it is the headnode's IPv4 address that nodes reach for DHCP, TFTP and HTTP; set it with: chtab key=master site.value=10.0.0.1");
+    throw new UnsetAttrError(
+      'site',
+      'site.master',
+      "it is the headnode's IPv4 address that nodes reach for DHCP, TFTP and HTTP; set it with: chtab key=master site.value=10.0.0.1",
+    );
   }
   const out: SiteInput = { master };
   const domain = s.get('domain');

@@ -56,17 +56,23 @@ test('managed-block - a null body removes the block and its markers only', () =>
 
 test('managed-block - a BEGIN without END names the file and line', () => {
   const text = `one\ntwo\n${BEGIN('hosts')}x\n`;
-  assert.throws(() => replaceManagedBlock(text, 'hosts', 'y', '/etc/hosts'), (e: unknown) => {
-    assert.ok(e instanceof ManagedBlockError);
-    assert.equal(e.file, '/etc/hosts');
-    assert.equal(e.line, 3);
-    assert.match(e.message, /^\/etc\/hosts:3: .*'hosts' has no END marker/);
-    return true;
-  });
+  assert.throws(
+    () => replaceManagedBlock(text, 'hosts', 'y', '/etc/hosts'),
+    (e: unknown) => {
+      assert.ok(e instanceof ManagedBlockError);
+      assert.equal(e.file, '/etc/hosts');
+      assert.equal(e.line, 3);
+      assert.match(e.message, /^\/etc\/hosts:3: .*'hosts' has no END marker/);
+      return true;
+    },
+  );
 });
 
 test('managed-block - an END without BEGIN is an error at its line', () => {
-  assert.throws(() => replaceManagedBlock(`x\n${END('hosts')}`, 'hosts', 'y', 'f.conf'), /f\.conf:2: END marker of drover block 'hosts' has no BEGIN/);
+  assert.throws(
+    () => replaceManagedBlock(`x\n${END('hosts')}`, 'hosts', 'y', 'f.conf'),
+    /f\.conf:2: END marker of drover block 'hosts' has no BEGIN/,
+  );
 });
 
 test('managed-block - a duplicated block is an error naming both places', () => {
@@ -95,8 +101,14 @@ test('managed-block - a body containing marker lines is refused', () => {
 
 test('managed-block - applyFiles writes under the root and reports unchanged files', (t) => {
   const root = tempRoot(t);
-  const first = applyFiles(root, [{ path: '/etc/dhcp/dhcpd.conf', content: 'a\n' }, { path: '/tftpboot/x.ipxe', content: Buffer.from('#!ipxe\n') }]);
-  assert.deepEqual(first, [{ path: '/etc/dhcp/dhcpd.conf', changed: true }, { path: '/tftpboot/x.ipxe', changed: true }]);
+  const first = applyFiles(root, [
+    { path: '/etc/dhcp/dhcpd.conf', content: 'a\n' },
+    { path: '/tftpboot/x.ipxe', content: Buffer.from('#!ipxe\n') },
+  ]);
+  assert.deepEqual(first, [
+    { path: '/etc/dhcp/dhcpd.conf', changed: true },
+    { path: '/tftpboot/x.ipxe', changed: true },
+  ]);
   assert.equal(readFileSync(join(root, 'etc/dhcp/dhcpd.conf'), 'utf8'), 'a\n');
   const mtime = statSync(join(root, 'etc/dhcp/dhcpd.conf')).mtimeMs;
   const again = applyFiles(root, [{ path: '/etc/dhcp/dhcpd.conf', content: 'a\n' }]);
@@ -110,16 +122,34 @@ test('managed-block - applyFiles writes under the root and reports unchanged fil
 test('managed-block - applyFiles refuses paths that could leave the root before writing anything', (t) => {
   const root = tempRoot(t);
   for (const path of ['etc/hosts', '/etc/../../escape', '/etc//hosts', '/etc/']) {
-    assert.throws(() => applyFiles(root, [{ path: '/ok', content: 'x' }, { path, content: 'x' }]), /must be absolute and normalized/);
+    assert.throws(
+      () =>
+        applyFiles(root, [
+          { path: '/ok', content: 'x' },
+          { path, content: 'x' },
+        ]),
+      /must be absolute and normalized/,
+    );
   }
   assert.equal(existsSync(join(root, 'ok')), false);
-  assert.throws(() => applyFiles(root, [{ path: '/a', content: 'x' }, { path: '/a', content: 'y' }]), /appears twice/);
+  assert.throws(
+    () =>
+      applyFiles(root, [
+        { path: '/a', content: 'x' },
+        { path: '/a', content: 'y' },
+      ]),
+    /appears twice/,
+  );
 });
 
 test('managed-block - planManagedFile keeps bytes that are not UTF-8 and keeps a backup', (t) => {
   const root = tempRoot(t);
   mkdirSync(join(root, 'etc'));
-  const original = Buffer.concat([Buffer.from('127.0.0.1 localhost # caf'), Buffer.from([0xe9, 0xff, 0xfe]), Buffer.from('\r\nlast line no newline')]);
+  const original = Buffer.concat([
+    Buffer.from('127.0.0.1 localhost # caf'),
+    Buffer.from([0xe9, 0xff, 0xfe]),
+    Buffer.from('\r\nlast line no newline'),
+  ]);
   writeFileSync(join(root, 'etc/hosts'), original);
   const plan = planManagedFile(root, '/etc/hosts', (text, file) => {
     assert.equal(file, join(root, 'etc/hosts'));

@@ -56,21 +56,46 @@ function scan(text: string, file: string): Block[] {
       if (b) {
         const id = b[1] ?? '';
         if (open) {
-          throw new ManagedBlockError(file, lineNo, `drover block '${id}' begins while block '${open.id}' (begun at line ${open.line}) has no END marker yet`);
+          throw new ManagedBlockError(
+            file,
+            lineNo,
+            `drover block '${id}' begins while block '${open.id}' (begun at line ${open.line}) has no END marker yet`,
+          );
         }
         const dup = blocks.find((x) => x.id === id);
-        if (dup) throw new ManagedBlockError(file, lineNo, `drover block '${id}' appears twice (first at lines ${dup.beginLine}-${dup.endLine}); remove one copy`);
+        if (dup)
+          throw new ManagedBlockError(
+            file,
+            lineNo,
+            `drover block '${id}' appears twice (first at lines ${dup.beginLine}-${dup.endLine}); remove one copy`,
+          );
         open = { id, line: lineNo, start: offset, bodyStart: next };
       } else if (e) {
         const id = e[1] ?? '';
         if (!open) throw new ManagedBlockError(file, lineNo, `END marker of drover block '${id}' has no BEGIN marker before it`);
         if (open.id !== id) {
-          throw new ManagedBlockError(file, lineNo, `END marker of drover block '${id}' closes block '${open.id}' begun at line ${open.line}`);
+          throw new ManagedBlockError(
+            file,
+            lineNo,
+            `END marker of drover block '${id}' closes block '${open.id}' begun at line ${open.line}`,
+          );
         }
-        blocks.push({ id, beginLine: open.line, endLine: lineNo, start: open.start, bodyStart: open.bodyStart, bodyEnd: offset, end: next });
+        blocks.push({
+          id,
+          beginLine: open.line,
+          endLine: lineNo,
+          start: open.start,
+          bodyStart: open.bodyStart,
+          bodyEnd: offset,
+          end: next,
+        });
         open = undefined;
       } else {
-        throw new ManagedBlockError(file, lineNo, `malformed drover marker '${line.trim()}'; expected '${BEGIN} <id>' or '${END} <id>' at the start of the line`);
+        throw new ManagedBlockError(
+          file,
+          lineNo,
+          `malformed drover marker '${line.trim()}'; expected '${BEGIN} <id>' or '${END} <id>' at the start of the line`,
+        );
       }
     }
     offset = next;

@@ -15,17 +15,32 @@ export interface DhcpNode {
 export function checkDhcpNode(n: NodeInput, nets: readonly Net[]): DhcpNode {
   const node = checkLabel(n.node, typeof n.node === 'string' ? n.node : undefined, 'nodelist.node');
   if (n.mac === undefined || n.mac === '') {
-    throw new NetbootInputError({ subject: node, field: 'mac.mac', value: n.mac ?? '', accepted: 'a MAC address like 52:54:00:12:34:56; a DHCP host entry needs one' });
+    throw new NetbootInputError({
+      subject: node,
+      field: 'mac.mac',
+      value: n.mac ?? '',
+      accepted: 'a MAC address like 52:54:00:12:34:56; a DHCP host entry needs one',
+    });
   }
   const mac = normalizeMac(n.mac, node);
   if (n.ip === undefined || n.ip === '') {
-    throw new NetbootInputError({ subject: node, field: 'hosts.ip', value: n.ip ?? '', accepted: 'an IPv4 address; a DHCP host entry needs a fixed address' });
+    throw new NetbootInputError({
+      subject: node,
+      field: 'hosts.ip',
+      value: n.ip ?? '',
+      accepted: 'an IPv4 address; a DHCP host entry needs a fixed address',
+    });
   }
   const ip = formatIPv4(parseIPv4(n.ip, node, 'hosts.ip'));
   const net = networkOf(ip, nets, node);
   const netboot = n.netboot ?? 'ipxe';
   if (!(NETBOOT_METHODS as readonly string[]).includes(netboot)) {
-    throw new NetbootInputError({ subject: node, field: 'noderes.netboot', value: n.netboot, accepted: `one of ${NETBOOT_METHODS.join(', ')}` });
+    throw new NetbootInputError({
+      subject: node,
+      field: 'noderes.netboot',
+      value: n.netboot,
+      accepted: `one of ${NETBOOT_METHODS.join(', ')}`,
+    });
   }
   return { node, mac, ip, net, netboot: netboot as NetbootMethod };
 }

@@ -29,7 +29,8 @@ const OS_FAMILIES: ReadonlyArray<{ prefix: string; family: OsFamily }> = [
   { prefix: 'debian', family: 'debian' },
   { prefix: 'ubuntu', family: 'debian' },
 ];
-const OS_FORM = 'one of rhels, rhel, centos, rocky, alma (kickstart) or debian, ubuntu (preseed), optionally followed by a version, e.g. rhels9.4, centos7, debian12, ubuntu22.04';
+const OS_FORM =
+  'one of rhels, rhel, centos, rocky, alma (kickstart) or debian, ubuntu (preseed), optionally followed by a version, e.g. rhels9.4, centos7, debian12, ubuntu22.04';
 
 const ARCHES: Readonly<Record<string, string>> = { x86_64: 'amd64', aarch64: 'arm64', ppc64le: 'ppc64el' };
 
@@ -99,14 +100,24 @@ export function autoinstUrl(site: SiteInput, node: string, family: OsFamily, tok
 
 function checkToken(token: unknown, node: string): void {
   if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{16,256}$/.test(token)) {
-    throw new NetbootInputError({ subject: node, field: 'install token', value: '<hidden>', accepted: '16-256 characters of A-Z, a-z, 0-9, "_" or "-" (URL-safe)' });
+    throw new NetbootInputError({
+      subject: node,
+      field: 'install token',
+      value: '<hidden>',
+      accepted: '16-256 characters of A-Z, a-z, 0-9, "_" or "-" (URL-safe)',
+    });
   }
 }
 
 function checkMethod(netboot: string | undefined, node: string): 'ipxe' | 'pxe' {
   const m = netboot ?? 'ipxe';
   if (m !== 'ipxe' && m !== 'pxe') {
-    throw new NetbootInputError({ subject: node, field: 'noderes.netboot', value: netboot, accepted: `one of ${NETBOOT_METHODS.join(', ')}` });
+    throw new NetbootInputError({
+      subject: node,
+      field: 'noderes.netboot',
+      value: netboot,
+      accepted: `one of ${NETBOOT_METHODS.join(', ')}`,
+    });
   }
   return m;
 }
@@ -125,22 +136,42 @@ function installSpec(site: SiteInput, t: InstallInput): BootSpec {
   const family = osFamily(t.os, node);
   const debarch = ARCHES[t.arch];
   if (typeof t.arch !== 'string' || debarch === undefined) {
-    throw new NetbootInputError({ subject: node, field: 'nodetype.arch', value: t.arch, accepted: `one of ${Object.keys(ARCHES).join(', ')}` });
+    throw new NetbootInputError({
+      subject: node,
+      field: 'nodetype.arch',
+      value: t.arch,
+      accepted: `one of ${Object.keys(ARCHES).join(', ')}`,
+    });
   }
   if (typeof t.profile !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(t.profile)) {
-    throw new NetbootInputError({ subject: node, field: 'nodetype.profile', value: t.profile, accepted: '1-64 letters, digits, "_", "." or "-"' });
+    throw new NetbootInputError({
+      subject: node,
+      field: 'nodetype.profile',
+      value: t.profile,
+      accepted: '1-64 letters, digits, "_", "." or "-"',
+    });
   }
   const extra = (typeof t.kernelArgs === 'string' ? t.kernelArgs.split(/\s+/) : [...(t.kernelArgs ?? [])]).filter((a) => a !== '');
   for (const a of extra) {
     // no whitespace, quotes or '$': iPXE would expand ${...} and pxelinux splits on spaces
     if (!/^[\x21-\x7e]+$/.test(a) || /["'$\\]/.test(a)) {
-      throw new NetbootInputError({ subject: node, field: 'bootparams.addkcmdline', value: a, accepted: 'kernel arguments of printable ASCII without spaces, quotes, "$" or "\\"' });
+      throw new NetbootInputError({
+        subject: node,
+        field: 'bootparams.addkcmdline',
+        value: a,
+        accepted: 'kernel arguments of printable ASCII without spaces, quotes, "$" or "\\"',
+      });
     }
   }
   const args: string[] = [];
   if (t.console !== undefined) {
     if (!/^tty[A-Za-z0-9]+(,[0-9]+([noe][5-8]?r?)?)?$/.test(t.console)) {
-      throw new NetbootInputError({ subject: node, field: 'nodehm.serialport', value: t.console, accepted: 'a console like ttyS0,115200 or ttyAMA0' });
+      throw new NetbootInputError({
+        subject: node,
+        field: 'nodehm.serialport',
+        value: t.console,
+        accepted: 'a console like ttyS0,115200 or ttyAMA0',
+      });
     }
   }
   const media = `${httpBase(s)}${s.installDir}/${t.os}/${t.arch}`;
@@ -205,7 +236,12 @@ export function installFiles(site: SiteInput, target: InstallInput): FileOut[] {
   const node = nodeName(target.node);
   const method = checkMethod(target.netboot, node);
   if (method === 'pxe' && target.mac === undefined) {
-    throw new NetbootInputError({ subject: node, field: 'mac.mac', value: undefined, accepted: 'a MAC address, needed for netboot pxe (pxelinux.cfg/01-<mac>)' });
+    throw new NetbootInputError({
+      subject: node,
+      field: 'mac.mac',
+      value: undefined,
+      accepted: 'a MAC address, needed for netboot pxe (pxelinux.cfg/01-<mac>)',
+    });
   }
   const spec = installSpec(site, target);
   const files: FileOut[] = [{ path: ipxeScriptPath(site, node), content: ipxeInstallScript(node, spec) }];
@@ -229,13 +265,20 @@ export function localBootFiles(site: SiteInput, target: BootTarget): FileOut[] {
   const node = nodeName(target.node);
   const method = checkMethod(target.netboot, node);
   if (method === 'pxe' && target.mac === undefined) {
-    throw new NetbootInputError({ subject: node, field: 'mac.mac', value: undefined, accepted: 'a MAC address, needed for netboot pxe (pxelinux.cfg/01-<mac>)' });
+    throw new NetbootInputError({
+      subject: node,
+      field: 'mac.mac',
+      value: undefined,
+      accepted: 'a MAC address, needed for netboot pxe (pxelinux.cfg/01-<mac>)',
+    });
   }
   const note = `# drover: ${node} boots from its local disk (written by nodeset; replaced on the next nodeset)`;
-  const files: FileOut[] = [{
-    path: ipxeScriptPath(site, node),
-    content: ['#!ipxe', note, 'iseq ${platform} efi && exit 0 ||', 'sanboot --no-describe --drive 0x80 || exit 1', ''].join('\n'),
-  }];
+  const files: FileOut[] = [
+    {
+      path: ipxeScriptPath(site, node),
+      content: ['#!ipxe', note, 'iseq ${platform} efi && exit 0 ||', 'sanboot --no-describe --drive 0x80 || exit 1', ''].join('\n'),
+    },
+  ];
   if (target.mac !== undefined) {
     files.push({
       path: pxelinuxConfigPath(site, target.mac, node),

@@ -25,13 +25,19 @@ test('reload - a failing command rejects with its exit code and stderr', async (
 
 test('reload - a command that runs too long is killed at the timeout', async () => {
   const started = Date.now();
-  await assert.rejects(runReload(['/bin/sleep', '10'], { timeoutMs: 200 }), (e: unknown) => e instanceof ReloadError && /timed out after 200 ms/.test(e.message) && e.signal === 'SIGKILL');
+  await assert.rejects(
+    runReload(['/bin/sleep', '10'], { timeoutMs: 200 }),
+    (e: unknown) => e instanceof ReloadError && /timed out after 200 ms/.test(e.message) && e.signal === 'SIGKILL',
+  );
   assert.ok(Date.now() - started < 5000);
 });
 
 test('reload - a missing program and a shell string are refused', async () => {
   await assert.rejects(runReload(['/nonexistent/drover-reload']), /could not start: ENOENT/);
-  await assert.rejects(runReload('systemctl reload dnsmasq' as unknown as string[]), /must be a non-empty argv array.*got the string "systemctl reload dnsmasq"/);
+  await assert.rejects(
+    runReload('systemctl reload dnsmasq' as unknown as string[]),
+    /must be a non-empty argv array.*got the string "systemctl reload dnsmasq"/,
+  );
   await assert.rejects(runReload([]), /non-empty argv array/);
   await assert.rejects(runReload(['']), /non-empty argv array/);
   await assert.rejects(runReload(['/bin/true'], { timeoutMs: 0 }), /positive whole number/);

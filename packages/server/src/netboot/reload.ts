@@ -24,11 +24,27 @@ function shown(argv: readonly string[]): string {
 export function runReload(argv: readonly string[], opts: ReloadOptions = {}): Promise<ReloadResult> {
   if (!Array.isArray(argv) || argv.length === 0 || !argv.every((a) => typeof a === 'string' && !a.includes('\0')) || argv[0] === '') {
     const got = typeof argv === 'string' ? `the string ${JSON.stringify(argv)}` : JSON.stringify(argv);
-    return Promise.reject(new ReloadError([], null, null, '', `reload command must be a non-empty argv array of strings (e.g. ["systemctl", "reload", "isc-dhcp-server"]), got ${got}`));
+    return Promise.reject(
+      new ReloadError(
+        [],
+        null,
+        null,
+        '',
+        `reload command must be a non-empty argv array of strings (e.g. ["systemctl", "reload", "isc-dhcp-server"]), got ${got}`,
+      ),
+    );
   }
   const timeout = opts.timeoutMs ?? 30_000;
   if (!Number.isInteger(timeout) || timeout <= 0) {
-    return Promise.reject(new ReloadError([...argv], null, null, '', `reload timeout must be a positive whole number of milliseconds, got ${String(opts.timeoutMs)}`));
+    return Promise.reject(
+      new ReloadError(
+        [...argv],
+        null,
+        null,
+        '',
+        `reload timeout must be a positive whole number of milliseconds, got ${String(opts.timeoutMs)}`,
+      ),
+    );
   }
   const [file, ...args] = argv as [string, ...string[]];
   return new Promise((resolve, reject) => {
@@ -37,18 +53,31 @@ export function runReload(argv: readonly string[], opts: ReloadOptions = {}): Pr
       const e = err as NodeJS.ErrnoException & { code?: string | number; killed?: boolean; signal?: NodeJS.Signals | null };
       const cmd = shown(argv);
       if (e.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') {
-        return reject(new ReloadError([...argv], null, e.signal ?? null, stderr, `reload command ${cmd} wrote more than 1 MiB of output and was stopped`, err));
+        return reject(
+          new ReloadError(
+            [...argv],
+            null,
+            e.signal ?? null,
+            stderr,
+            `reload command ${cmd} wrote more than 1 MiB of output and was stopped`,
+            err,
+          ),
+        );
       }
       if (typeof e.code === 'string') {
         return reject(new ReloadError([...argv], null, null, stderr, `reload command ${cmd} could not start: ${e.code}`, err));
       }
       if (e.killed && e.signal) {
-        return reject(new ReloadError([...argv], null, e.signal, stderr, `reload command ${cmd} timed out after ${timeout} ms and was killed`, err));
+        return reject(
+          new ReloadError([...argv], null, e.signal, stderr, `reload command ${cmd} timed out after ${timeout} ms and was killed`, err),
+        );
       }
       const exit = typeof e.code === 'number' ? e.code : null;
       const first = stderr.trim().split('\n').slice(-3).join(' | ');
       const how = exit !== null ? `exited with code ${exit}` : `was killed by ${e.signal ?? 'a signal'}`;
-      return reject(new ReloadError([...argv], exit, e.signal ?? null, stderr, `reload command ${cmd} ${how}${first ? `: ${first}` : ''}`, err));
+      return reject(
+        new ReloadError([...argv], exit, e.signal ?? null, stderr, `reload command ${cmd} ${how}${first ? `: ${first}` : ''}`, err),
+      );
     });
   });
 }

@@ -10,13 +10,20 @@ import { tempDir } from './test-fixtures.js';
 
 const log = createLogger('test', { level: 'silent' });
 
-interface Call { op: string; host: string; guest: string; order?: string[]; restart?: boolean }
+interface Call {
+  op: string;
+  host: string;
+  guest: string;
+  order?: string[];
+  restart?: boolean;
+}
 
 /** A stand-in for the agents: records calls; guests on `down` hosts fail like an unreachable agent. */
 function fakeGuests(state = 'POWER_STATE_ON'): GuestControl & { calls: Call[] } {
   const calls: Call[] = [];
   const fail = (host: string): void => {
-    if (host === 'down') throw Object.assign(new Error(`host 'down' is not enrolled; enrol it with drover-server enroll down`), { code: 'HOST_UNKNOWN' });
+    if (host === 'down')
+      throw Object.assign(new Error(`host 'down' is not enrolled; enrol it with drover-server enroll down`), { code: 'HOST_UNKNOWN' });
   };
   return {
     calls,
@@ -39,14 +46,44 @@ function setup(t: { after(fn: () => void): void }, cfg: Partial<NetbootConfig> =
   const tables = new Tables(db);
   tables.setRow('site', { key: 'master' }, { value: '10.10.0.1' });
   tables.setRow('site', { key: 'domain' }, { value: 'lab.example' });
-  tables.setRow('networks', { netname: 'lab' }, { net: '10.10.0.0', mask: '255.255.255.0', gateway: '10.10.0.254', dynamicrange: '10.10.0.100-10.10.0.200' });
-  tables.addNodes(['n1'], { mac: '52:54:00:00:00:01', ip: '10.10.0.11', vmhost: 'hv1', os: 'rhels9.4', arch: 'x86_64', profile: 'compute', serialport: '0', serialspeed: '115200' });
-  tables.addNodes(['n2'], { mac: '52:54:00:00:00:02', ip: '10.10.0.12', vmhost: 'hv1', os: 'debian12', arch: 'x86_64', profile: 'compute', netboot: 'pxe' });
+  tables.setRow(
+    'networks',
+    { netname: 'lab' },
+    { net: '10.10.0.0', mask: '255.255.255.0', gateway: '10.10.0.254', dynamicrange: '10.10.0.100-10.10.0.200' },
+  );
+  tables.addNodes(['n1'], {
+    mac: '52:54:00:00:00:01',
+    ip: '10.10.0.11',
+    vmhost: 'hv1',
+    os: 'rhels9.4',
+    arch: 'x86_64',
+    profile: 'compute',
+    serialport: '0',
+    serialspeed: '115200',
+  });
+  tables.addNodes(['n2'], {
+    mac: '52:54:00:00:00:02',
+    ip: '10.10.0.12',
+    vmhost: 'hv1',
+    os: 'debian12',
+    arch: 'x86_64',
+    profile: 'compute',
+    netboot: 'pxe',
+  });
   tables.addNodes(['n3'], { ip: '10.10.0.13' });
   const guests = fakeGuests(state);
   const full: NetbootConfig = {
-    root, dhcp: 'isc', dhcpdConf: '/etc/dhcp/dhcpd.conf', dnsmasqConf: '/etc/dnsmasq.d/drover.conf', hostsFile: '/etc/hosts',
-    dhcpdBin: '/usr/sbin/dhcpd', dnsmasqBin: '/usr/sbin/dnsmasq', dhcpReload: [], hostsReload: [], reloadTimeoutMs: 10_000, tokenTtlS: 3600,
+    root,
+    dhcp: 'isc',
+    dhcpdConf: '/etc/dhcp/dhcpd.conf',
+    dnsmasqConf: '/etc/dnsmasq.d/drover.conf',
+    hostsFile: '/etc/hosts',
+    dhcpdBin: '/usr/sbin/dhcpd',
+    dnsmasqBin: '/usr/sbin/dnsmasq',
+    dhcpReload: [],
+    hostsReload: [],
+    reloadTimeoutMs: 10_000,
+    tokenTtlS: 3600,
     ...cfg,
   };
   const clock = { t: 1_700_000_000_000 };
@@ -54,7 +91,8 @@ function setup(t: { after(fn: () => void): void }, cfg: Partial<NetbootConfig> =
   return { root, tables, guests, svc, clock, file: (p: string) => join(root, p) };
 }
 
-const byNode = (rs: NodeOutcome[]): Record<string, string> => Object.fromEntries(rs.map((r) => [r.node, `${r.ok ? 'ok' : 'FAIL'} ${r.message}`]));
+const byNode = (rs: NodeOutcome[]): Record<string, string> =>
+  Object.fromEntries(rs.map((r) => [r.node, `${r.ok ? 'ok' : 'FAIL'} ${r.message}`]));
 
 test('netboot service - makedhcp with dnsmasq writes only the dnsmasq file; a node without a MAC names mac.mac', async (t) => {
   const s = setup(t, { dhcp: 'dnsmasq' });
@@ -63,7 +101,10 @@ test('netboot service - makedhcp with dnsmasq writes only the dnsmasq file; a no
   assert.equal(r.lab, 'ok done');
   assert.equal(r.n1, 'ok done');
   assert.equal(r.n2, 'ok done');
-  assert.match(r.n3!, /^FAIL mac\.mac is not set; .*set it with: chdef n3 mac\.mac=52:54:00:12:34:56, or power the guest on once \(rpower\)/);
+  assert.match(
+    r.n3!,
+    /^FAIL mac\.mac is not set; .*set it with: chdef n3 mac\.mac=52:54:00:12:34:56, or power the guest on once \(rpower\)/,
+  );
   assert.equal(existsSync(s.file('etc/dhcp/dhcpd.conf')), false);
   const conf = readFileSync(s.file('etc/dnsmasq.d/drover.conf'), 'utf8');
   assert.match(conf, /^dhcp-host=52:54:00:00:00:01,set:drover-n1,10\.10\.0\.11,n1$/m);
@@ -76,7 +117,10 @@ test('netboot service - a file the checker rejects leaves the live file as it wa
   mkdirSync(s.file('etc/dhcp'), { recursive: true });
   writeFileSync(s.file('etc/dhcp/dhcpd.conf'), '# hand-written\n');
   const res = await s.svc.makeDhcp({ nodes: ['n1'], networks: true, remove: false });
-  assert.ok(res.every((r) => !r.ok), JSON.stringify(res));
+  assert.ok(
+    res.every((r) => !r.ok),
+    JSON.stringify(res),
+  );
   assert.match(byNode(res).n1!, /\/bin\/false rejected the new \/etc\/dhcp\/dhcpd\.conf .*the live file was left as it was/);
   assert.equal(readFileSync(s.file('etc/dhcp/dhcpd.conf'), 'utf8'), '# hand-written\n');
 });
@@ -127,10 +171,13 @@ test('netboot service - nodeset install writes boot files, answer file and token
   const r = byNode(out);
   assert.equal(r.n1, 'ok install rhels9.4-x86_64-compute (powered on)');
   assert.equal(r.n2, 'ok install debian12-x86_64-compute (powered on)');
-  assert.deepEqual(s.guests.calls.filter((c) => c.guest === 'n1'), [
-    { op: 'boot', host: 'hv1', guest: 'n1', order: ['network', 'disk'], restart: true },
-    { op: 'on', host: 'hv1', guest: 'n1' },
-  ]);
+  assert.deepEqual(
+    s.guests.calls.filter((c) => c.guest === 'n1'),
+    [
+      { op: 'boot', host: 'hv1', guest: 'n1', order: ['network', 'disk'], restart: true },
+      { op: 'on', host: 'hv1', guest: 'n1' },
+    ],
+  );
   const script = readFileSync(s.file('tftpboot/ipxe/n1.ipxe'), 'utf8');
   const token = /inst\.ks=http:\/\/10\.10\.0\.1\/install\/autoinst\/n1\.ks\?token=([A-Za-z0-9_-]+) /.exec(script)?.[1];
   assert.ok(token, script);
@@ -139,7 +186,10 @@ test('netboot service - nodeset install writes boot files, answer file and token
   const ks = readFileSync(s.file('install/autoinst/n1.ks'), 'utf8');
   assert.ok(ks.includes(`curl -fsS --retry 5 --max-time 30 -o /dev/null 'http://10.10.0.1/install/callback/n1?token=${token}'`), ks);
   assert.equal(statSync(s.file('install/autoinst/n1.ks')).mode & 0o777, 0o600);
-  assert.match(readFileSync(s.file('install/autoinst/n2.preseed'), 'utf8'), /^d-i preseed\/late_command string wget .*\/install\/callback\/n2\?token=/m);
+  assert.match(
+    readFileSync(s.file('install/autoinst/n2.preseed'), 'utf8'),
+    /^d-i preseed\/late_command string wget .*\/install\/callback\/n2\?token=/m,
+  );
 
   // the installer calls back: local boot, boot order back to disk, once
   const done = await s.svc.installDone('n1', token!, 'test');
@@ -170,19 +220,31 @@ test('netboot service - nodeset refuses bad input per node, naming the field; an
   const r = byNode(out);
   assert.match(r.n1!, /^FAIL nodetype\.os 'windows11' is not valid; expected one of rhels/);
   assert.match(r.n2!, /^FAIL boot files written, but the boot order was not changed: host 'down' is not enrolled/);
-  assert.match(r.n3!, /^FAIL nodetype\.os is not set; nodeset install needs the OS to install; set it with: chdef n3 nodetype\.os=rhels9\.4$/);
+  assert.match(
+    r.n3!,
+    /^FAIL nodetype\.os is not set; nodeset install needs the OS to install; set it with: chdef n3 nodetype\.os=rhels9\.4$/,
+  );
   assert.equal(existsSync(s.file('tftpboot/ipxe/n1.ipxe')), false, 'nothing written for a refused node');
 });
 
 test('netboot service - an admin template replaces the built-in answer file and must call back', async (t) => {
   const s = setup(t);
   mkdirSync(s.file('install/custom/rhel'), { recursive: true });
-  writeFileSync(s.file('install/custom/rhel/compute.tmpl'), 'url --url=#MEDIA_URL#\n# #NODE#.#DOMAIN# #UNKNOWN#\n%post\ncurl #CALLBACK_URL#\n%end\n');
+  writeFileSync(
+    s.file('install/custom/rhel/compute.tmpl'),
+    'url --url=#MEDIA_URL#\n# #NODE#.#DOMAIN# #UNKNOWN#\n%post\ncurl #CALLBACK_URL#\n%end\n',
+  );
   await s.svc.nodeSet(['n1'], 'install', { restart: false }, () => undefined);
   const ks = readFileSync(s.file('install/autoinst/n1.ks'), 'utf8');
-  assert.match(ks, /^url --url=http:\/\/10\.10\.0\.1\/install\/rhels9\.4\/x86_64\n# n1\.lab\.example #UNKNOWN#\n%post\ncurl http:\/\/10\.10\.0\.1\/install\/callback\/n1\?token=[A-Za-z0-9_-]{32}\n%end\n$/);
+  assert.match(
+    ks,
+    /^url --url=http:\/\/10\.10\.0\.1\/install\/rhels9\.4\/x86_64\n# n1\.lab\.example #UNKNOWN#\n%post\ncurl http:\/\/10\.10\.0\.1\/install\/callback\/n1\?token=[A-Za-z0-9_-]{32}\n%end\n$/,
+  );
   writeFileSync(s.file('install/custom/rhel/compute.tmpl'), 'text\n');
   const out: NodeOutcome[] = [];
   await s.svc.nodeSet(['n1'], 'install', { restart: false }, (r) => out.push(r));
-  assert.match(out[0]!.message, /^install template '\/install\/custom\/rhel\/compute\.tmpl' is not valid; expected a template that calls back #CALLBACK_URL#/);
+  assert.match(
+    out[0]!.message,
+    /^install template '\/install\/custom\/rhel\/compute\.tmpl' is not valid; expected a template that calls back #CALLBACK_URL#/,
+  );
 });

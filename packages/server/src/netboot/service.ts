@@ -70,7 +70,13 @@ export const INSTALL_BOOT_ORDER = ['network', 'disk'];
 /** How many agent calls one nodeset runs at a time. */
 const AGENT_CONCURRENCY = 16;
 
-const ok = (node: string, message = 'done', data: Record<string, string> = {}): NodeOutcome => ({ node, ok: true, message, code: '', data });
+const ok = (node: string, message = 'done', data: Record<string, string> = {}): NodeOutcome => ({
+  node,
+  ok: true,
+  message,
+  code: '',
+  data,
+});
 
 /** The reason for a failure as the CLI shows it after `node: ` (the subject is not repeated). */
 export function failure(node: string, e: unknown, prefix = ''): NodeOutcome {
@@ -83,7 +89,9 @@ export function failure(node: string, e: unknown, prefix = ''): NodeOutcome {
 
 /** Whether an error is about the input (shown per node) rather than a fault of the server. */
 function isInputError(e: unknown): boolean {
-  return e instanceof NetbootInputError || e instanceof UnsetAttrError || e instanceof NetbootConflictError || e instanceof ManagedBlockError;
+  return (
+    e instanceof NetbootInputError || e instanceof UnsetAttrError || e instanceof NetbootConflictError || e instanceof ManagedBlockError
+  );
 }
 
 interface Edit {
@@ -99,7 +107,9 @@ export class NetbootService {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly now: () => number;
 
-  constructor(private readonly opts: { tables: Tables; db: Db; cfg: NetbootConfig; guests: GuestControl; log: Logger; now?: () => number }) {
+  constructor(
+    private readonly opts: { tables: Tables; db: Db; cfg: NetbootConfig; guests: GuestControl; log: Logger; now?: () => number },
+  ) {
     this.now = opts.now ?? Date.now;
     this.tokens = new InstallTokens(opts.db, opts.cfg.tokenTtlS * 1000, this.now);
   }
@@ -154,12 +164,24 @@ export class NetbootService {
         }
       });
       if (checked.some((r) => !r.ok)) {
-        for (const r of checked) netResults.push(r.ok ? { ...r, ok: false, code: 'NETBOOT_NOT_WRITTEN', message: 'not written: another network in the networks table is not valid' } : r);
+        for (const r of checked)
+          netResults.push(
+            r.ok
+              ? { ...r, ok: false, code: 'NETBOOT_NOT_WRITTEN', message: 'not written: another network in the networks table is not valid' }
+              : r,
+          );
       } else {
         netResults.push(...checked);
         writeNetworks = true;
       }
-      if (networks.length === 0) netResults.push({ ...ok('networks', 'no networks defined: wrote the global options only; add networks with chtab netname=NAME networks.net=... networks.mask=...'), data: { kind: 'network' } });
+      if (networks.length === 0)
+        netResults.push({
+          ...ok(
+            'networks',
+            'no networks defined: wrote the global options only; add networks with chtab netname=NAME networks.net=... networks.mask=...',
+          ),
+          data: { kind: 'network' },
+        });
     }
 
     // Nodes that can have a host entry; the others fail here with the column to fix.
@@ -173,10 +195,16 @@ export class NetbootService {
       const a = attrs.get(node) ?? {};
       try {
         if (!a['mac.mac']) {
-          throw unset(node, 'mac.mac', 'a DHCP host entry needs the MAC of the install NIC', '52:54:00:12:34:56',
-            ', or power the guest on once (rpower) so drover records the MAC libvirt gives it');
+          throw unset(
+            node,
+            'mac.mac',
+            'a DHCP host entry needs the MAC of the install NIC',
+            '52:54:00:12:34:56',
+            ', or power the guest on once (rpower) so drover records the MAC libvirt gives it',
+          );
         }
-        if (!a['hosts.ip']) throw unset(node, 'hosts.ip', 'a DHCP host entry needs a fixed address inside one of the networks table\'s networks', '10.0.0.11');
+        if (!a['hosts.ip'])
+          throw unset(node, 'hosts.ip', "a DHCP host entry needs a fixed address inside one of the networks table's networks", '10.0.0.11');
         renderDhcpdHost(nodeInput(node, a), networks, site!);
         good.push(node);
       } catch (e) {
@@ -230,7 +258,11 @@ export class NetbootService {
    * changed file's checker on the candidate and only when all pass replaces the live files.
    * Returns the written paths, or the reason nothing was written.
    */
-  private async applyEdits(edits: readonly Edit[], good: string[], results: Map<string, NodeOutcome>): Promise<{ written: string[]; failed: unknown }> {
+  private async applyEdits(
+    edits: readonly Edit[],
+    good: string[],
+    results: Map<string, NodeOutcome>,
+  ): Promise<{ written: string[]; failed: unknown }> {
     const { root } = this.opts.cfg;
     let files: FileOut[] = [];
     for (;;) {
@@ -244,7 +276,13 @@ export class NetbootService {
             // the node being added loses; an entry already in the file stays
             const loser = mine.length === 2 ? mine[1]! : mine[0]!;
             const other = e.nodes[0] === loser ? e.nodes[1] : e.nodes[0];
-            results.set(loser, { node: loser, ok: false, code: e.code, data: {}, message: `${e.field === 'mac' ? 'mac.mac' : e.field === 'ip' ? 'hosts.ip' : 'hosts.hostnames'} ${e.value} is also claimed by ${other}${e.file ? ` in ${e.file}` : ''}` });
+            results.set(loser, {
+              node: loser,
+              ok: false,
+              code: e.code,
+              data: {},
+              message: `${e.field === 'mac' ? 'mac.mac' : e.field === 'ip' ? 'hosts.ip' : 'hosts.hostnames'} ${e.value} is also claimed by ${other}${e.file ? ` in ${e.file}` : ''}`,
+            });
             good.splice(good.indexOf(loser), 1);
             continue;
           }
@@ -260,7 +298,10 @@ export class NetbootService {
       if (!ed.check || (before && before.equals(f.content as Buffer))) continue;
       const res = await checkCandidate(ed.check.bin, target, f.content as Buffer, ed.check.argv);
       if (!res.ok) {
-        return { written: [], failed: new Error(`${ed.check.bin} rejected the new ${f.path} (${res.problem}); the live file was left as it was`) };
+        return {
+          written: [],
+          failed: new Error(`${ed.check.bin} rejected the new ${f.path} (${res.problem}); the live file was left as it was`),
+        };
       }
     }
     const applied = applyFiles(root, files);
@@ -306,7 +347,7 @@ export class NetbootService {
         }
         const a = attrs.get(node) ?? {};
         try {
-          if (!a['hosts.ip']) throw unset(node, 'hosts.ip', 'an /etc/hosts line needs the node\'s address', '10.0.0.11');
+          if (!a['hosts.ip']) throw unset(node, 'hosts.ip', "an /etc/hosts line needs the node's address", '10.0.0.11');
           renderHostsLine(nodeInput(node, a), networks, site!, { longNameFirst: req.longNameFirst });
           good.push(node);
         } catch (e) {
@@ -318,9 +359,17 @@ export class NetbootService {
       if (good.length === 0) return all;
       const edit: Edit = {
         path: cfg.hostsFile,
-        transform: (text, file, nodes) => (req.remove
-          ? hostsRemoveNodes(text, nodes, file)
-          : hostsAddNodes(text, nodes.map((n) => nodeInput(n, attrs.get(n) ?? {})), networks, site!, { longNameFirst: req.longNameFirst }, file)),
+        transform: (text, file, nodes) =>
+          req.remove
+            ? hostsRemoveNodes(text, nodes, file)
+            : hostsAddNodes(
+                text,
+                nodes.map((n) => nodeInput(n, attrs.get(n) ?? {})),
+                networks,
+                site!,
+                { longNameFirst: req.longNameFirst },
+                file,
+              ),
       };
       const outcome = await this.applyEdits([edit], good, results);
       all = req.nodes.map((n) => results.get(n) ?? ok(n));
@@ -337,7 +386,12 @@ export class NetbootService {
    * `nodeset <nodes> install|boot`; with `restart` (rinstall) the guests are restarted, or powered
    * on when off, so the network boot happens now. Results are emitted as each node finishes.
    */
-  async nodeSet(nodes: readonly string[], target: NodesetTarget, opts: { restart: boolean }, emit: (r: NodeOutcome) => void): Promise<void> {
+  async nodeSet(
+    nodes: readonly string[],
+    target: NodesetTarget,
+    opts: { restart: boolean },
+    emit: (r: NodeOutcome) => void,
+  ): Promise<void> {
     const prepared = await this.serial(() => nodes.map((node) => this.prepareNode(node, target)));
     const pending: Array<() => Promise<void>> = [];
     for (const p of prepared) {
@@ -352,7 +406,10 @@ export class NetbootService {
   }
 
   /** Writes the node's boot files (and for install its token); returns what the agent call needs. */
-  private prepareNode(node: string, target: NodesetTarget): { node: string; host: string; order: string[]; summary: string } | { failed: NodeOutcome } {
+  private prepareNode(
+    node: string,
+    target: NodesetTarget,
+  ): { node: string; host: string; order: string[]; summary: string } | { failed: NodeOutcome } {
     const { tables } = this.opts;
     try {
       const site = readSite(tables);
@@ -360,7 +417,7 @@ export class NetbootService {
       const host = a['vm.host'];
       if (target === 'install') {
         const t = this.installInput(node, a);
-        if (!host) throw unset(node, 'vm.host', 'nodeset changes the guest\'s boot order on its hypervisor host', 'hv01');
+        if (!host) throw unset(node, 'vm.host', "nodeset changes the guest's boot order on its hypervisor host", 'hv01');
         const files = [...installFiles(site, t.input), this.answerFile(site, t)];
         applyFiles(this.root, files);
         this.tokens.store(node, t.input.token);
@@ -369,7 +426,13 @@ export class NetbootService {
       const order = this.localOrder(node, a);
       // the local-boot files go first: with them the node boots its disk even if the order stays
       this.writeLocalBoot(site, node, a);
-      if (!host) throw unset(node, 'vm.host', 'the local-boot files were written, but the boot order is changed on the guest\'s hypervisor host', 'hv01');
+      if (!host)
+        throw unset(
+          node,
+          'vm.host',
+          "the local-boot files were written, but the boot order is changed on the guest's hypervisor host",
+          'hv01',
+        );
       return { node, host, order, summary: 'boot' };
     } catch (e) {
       if (!isInputError(e)) this.opts.log.error({ node, target, err: (e as Error).message }, 'nodeset failed');
@@ -399,7 +462,11 @@ export class NetbootService {
     const tmplPath = templatePath(site, family, input.profile);
     const onDisk = underRoot(this.root, tmplPath);
     const template = existsSync(onDisk) ? { text: readFileSync(onDisk, 'utf8'), file: tmplPath } : undefined;
-    const content = renderAnswerFile(site, { node: input.node, family, os: input.os, arch: input.arch, profile: input.profile, token: input.token }, template);
+    const content = renderAnswerFile(
+      site,
+      { node: input.node, family, os: input.os, arch: input.arch, profile: input.profile, token: input.token },
+      template,
+    );
     return { path: answerFilePath(site, input.node, family), content, mode: 0o600 };
   }
 
@@ -410,7 +477,13 @@ export class NetbootService {
     try {
       return parseBootOrder(v, 'vm.bootorder');
     } catch (e) {
-      throw new NetbootInputError({ subject: node, field: 'vm.bootorder', value: v, accepted: 'devices separated by "," (network, disk, cdrom)', cause: e });
+      throw new NetbootInputError({
+        subject: node,
+        field: 'vm.bootorder',
+        value: v,
+        accepted: 'devices separated by "," (network, disk, cdrom)',
+        cause: e,
+      });
     }
   }
 
@@ -428,7 +501,14 @@ export class NetbootService {
     this.tokens.revoke(node);
   }
 
-  private async applyBootOrder(node: string, host: string, order: string[], target: NodesetTarget, restart: boolean, summary: string): Promise<NodeOutcome> {
+  private async applyBootOrder(
+    node: string,
+    host: string,
+    order: string[],
+    target: NodesetTarget,
+    restart: boolean,
+    summary: string,
+  ): Promise<NodeOutcome> {
     const { guests } = this.opts;
     const named = (e: unknown): { message: string; code: unknown } => {
       const msg = (e as Error).message ?? String(e);
@@ -447,7 +527,10 @@ export class NetbootService {
         try {
           await guests.powerOn(host, node);
         } catch (e) {
-          return { ...failure(node, named(e), 'boot files written and boot order set, but the guest could not be powered on: '), data: { host } };
+          return {
+            ...failure(node, named(e), 'boot files written and boot order set, but the guest could not be powered on: '),
+            data: { host },
+          };
         }
         how = ' (powered on)';
       } else {
@@ -465,7 +548,11 @@ export class NetbootService {
    * unexpired) and does `nodeset <node> boot`. Returns whether the token was accepted and what
    * happened; the HTTP server turns this into a status code.
    */
-  async installDone(node: string, token: string, peer: string): Promise<{ accepted: boolean; filesWritten: boolean; outcome?: NodeOutcome }> {
+  async installDone(
+    node: string,
+    token: string,
+    peer: string,
+  ): Promise<{ accepted: boolean; filesWritten: boolean; outcome?: NodeOutcome }> {
     const c = this.tokens.consume(node, token);
     if (!c.ok) {
       this.opts.log.warn({ node, peer, problem: c.problem }, 'install callback refused');
@@ -494,7 +581,15 @@ export class NetbootService {
   /** An accepted callback changes a node's boot, so it gets an audit row like an admin's call (refusals are only logged). */
   private audit(node: string, peer: string, outcome: NodeOutcome): void {
     try {
-      auditWriter(this.opts.db)({ caller: undefined, service: 'BootHttp', method: 'InstallCallback', request: { noderange: node }, ok: outcome.ok, ...(outcome.ok ? {} : { error: outcome.message }), peer });
+      auditWriter(this.opts.db)({
+        caller: undefined,
+        service: 'BootHttp',
+        method: 'InstallCallback',
+        request: { noderange: node },
+        ok: outcome.ok,
+        ...(outcome.ok ? {} : { error: outcome.message }),
+        peer,
+      });
     } catch (e) {
       this.opts.log.error({ node, err: (e as Error).message }, 'audit record of install callback failed');
     }

@@ -11,7 +11,14 @@ import type { NetworkInput, NodeInput, SiteInput } from './types.js';
 export const SITE: SiteInput = { master: '10.10.10.1', domain: 'cluster.example', httpPort: 8080, nameservers: '10.10.10.1' };
 
 export const NETWORKS: NetworkInput[] = [
-  { name: 'mgmt', net: '10.10.10.0', mask: '255.255.255.0', gateway: '10.10.10.254', dhcpRange: '10.10.10.100-10.10.10.200', nameservers: ['10.10.10.1', '10.10.10.2'] },
+  {
+    name: 'mgmt',
+    net: '10.10.10.0',
+    mask: '255.255.255.0',
+    gateway: '10.10.10.254',
+    dhcpRange: '10.10.10.100-10.10.10.200',
+    nameservers: ['10.10.10.1', '10.10.10.2'],
+  },
   { name: 'storage', net: '172.16.0.0', mask: '255.255.0.0', domain: 'storage.example', tftpServer: '172.16.0.1' },
 ];
 
@@ -32,11 +39,13 @@ export function tempDir(t: { after(fn: () => void): void }): string {
 export function runChecker(argv: readonly string[]): Promise<{ code: number; output: string }> {
   const [file, ...args] = argv as [string, ...string[]];
   if (!existsSync(file)) {
-    throw new Error(`${file} is not installed; the netboot tests check generated files with it (apt-get install isc-dhcp-server dnsmasq-base)`);
+    throw new Error(
+      `${file} is not installed; the netboot tests check generated files with it (apt-get install isc-dhcp-server dnsmasq-base)`,
+    );
   }
   return new Promise((resolve) => {
     execFile(file, args, { timeout: 20_000, encoding: 'utf8' }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
       resolve({ code, output: `${stdout}${stderr}` });
     });
   });

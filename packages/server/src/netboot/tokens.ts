@@ -40,8 +40,11 @@ export class InstallTokens {
   store(node: string, token: string): number {
     const now = this.now();
     const expiresMs = now + this.ttlMs;
-    this.db.prepare(`INSERT INTO install_tokens(node, token_sha256, created_ms, expires_ms, used_ms) VALUES (?, ?, ?, ?, NULL)
-      ON CONFLICT(node) DO UPDATE SET token_sha256 = excluded.token_sha256, created_ms = excluded.created_ms, expires_ms = excluded.expires_ms, used_ms = NULL`)
+    this.db
+      .prepare(
+        `INSERT INTO install_tokens(node, token_sha256, created_ms, expires_ms, used_ms) VALUES (?, ?, ?, ?, NULL)
+      ON CONFLICT(node) DO UPDATE SET token_sha256 = excluded.token_sha256, created_ms = excluded.created_ms, expires_ms = excluded.expires_ms, used_ms = NULL`,
+      )
       .run(node, digest(token).toString('hex'), now, expiresMs);
     return expiresMs;
   }
@@ -66,7 +69,8 @@ export class InstallTokens {
   consume(node: string, token: string): TokenCheck {
     const c = this.check(node, token);
     if (!c.ok) return c;
-    const r = this.db.prepare('UPDATE install_tokens SET used_ms = ? WHERE node = ? AND token_sha256 = ? AND used_ms IS NULL AND expires_ms > ?')
+    const r = this.db
+      .prepare('UPDATE install_tokens SET used_ms = ? WHERE node = ? AND token_sha256 = ? AND used_ms IS NULL AND expires_ms > ?')
       .run(this.now(), node, digest(token).toString('hex'), this.now());
     return r.changes === 1 ? { ok: true } : { ok: false, problem: 'used' };
   }

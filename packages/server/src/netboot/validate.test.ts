@@ -1,7 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NetbootInputError } from './errors.js';
-import { checkHostname, checkLabel, checkNetwork, checkSite, naturalCompare, networkOf, normalizeMac, parseIPv4, formatIPv4 } from './validate.js';
+import {
+  checkHostname,
+  checkLabel,
+  checkNetwork,
+  checkSite,
+  naturalCompare,
+  networkOf,
+  normalizeMac,
+  parseIPv4,
+  formatIPv4,
+} from './validate.js';
 
 const site = { master: '10.10.10.1', domain: 'cluster.example' };
 
@@ -22,7 +32,16 @@ test('validate - MACs are normalised to lowercase colon form', () => {
 });
 
 test('validate - malformed, multicast and zero MACs name the node, the field and the form', () => {
-  for (const bad of ['52:54:00:aa:bb', '52:54:00:aa:bb:0g', '52:54-00:aa:bb:0c', '525400aabb0c', '', ' ', '01:00:5e:00:00:01', '00:00:00:00:00:00']) {
+  for (const bad of [
+    '52:54:00:aa:bb',
+    '52:54:00:aa:bb:0g',
+    '52:54-00:aa:bb:0c',
+    '525400aabb0c',
+    '',
+    ' ',
+    '01:00:5e:00:00:01',
+    '00:00:00:00:00:00',
+  ]) {
     assert.throws(() => normalizeMac(bad, 'node01'), inputError('mac.mac', 'node01', /52:54:00:12:34:56/));
   }
   assert.throws(() => normalizeMac(undefined, 'node01'), /node01: mac\.mac undefined is not valid/);
@@ -48,7 +67,17 @@ test('validate - node names are DNS labels and aliases DNS names', () => {
 });
 
 test('validate - networks are checked against themselves', () => {
-  const ok = checkNetwork({ name: 'mgmt', net: '10.10.10.0', mask: '255.255.255.0', gateway: '10.10.10.254', dhcpRange: '10.10.10.100 - 10.10.10.200', nameservers: '10.10.10.1, 10.10.10.2' }, site);
+  const ok = checkNetwork(
+    {
+      name: 'mgmt',
+      net: '10.10.10.0',
+      mask: '255.255.255.0',
+      gateway: '10.10.10.254',
+      dhcpRange: '10.10.10.100 - 10.10.10.200',
+      nameservers: '10.10.10.1, 10.10.10.2',
+    },
+    site,
+  );
   assert.equal(ok.prefix, 24);
   assert.deepEqual(ok.range, { first: '10.10.10.100', last: '10.10.10.200' });
   assert.deepEqual(ok.nameservers, ['10.10.10.1', '10.10.10.2']);
@@ -57,9 +86,18 @@ test('validate - networks are checked against themselves', () => {
   const base = { name: 'mgmt', net: '10.10.10.0', mask: '255.255.255.0' };
   assert.throws(() => checkNetwork({ ...base, net: '10.10.10.5' }, site), inputError('networks.net', 'network mgmt', /10\.10\.10\.0/));
   assert.throws(() => checkNetwork({ ...base, mask: '255.0.255.0' }, site), inputError('networks.mask', 'network mgmt', /contiguous/));
-  assert.throws(() => checkNetwork({ ...base, gateway: '10.10.11.1' }, site), inputError('networks.gateway', 'network mgmt', /inside 10\.10\.10\.0\/255\.255\.255\.0/));
-  assert.throws(() => checkNetwork({ ...base, dhcpRange: '10.10.10.100-10.10.11.5' }, site), inputError('networks.dynamicrange', 'network mgmt'));
-  assert.throws(() => checkNetwork({ ...base, dhcpRange: '10.10.10.200-10.10.10.100' }, site), inputError('networks.dynamicrange', 'network mgmt', /not above/));
+  assert.throws(
+    () => checkNetwork({ ...base, gateway: '10.10.11.1' }, site),
+    inputError('networks.gateway', 'network mgmt', /inside 10\.10\.10\.0\/255\.255\.255\.0/),
+  );
+  assert.throws(
+    () => checkNetwork({ ...base, dhcpRange: '10.10.10.100-10.10.11.5' }, site),
+    inputError('networks.dynamicrange', 'network mgmt'),
+  );
+  assert.throws(
+    () => checkNetwork({ ...base, dhcpRange: '10.10.10.200-10.10.10.100' }, site),
+    inputError('networks.dynamicrange', 'network mgmt', /not above/),
+  );
   assert.throws(() => checkNetwork({ ...base, name: 'my net' }, site), inputError('networks.netname'));
   assert.equal(checkNetwork({ ...base, tftpServer: '10.10.10.9' }, site).nextServer, '10.10.10.9');
   assert.equal(checkNetwork({ ...base, tftpServer: '10.10.10.9', nextServer: '10.10.10.8' }, site).nextServer, '10.10.10.8');
@@ -70,12 +108,18 @@ test('validate - a node IP must fall inside a network, the most specific one win
   const narrow = checkNetwork({ name: 'narrow', net: '10.10.0.0', mask: '255.255.0.0' }, site);
   assert.equal(networkOf('10.10.1.1', [wide, narrow], 'n1').name, 'narrow');
   assert.equal(networkOf('10.9.1.1', [wide, narrow], 'n1').name, 'wide');
-  assert.throws(() => networkOf('192.168.1.1', [wide, narrow], 'n1'), inputError('hosts.ip', 'n1', /wide 10\.0\.0\.0\/8, narrow 10\.10\.0\.0\/16/));
+  assert.throws(
+    () => networkOf('192.168.1.1', [wide, narrow], 'n1'),
+    inputError('hosts.ip', 'n1', /wide 10\.0\.0\.0\/8, narrow 10\.10\.0\.0\/16/),
+  );
 });
 
 test('validate - site values get defaults and are checked', () => {
   const s = checkSite({ master: '10.0.0.1' });
-  assert.deepEqual({ ...s }, { master: '10.0.0.1', domain: undefined, httpPort: 80, installDir: '/install', tftpDir: '/tftpboot', leaseSeconds: 43200 });
+  assert.deepEqual(
+    { ...s },
+    { master: '10.0.0.1', domain: undefined, httpPort: 80, installDir: '/install', tftpDir: '/tftpboot', leaseSeconds: 43200 },
+  );
   assert.equal(checkSite({ master: '10.0.0.1', installDir: '/srv/install/' }).installDir, '/srv/install');
   assert.throws(() => checkSite({ master: 'headnode' }), inputError('site.master', 'site'));
   assert.throws(() => checkSite({ master: '10.0.0.1', httpPort: 70000 }), inputError('site.httpport', 'site'));
@@ -85,5 +129,15 @@ test('validate - site values get defaults and are checked', () => {
 
 test('validate - natural order puts node2 before node10', () => {
   const names = ['node10', 'node2', 'node1', 'gpu03', 'node02', 'node', 'gpu1', 'rack1-n10', 'rack1-n9'];
-  assert.deepEqual([...names].sort(naturalCompare), ['gpu1', 'gpu03', 'node', 'node1', 'node2', 'node02', 'node10', 'rack1-n9', 'rack1-n10']);
+  assert.deepEqual([...names].sort(naturalCompare), [
+    'gpu1',
+    'gpu03',
+    'node',
+    'node1',
+    'node2',
+    'node02',
+    'node10',
+    'rack1-n9',
+    'rack1-n10',
+  ]);
 });

@@ -46,7 +46,10 @@ export function checkLabel(value: unknown, subject: string | undefined, field: s
 
 /** Checks a possibly dotted DNS name (an alias or a domain). */
 export function checkHostname(value: unknown, subject: string | undefined, field: string): string {
-  const ok = typeof value === 'string' && value.length > 0 && value.length <= 253 &&
+  const ok =
+    typeof value === 'string' &&
+    value.length > 0 &&
+    value.length <= 253 &&
     value.split('.').every((l) => /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(l));
   if (!ok) throw new NetbootInputError({ subject, field, value, accepted: HOSTNAME_FORM });
   return value;
@@ -75,23 +78,38 @@ export interface Net {
 }
 
 export function inNet(ip: number, net: Net): boolean {
-  return ((ip & net.mask) >>> 0) === net.net;
+  return (ip & net.mask) >>> 0 === net.net;
 }
 
 /** Checks one networks row against itself and the site (for fallbacks). */
 export function checkNetwork(n: NetworkInput, site: SiteInput): Net {
   const who = `network ${typeof n.name === 'string' && n.name ? n.name : '?'}`;
   if (typeof n.name !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(n.name)) {
-    throw new NetbootInputError({ subject: who, field: 'networks.netname', value: n.name, accepted: '1-64 letters, digits, "_", "." or "-"' });
+    throw new NetbootInputError({
+      subject: who,
+      field: 'networks.netname',
+      value: n.name,
+      accepted: '1-64 letters, digits, "_", "." or "-"',
+    });
   }
   const net = parseIPv4(n.net, who, 'networks.net');
   const mask = parseIPv4(n.mask, who, 'networks.mask');
-  const prefix = 32 - Math.log2(((~mask) >>> 0) + 1);
+  const prefix = 32 - Math.log2((~mask >>> 0) + 1);
   if (!Number.isInteger(prefix) || prefix < 1) {
-    throw new NetbootInputError({ subject: who, field: 'networks.mask', value: n.mask, accepted: 'a contiguous netmask like 255.255.255.0 (/1 to /32)' });
+    throw new NetbootInputError({
+      subject: who,
+      field: 'networks.mask',
+      value: n.mask,
+      accepted: 'a contiguous netmask like 255.255.255.0 (/1 to /32)',
+    });
   }
-  if (((net & mask) >>> 0) !== net) {
-    throw new NetbootInputError({ subject: who, field: 'networks.net', value: n.net, accepted: `the network address with no host bits set (${formatIPv4((net & mask) >>> 0)} for mask ${n.mask})` });
+  if ((net & mask) >>> 0 !== net) {
+    throw new NetbootInputError({
+      subject: who,
+      field: 'networks.net',
+      value: n.net,
+      accepted: `the network address with no host bits set (${formatIPv4((net & mask) >>> 0)} for mask ${n.mask})`,
+    });
   }
   const self = { net, mask } as Net;
   const inside = (value: string, field: string): string => {
@@ -106,12 +124,22 @@ export function checkNetwork(n: NetworkInput, site: SiteInput): Net {
   if (n.dhcpRange) {
     const ends = n.dhcpRange.split(/\s*[-,]\s*/);
     if (ends.length !== 2) {
-      throw new NetbootInputError({ subject: who, field: 'networks.dynamicrange', value: n.dhcpRange, accepted: 'first-last, e.g. 10.10.10.100-10.10.10.200' });
+      throw new NetbootInputError({
+        subject: who,
+        field: 'networks.dynamicrange',
+        value: n.dhcpRange,
+        accepted: 'first-last, e.g. 10.10.10.100-10.10.10.200',
+      });
     }
     const first = inside(ends[0] ?? '', 'networks.dynamicrange');
     const last = inside(ends[1] ?? '', 'networks.dynamicrange');
     if (parseIPv4(first) > parseIPv4(last)) {
-      throw new NetbootInputError({ subject: who, field: 'networks.dynamicrange', value: n.dhcpRange, accepted: 'first-last with first not above last' });
+      throw new NetbootInputError({
+        subject: who,
+        field: 'networks.dynamicrange',
+        value: n.dhcpRange,
+        accepted: 'first-last with first not above last',
+      });
     }
     range = { first, last };
   }
@@ -120,7 +148,9 @@ export function checkNetwork(n: NetworkInput, site: SiteInput): Net {
   const domainValue = n.domain ?? site.domain;
   const domain = domainValue ? checkHostname(domainValue, who, n.domain ? 'networks.domain' : 'site.domain') : undefined;
   const nextRaw = n.nextServer ?? n.tftpServer ?? site.master;
-  const nextServer = formatIPv4(parseIPv4(nextRaw, who, n.nextServer ? 'networks.nextserver' : n.tftpServer ? 'networks.tftpserver' : 'site.master'));
+  const nextServer = formatIPv4(
+    parseIPv4(nextRaw, who, n.nextServer ? 'networks.nextserver' : n.tftpServer ? 'networks.tftpserver' : 'site.master'),
+  );
   return { input: n, name: n.name, net, mask, prefix, gateway, range, nameservers, domain, nextServer };
 }
 
@@ -130,7 +160,12 @@ export function checkNetworks(networks: readonly NetworkInput[], site: SiteInput
   return networks.map((n) => {
     const net = checkNetwork(n, site);
     if (seen.has(net.name)) {
-      throw new NetbootInputError({ subject: `network ${net.name}`, field: 'networks.netname', value: net.name, accepted: 'a name used by one network only' });
+      throw new NetbootInputError({
+        subject: `network ${net.name}`,
+        field: 'networks.netname',
+        value: net.name,
+        accepted: 'a name used by one network only',
+      });
     }
     seen.add(net.name);
     return net;
@@ -144,7 +179,12 @@ export function networkOf(ip: string, nets: readonly Net[], node: string, field 
   for (const net of nets) if (inNet(n, net) && (!best || net.prefix > best.prefix)) best = net;
   if (!best) {
     const known = nets.map((x) => `${x.name} ${formatIPv4(x.net)}/${x.prefix}`).join(', ') || 'none defined';
-    throw new NetbootInputError({ subject: node, field, value: ip, accepted: `an address inside one of the networks table's networks (${known})` });
+    throw new NetbootInputError({
+      subject: node,
+      field,
+      value: ip,
+      accepted: `an address inside one of the networks table's networks (${known})`,
+    });
   }
   return best;
 }
@@ -168,13 +208,23 @@ export function checkSite(site: SiteInput): Site {
   const dir = (v: string | undefined, dflt: string, field: string): string => {
     const d = v ?? dflt;
     if (!/^\/[A-Za-z0-9._/-]*$/.test(d) || d.split('/').includes('..')) {
-      throw new NetbootInputError({ subject: 'site', field, value: v, accepted: 'an absolute path of letters, digits, ".", "_", "-" and "/" without ".."' });
+      throw new NetbootInputError({
+        subject: 'site',
+        field,
+        value: v,
+        accepted: 'an absolute path of letters, digits, ".", "_", "-" and "/" without ".."',
+      });
     }
     return d.length > 1 ? d.replace(/\/+$/, '') : d;
   };
   const leaseSeconds = site.dhcpLeaseSeconds ?? 43200;
   if (!Number.isInteger(leaseSeconds) || leaseSeconds < 60) {
-    throw new NetbootInputError({ subject: 'site', field: 'site.dhcplease', value: site.dhcpLeaseSeconds, accepted: 'whole seconds, at least 60' });
+    throw new NetbootInputError({
+      subject: 'site',
+      field: 'site.dhcplease',
+      value: site.dhcpLeaseSeconds,
+      accepted: 'whole seconds, at least 60',
+    });
   }
   return {
     master,

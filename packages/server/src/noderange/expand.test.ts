@@ -221,7 +221,10 @@ describe('noderange selectors', () => {
   test('noderange - !~ is the complement of =~ over all nodes', () => {
     const all = x('all');
     const hit = x('vm.host=~node0[12]');
-    assert.deepEqual(x('vm.host!~node0[12]'), all.filter((v) => !hit.includes(v)));
+    assert.deepEqual(
+      x('vm.host!~node0[12]'),
+      all.filter((v) => !hit.includes(v)),
+    );
   });
   test('noderange - == with an empty value selects unset attributes', () => {
     assert.deepEqual(x('nodehm.mgt==@rack1'), []);
@@ -244,7 +247,20 @@ describe('noderange exclusion, intersection and parentheses', () => {
     assert.deepEqual(x('node01-node10,-node03-node05,node04'), n(1, 2, 6, 7, 8, 9, 10));
   });
   test('noderange - exclusion listed first still applies (example 4)', () => {
-    assert.deepEqual(x('-node02-node20,all'), ['both', 'f1n1', 'f1n2', 'f1n3', 'f2n1', 'f2n2', 'f2n3', 'node01', 'rack1-sw', 'web-1', 'xen1', 'xen2']);
+    assert.deepEqual(x('-node02-node20,all'), [
+      'both',
+      'f1n1',
+      'f1n2',
+      'f1n3',
+      'f2n1',
+      'f2n2',
+      'f2n3',
+      'node01',
+      'rack1-sw',
+      'web-1',
+      'xen1',
+      'xen2',
+    ]);
   });
   test('noderange - several exclusions of groups and ranges (example 6)', () => {
     const out = x('all,-rack1-rack3,-node10-node18,node15,-storage,-hyper');
@@ -281,7 +297,8 @@ describe('noderange exclusion, intersection and parentheses', () => {
 
 describe('noderange files', () => {
   const files: Record<string, string> = {
-    '/tmp/nodes': '#my node list (this line ignored)\n^/tmp/foo #ignored\nnode01    #node comment\nnode02\r\n\n  node10-node12\n/node1[7-8]\n-node11\nrack3 , xen1\n',
+    '/tmp/nodes':
+      '#my node list (this line ignored)\n^/tmp/foo #ignored\nnode01    #node comment\nnode02\r\n\n  node10-node12\n/node1[7-8]\n-node11\nrack3 , xen1\n',
     '/tmp/bad': 'node01\nnode[1-\n',
     '/tmp/nested': 'node01,(^/tmp/nodes)\n',
     '/tmp/empty': '# nothing\n\n',

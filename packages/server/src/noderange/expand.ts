@@ -64,7 +64,10 @@ class Evaluator {
   private elements = 0;
   private patternSteps = 0;
 
-  constructor(private readonly ctx: NoderangeContext, private readonly requireKnown: boolean) {
+  constructor(
+    private readonly ctx: NoderangeContext,
+    private readonly requireKnown: boolean,
+  ) {
     this.nodeSet = new Set(ctx.nodes);
     this.prefix = ctx.numberPrefix ?? 'node';
     this.suffix = ctx.numberSuffix ?? '';
@@ -73,18 +76,26 @@ class Evaluator {
   private spend(n: number, pos: number): void {
     this.elements += n;
     if (this.elements > LIMITS.maxElements) {
-      throw new NoderangeError('NODERANGE_TOO_LARGE', `noderange is too large to expand (over ${LIMITS.maxElements} names handled, reached at column ${pos + 1}); split it into smaller ones`, {
-        position: pos,
-      });
+      throw new NoderangeError(
+        'NODERANGE_TOO_LARGE',
+        `noderange is too large to expand (over ${LIMITS.maxElements} names handled, reached at column ${pos + 1}); split it into smaller ones`,
+        {
+          position: pos,
+        },
+      );
     }
   }
 
   private spendPattern(pattern: Pattern, before: number, pos: number): void {
     this.patternSteps += pattern.steps - before;
     if (this.patternSteps > LIMITS.maxPatternSteps) {
-      throw new NoderangeError('NODERANGE_TOO_LARGE', `regular expressions in the noderange take too long to match (column ${pos + 1}); use simpler or fewer patterns`, {
-        position: pos,
-      });
+      throw new NoderangeError(
+        'NODERANGE_TOO_LARGE',
+        `regular expressions in the noderange take too long to match (column ${pos + 1}); use simpler or fewer patterns`,
+        {
+          position: pos,
+        },
+      );
     }
   }
 
@@ -124,17 +135,23 @@ class Evaluator {
 
   private primary(p: Primary): Set<string> {
     switch (p.kind) {
-      case 'list': return this.list(p);
+      case 'list':
+        return this.list(p);
       case 'name': {
         const out = new Set<string>();
         this.resolve(p.text, out, p.pos);
         return out;
       }
-      case 'range': return this.generated(p, rangeNames(p));
-      case 'pattern': return this.generated(p, patternNames(p));
-      case 'regex': return this.regex(p);
-      case 'selector': return this.selector(p);
-      case 'file': return this.file(p);
+      case 'range':
+        return this.generated(p, rangeNames(p));
+      case 'pattern':
+        return this.generated(p, patternNames(p));
+      case 'regex':
+        return this.regex(p);
+      case 'selector':
+        return this.selector(p);
+      case 'file':
+        return this.file(p);
     }
   }
 
@@ -199,9 +216,13 @@ class Evaluator {
   private selector(p: SelectorNode): Set<string> {
     const attr = this.ctx.attr;
     if (attr === undefined) {
-      throw new NoderangeError('NODERANGE_UNSUPPORTED', `attribute selector '${p.table}.${p.column}${p.op}${p.value}' (column ${p.pos + 1}) cannot be used here`, {
-        position: p.pos,
-      });
+      throw new NoderangeError(
+        'NODERANGE_UNSUPPORTED',
+        `attribute selector '${p.table}.${p.column}${p.op}${p.value}' (column ${p.pos + 1}) cannot be used here`,
+        {
+          position: p.pos,
+        },
+      );
     }
     const pattern = p.op === '=~' || p.op === '!~' ? compilePattern(p.value, 'search', p.pos) : undefined;
     const out = new Set<string>();
@@ -229,19 +250,28 @@ class Evaluator {
   private file(p: FileNode): Set<string> {
     const read = this.ctx.readFile;
     if (read === undefined) {
-      throw new NoderangeError('NODERANGE_UNSUPPORTED', `file entry '^${p.path}' (column ${p.pos + 1}) cannot be used here; the file must be read where the command runs`, {
-        position: p.pos,
-      });
+      throw new NoderangeError(
+        'NODERANGE_UNSUPPORTED',
+        `file entry '^${p.path}' (column ${p.pos + 1}) cannot be used here; the file must be read where the command runs`,
+        {
+          position: p.pos,
+        },
+      );
     }
     let text: string;
     try {
       text = read.call(this.ctx, p.path);
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
-      throw new NoderangeError('NODERANGE_FILE', `cannot read noderange file '${p.path}' (column ${p.pos + 1}): ${why}`, { position: p.pos, cause: e });
+      throw new NoderangeError('NODERANGE_FILE', `cannot read noderange file '${p.path}' (column ${p.pos + 1}): ${why}`, {
+        position: p.pos,
+        cause: e,
+      });
     }
     if (text.length > LIMITS.maxInputLength) {
-      throw new NoderangeError('NODERANGE_TOO_LARGE', `noderange file '${p.path}' is longer than ${LIMITS.maxInputLength} characters`, { position: p.pos });
+      throw new NoderangeError('NODERANGE_TOO_LARGE', `noderange file '${p.path}' is longer than ${LIMITS.maxInputLength} characters`, {
+        position: p.pos,
+      });
     }
     const items: ListItem[] = [];
     text.split(/\r?\n/).forEach((raw, i) => {

@@ -6,7 +6,11 @@ import { expandNoderange, NoderangeError, parseNoderange, sortNodes, type Nodera
 const nodes = ['node1', 'node2', 'node01', 'node10', 'a-1', 'b2c3', '7'];
 const ctx: NoderangeContext = {
   nodes,
-  groups: new Map([['g1', ['node1', 'node2']], ['node1', ['b2c3']], ['[x]', ['a-1']]]),
+  groups: new Map([
+    ['g1', ['node1', 'node2']],
+    ['node1', ['b2c3']],
+    ['[x]', ['a-1']],
+  ]),
   attr: (node, table, column) => (table === 't' ? `${column}:${node}` : undefined),
   // A file's content is itself fuzzed text (by path), so file parsing is exercised too.
   readFile: (path) => {
@@ -18,12 +22,42 @@ const ctx: NoderangeContext = {
 /** Strings rich in noderange punctuation, plus arbitrary text. */
 const grammarChars = fc.constantFrom(
   ...'abn01239-:+[],@()^/=!~.*#?{}|\\ \t\n$_'.split(''),
-  'node', 'g1', 't.c', '==', '=~', '!~', '!=', '[1-3]', '(?:', '+5', '-node', '99999',
+  'node',
+  'g1',
+  't.c',
+  '==',
+  '=~',
+  '!~',
+  '!=',
+  '[1-3]',
+  '(?:',
+  '+5',
+  '-node',
+  '99999',
 );
 /** Mostly well-formed: real entries joined by real (or slightly wrong) operators. */
 const entry = fc.constantFrom(
-  'node1', 'g1', 'node[1-3]', 'node[01-10]', 'f[1-2]n[1-3]', 'node1-node5', 'node01:node10', 'node1+2', '10-12', '7',
-  '/node.*', '/(a|b)+', 't.c==c:node1', 't.c=~node[12]$', 't.c!~1', 't.c!=x', '^/f', '^/x', 'a-1', 'ghost', '[x]',
+  'node1',
+  'g1',
+  'node[1-3]',
+  'node[01-10]',
+  'f[1-2]n[1-3]',
+  'node1-node5',
+  'node01:node10',
+  'node1+2',
+  '10-12',
+  '7',
+  '/node.*',
+  '/(a|b)+',
+  't.c==c:node1',
+  't.c=~node[12]$',
+  't.c!~1',
+  't.c!=x',
+  '^/f',
+  '^/x',
+  'a-1',
+  'ghost',
+  '[x]',
 );
 const joiner = fc.constantFrom(',', ',', ',-', '@', ',(', ')', '(', ' , ', '', '-', '@-', ',^');
 const structured = fc
@@ -64,7 +98,10 @@ describe('noderange fuzz', () => {
 
   test('fuzz - random strings with a fresh seed', () => {
     // A different sample each run; a failure prints its seed for replay.
-    fc.assert(fc.property(fuzzed, fc.boolean(), (expr, requireKnown) => check(expr, requireKnown)), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fuzzed, fc.boolean(), (expr, requireKnown) => check(expr, requireKnown)),
+      { numRuns: 2000 },
+    );
   });
 
   test('fuzz - parser errors always carry a position inside the input', () => {
@@ -75,7 +112,10 @@ describe('noderange fuzz', () => {
         } catch (e) {
           assert.ok(e instanceof NoderangeError, String(e));
           if (e.code === 'NODERANGE_SYNTAX') {
-            assert.ok(e.position !== undefined && e.position >= 0 && e.position <= expr.length, `position ${e.position} for ${JSON.stringify(expr)}`);
+            assert.ok(
+              e.position !== undefined && e.position >= 0 && e.position <= expr.length,
+              `position ${e.position} for ${JSON.stringify(expr)}`,
+            );
           }
         }
       }),

@@ -32,7 +32,13 @@ describe('noderange parser', () => {
   });
   test('parser - a dash range with padding', () => {
     assert.deepEqual(only('node001-node200'), {
-      kind: 'range', pos: 0, text: 'node001-node200', form: '-', prefix: 'node', suffix: '', span: { from: '001', to: '200', width: 3 },
+      kind: 'range',
+      pos: 0,
+      text: 'node001-node200',
+      form: '-',
+      prefix: 'node',
+      suffix: '',
+      span: { from: '001', to: '200', width: 3 },
     });
   });
   test('parser - an unpadded range has width 0', () => {
@@ -42,12 +48,24 @@ describe('noderange parser', () => {
   });
   test('parser - a colon range keeps its suffix', () => {
     assert.deepEqual(only('r1u01-eth:r1u10-eth'), {
-      kind: 'range', pos: 0, text: 'r1u01-eth:r1u10-eth', form: ':', prefix: 'r1u', suffix: '-eth', span: { from: '01', to: '10', width: 2 },
+      kind: 'range',
+      pos: 0,
+      text: 'r1u01-eth:r1u10-eth',
+      form: ':',
+      prefix: 'r1u',
+      suffix: '-eth',
+      span: { from: '01', to: '10', width: 2 },
     });
   });
   test('parser - an increment becomes a range from the last number', () => {
     assert.deepEqual(only('f1n08+3'), {
-      kind: 'range', pos: 0, text: 'f1n08+3', form: '+', prefix: 'f1n', suffix: '', span: { from: '08', to: '11', width: 2 },
+      kind: 'range',
+      pos: 0,
+      text: 'f1n08+3',
+      form: '+',
+      prefix: 'f1n',
+      suffix: '',
+      span: { from: '08', to: '11', width: 2 },
     });
   });
   test('parser - brackets become a pattern of literal parts and number lists', () => {
@@ -55,7 +73,15 @@ describe('noderange parser', () => {
       kind: 'pattern',
       pos: 0,
       text: 'f[1-2]n[01,03:04]',
-      parts: ['f', [{ from: '1', to: '2', width: 0 }], 'n', [{ from: '01', to: '01', width: 2 }, { from: '03', to: '04', width: 2 }]],
+      parts: [
+        'f',
+        [{ from: '1', to: '2', width: 0 }],
+        'n',
+        [
+          { from: '01', to: '01', width: 2 },
+          { from: '03', to: '04', width: 2 },
+        ],
+      ],
     });
   });
   test('parser - a dashed name without a range shape stays a name', () => {
@@ -69,7 +95,14 @@ describe('noderange parser', () => {
     assert.deepEqual(only('nodehm.mgt==kvm'), { kind: 'selector', pos: 0, table: 'nodehm', column: 'mgt', op: '==', value: 'kvm' });
     assert.deepEqual(only('vm.host=~/node0[12]/'), { kind: 'selector', pos: 0, table: 'vm', column: 'host', op: '=~', value: 'node0[12]' });
     assert.deepEqual(only('vm.host!~a{1,2}'), { kind: 'selector', pos: 0, table: 'vm', column: 'host', op: '!~', value: 'a{1,2}' });
-    assert.deepEqual(only('nodetype.os!=rhels5.3'), { kind: 'selector', pos: 0, table: 'nodetype', column: 'os', op: '!=', value: 'rhels5.3' });
+    assert.deepEqual(only('nodetype.os!=rhels5.3'), {
+      kind: 'selector',
+      pos: 0,
+      table: 'nodetype',
+      column: 'os',
+      op: '!=',
+      value: 'rhels5.3',
+    });
   });
   test('parser - exclusion, intersection and parentheses', () => {
     const ast = parseNoderange('a,-b@c,(d,-e)');
@@ -77,8 +110,16 @@ describe('noderange parser', () => {
     const [a, bc, de] = ast.items;
     assert.deepEqual(a, { pos: 0, exclude: false, expr: { kind: 'name', pos: 0, text: 'a' } });
     assert.deepEqual(bc, {
-      pos: 2, exclude: true,
-      expr: { kind: 'intersect', pos: 3, operands: [{ kind: 'name', pos: 3, text: 'b' }, { kind: 'name', pos: 5, text: 'c' }] },
+      pos: 2,
+      exclude: true,
+      expr: {
+        kind: 'intersect',
+        pos: 3,
+        operands: [
+          { kind: 'name', pos: 3, text: 'b' },
+          { kind: 'name', pos: 5, text: 'c' },
+        ],
+      },
     });
     assert.equal(de?.expr.kind, 'list');
     assert.equal(de?.expr.pos, 7);
@@ -86,7 +127,10 @@ describe('noderange parser', () => {
   });
   test('parser - commas inside brackets and regex groups do not split entries', () => {
     const ast = parseNoderange('node[1,2],/a(b,c)|d{1,2},x');
-    assert.deepEqual(ast.items.map((i) => i.expr.kind), ['pattern', 'regex', 'name']);
+    assert.deepEqual(
+      ast.items.map((i) => i.expr.kind),
+      ['pattern', 'regex', 'name'],
+    );
   });
   test('parser - the AST is plain JSON', () => {
     const ast = parseNoderange('f[1-2]n[1-3],-node1+2@(vm.host=~x,/y),^/f');
@@ -149,15 +193,24 @@ describe('noderange parser errors', () => {
     syntaxError('vm.host=~(?=x)', 9, /look-around/);
   });
   test('parser - inside a file other files are refused', () => {
-    assert.throws(() => parseNoderange('a,^/x', { allowFile: false, where: 'line 4 of f' }), (e: unknown) => {
-      assert.ok(e instanceof NoderangeError);
-      assert.equal(e.code, 'NODERANGE_SYNTAX');
-      assert.match(e.message, /^line 4 of f 'a,\^\/x', column 3: a file cannot refer to another file/);
-      return true;
-    });
+    assert.throws(
+      () => parseNoderange('a,^/x', { allowFile: false, where: 'line 4 of f' }),
+      (e: unknown) => {
+        assert.ok(e instanceof NoderangeError);
+        assert.equal(e.code, 'NODERANGE_SYNTAX');
+        assert.match(e.message, /^line 4 of f 'a,\^\/x', column 3: a file cannot refer to another file/);
+        return true;
+      },
+    );
   });
   test('parser - input and nesting limits', () => {
-    assert.throws(() => parseNoderange('a'.repeat(1_000_001)), (e: unknown) => e instanceof NoderangeError && e.code === 'NODERANGE_TOO_LARGE');
-    assert.throws(() => parseNoderange(`${'('.repeat(65)}a${')'.repeat(65)}`), (e: unknown) => e instanceof NoderangeError && e.code === 'NODERANGE_TOO_LARGE' && e.position === 64);
+    assert.throws(
+      () => parseNoderange('a'.repeat(1_000_001)),
+      (e: unknown) => e instanceof NoderangeError && e.code === 'NODERANGE_TOO_LARGE',
+    );
+    assert.throws(
+      () => parseNoderange(`${'('.repeat(65)}a${')'.repeat(65)}`),
+      (e: unknown) => e instanceof NoderangeError && e.code === 'NODERANGE_TOO_LARGE' && e.position === 64,
+    );
   });
 });

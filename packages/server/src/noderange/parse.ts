@@ -8,8 +8,7 @@ import { LIMITS } from './limits';
 import { compilePattern } from './regex';
 
 /** What an entry may start with; quoted in "expected ..." messages. */
-const ACCEPTED =
-  'a node or group name, a range (node01-node10, node[01-10], node10+3), /regex, ^file, table.column==value, or ( ... )';
+const ACCEPTED = 'a node or group name, a range (node01-node10, node[01-10], node10+3), /regex, ^file, table.column==value, or ( ... )';
 
 /** Characters of names outside brackets; '-', ':' and '+' also build ranges. */
 const isNameChar = (c: string): boolean => /^[A-Za-z0-9._\-:+]$/.test(c);
@@ -30,7 +29,10 @@ export class Parser {
   private readonly where: string;
   private readonly allowFile: boolean;
 
-  constructor(private readonly src: string, opts: ParseOptions = {}) {
+  constructor(
+    private readonly src: string,
+    opts: ParseOptions = {},
+  ) {
     this.where = opts.where ?? 'noderange';
     this.allowFile = opts.allowFile ?? true;
   }
@@ -81,7 +83,8 @@ export class Parser {
       const c = this.src[this.pos];
       if (c === '-') this.fail(`an entry can be excluded only once ('--')`);
       if (c === '^') this.fail(`a file (^path) cannot be excluded directly; put '-name' lines inside the file, or write -(^path)`);
-      if (c === undefined || c === ',' || c === ')' || c === '@' || isSpace(c)) this.fail(`'-' must be followed by what it excludes, e.g. -node5`);
+      if (c === undefined || c === ',' || c === ')' || c === '@' || isSpace(c))
+        this.fail(`'-' must be followed by what it excludes, e.g. -node5`);
     }
     return { pos, exclude, expr: this.intersection() };
   }
@@ -94,7 +97,8 @@ export class Parser {
       if (this.src[this.pos] !== '@') break;
       this.pos++;
       this.skipSpace();
-      if (this.src[this.pos] === '-') this.fail(`'-' excludes a whole entry and comes first in it (-a@b); to subtract inside an intersection write a@(b,-c)`);
+      if (this.src[this.pos] === '-')
+        this.fail(`'-' excludes a whole entry and comes first in it (-a@b); to subtract inside an intersection write a@(b,-c)`);
       operands.push(this.primary());
     }
     return operands.length === 1 ? first : { kind: 'intersect', pos: first.pos, operands };
@@ -108,7 +112,11 @@ export class Parser {
     if (c === ',' || c === '@' || c === ')') this.fail(`expected ${ACCEPTED} before '${c}'`);
     if (c === '(') {
       if (++this.depth > LIMITS.maxNesting) {
-        throw new NoderangeError('NODERANGE_TOO_LARGE', `${this.where}: parentheses nested deeper than ${LIMITS.maxNesting} at column ${pos + 1}`, { position: pos });
+        throw new NoderangeError(
+          'NODERANGE_TOO_LARGE',
+          `${this.where}: parentheses nested deeper than ${LIMITS.maxNesting} at column ${pos + 1}`,
+          { position: pos },
+        );
       }
       this.pos++;
       this.skipSpace();
@@ -116,7 +124,11 @@ export class Parser {
       const body = this.list();
       this.skipSpace();
       if (this.src[this.pos] !== ')') {
-        this.fail(this.pos >= this.src.length ? `missing ')' for the '(' at column ${pos + 1}` : `expected ',', '@' or ')' before '${this.src[this.pos]}'`);
+        this.fail(
+          this.pos >= this.src.length
+            ? `missing ')' for the '(' at column ${pos + 1}`
+            : `expected ',', '@' or ')' before '${this.src[this.pos]}'`,
+        );
       }
       this.pos++;
       this.depth--;
@@ -160,7 +172,10 @@ export class Parser {
       compilePattern(source, mode, base);
     } catch (e) {
       if (!(e instanceof NoderangeError) || this.where === 'noderange') throw e;
-      throw new NoderangeError(e.code, `${this.where}: ${e.message}`, { ...(e.position === undefined ? {} : { position: e.position }), cause: e });
+      throw new NoderangeError(e.code, `${this.where}: ${e.message}`, {
+        ...(e.position === undefined ? {} : { position: e.position }),
+        cause: e,
+      });
     }
   }
 
@@ -186,15 +201,20 @@ export class Parser {
     let inClass = false;
     while (this.pos < this.src.length) {
       const c = this.src[this.pos]!;
-      if (c === '\\') { this.pos += 2; continue; }
+      if (c === '\\') {
+        this.pos += 2;
+        continue;
+      }
       if (inClass) {
         if (c === ']') inClass = false;
       } else if (c === '[') inClass = true;
       else if (c === '{') braces++;
       else if (c === '}') braces = Math.max(0, braces - 1);
       else if (c === '(') parens++;
-      else if (c === ')') { if (parens === 0) break; parens--; }
-      else if ((c === ',' || c === '@' || isSpace(c)) && parens === 0 && braces === 0) break;
+      else if (c === ')') {
+        if (parens === 0) break;
+        parens--;
+      } else if ((c === ',' || c === '@' || isSpace(c)) && parens === 0 && braces === 0) break;
       this.pos++;
     }
     this.pos = Math.min(this.pos, this.src.length);
@@ -250,7 +270,8 @@ export class Parser {
     const count = text.slice(plus + 1);
     const form = `write name+count with a number in the name, e.g. node10+3`;
     if (!/^\d+$/.test(count)) this.fail(`'+' must be followed by a count; ${form}`, pos + plus);
-    if (base.includes(':') || (base.includes('-') && this.dashRange(base, pos) !== undefined)) this.fail(`'+' cannot be combined with another range; ${form}`, pos + plus);
+    if (base.includes(':') || (base.includes('-') && this.dashRange(base, pos) !== undefined))
+      this.fail(`'+' cannot be combined with another range; ${form}`, pos + plus);
     let end = base.length;
     while (end > 0 && !isDigitChar(base[end - 1]!)) end--;
     let start = end;
@@ -322,7 +343,8 @@ export class Parser {
       const open = text.indexOf('[', i);
       const literal = text.slice(i, open < 0 ? text.length : open);
       const bad = /[:+]/.exec(literal);
-      if (bad) this.fail(`'${bad[0]}' cannot be combined with [...]; write ranges inside the brackets, e.g. node[01-10]`, pos + i + bad.index);
+      if (bad)
+        this.fail(`'${bad[0]}' cannot be combined with [...]; write ranges inside the brackets, e.g. node[01-10]`, pos + i + bad.index);
       if (literal !== '') parts.push(literal);
       if (open < 0) break;
       const close = text.indexOf(']', open);
@@ -348,15 +370,23 @@ export class Parser {
 
   private checkLength(text: string, pos: number): void {
     if (text.length > LIMITS.maxNameLength) {
-      throw new NoderangeError('NODERANGE_TOO_LARGE', `range '${clip(text)}' (column ${pos + 1}) is longer than ${LIMITS.maxNameLength} characters`, { position: pos });
+      throw new NoderangeError(
+        'NODERANGE_TOO_LARGE',
+        `range '${clip(text)}' (column ${pos + 1}) is longer than ${LIMITS.maxNameLength} characters`,
+        { position: pos },
+      );
     }
   }
 
   private checkSize(text: string, pos: number, size: bigint): void {
     if (size > BigInt(LIMITS.maxRangeSize)) {
-      throw new NoderangeError('NODERANGE_TOO_LARGE', `range '${clip(text)}' (column ${pos + 1}) names ${size} nodes; at most ${LIMITS.maxRangeSize} are accepted`, {
-        position: pos,
-      });
+      throw new NoderangeError(
+        'NODERANGE_TOO_LARGE',
+        `range '${clip(text)}' (column ${pos + 1}) names ${size} nodes; at most ${LIMITS.maxRangeSize} are accepted`,
+        {
+          position: pos,
+        },
+      );
     }
   }
 }

@@ -21,13 +21,29 @@ const atom = fc.oneof(
   fc.tuple(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 6 })).map(([a, k]) => `n${a}-n${a + k}`),
   fc.tuple(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 6 })).map(([a, k]) => `n[${a}:${a + k}]`),
   fc.tuple(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 4 })).map(([a, k]) => `n${a}+${k}`),
-  fc.constantFrom('g[1-2]', 'db[1-2]', '/n1.*', '/g[23]', '/(n|db)[13]', 't.mgt==kvm', 't.mgt!=kvm', 't.host=~h[23]', 't.host!~3', '^/f', '3-5'),
+  fc.constantFrom(
+    'g[1-2]',
+    'db[1-2]',
+    '/n1.*',
+    '/g[23]',
+    '/(n|db)[13]',
+    't.mgt==kvm',
+    't.mgt!=kvm',
+    't.host=~h[23]',
+    't.host!~3',
+    '^/f',
+    '3-5',
+  ),
 );
 const { expr } = fc.letrec<{ expr: string; item: string; isect: string; primary: string }>((tie) => ({
   expr: fc.array(tie('item'), { minLength: 1, maxLength: 4 }).map((items) => items.join(',')),
   item: fc.tuple(fc.boolean(), tie('isect')).map(([ex, s]) => (ex && !s.startsWith('^') ? `-${s}` : s)),
   isect: fc.array(tie('primary'), { minLength: 1, maxLength: 3 }).map((ps) => ps.join('@')),
-  primary: fc.oneof({ depthSize: 'small', withCrossShrink: true }, atom, tie('expr').map((e) => `(${e})`)),
+  primary: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    atom,
+    tie('expr').map((e) => `(${e})`),
+  ),
 }));
 
 const expand = (e: string, c: NoderangeContext = ctx): string[] => expandNoderange(e, c);
@@ -80,9 +96,15 @@ describe('noderange properties', () => {
       fc.property(expr, expr, (a, b) => {
         const bs = new Set(expand(b));
         const out = expand(`${a},-(${b})`);
-        assert.deepEqual(out.filter((n) => bs.has(n)), []);
+        assert.deepEqual(
+          out.filter((n) => bs.has(n)),
+          [],
+        );
         // ...and keeps everything else of a.
-        assert.deepEqual(out, expand(a).filter((n) => !bs.has(n)));
+        assert.deepEqual(
+          out,
+          expand(a).filter((n) => !bs.has(n)),
+        );
       }),
       { numRuns: 500 },
     );
@@ -92,7 +114,10 @@ describe('noderange properties', () => {
     fc.assert(
       fc.property(expr, expr, (a, b) => {
         const bs = new Set(expand(b));
-        assert.deepEqual(expand(`(${a})@(${b})`), expand(a).filter((n) => bs.has(n)));
+        assert.deepEqual(
+          expand(`(${a})@(${b})`),
+          expand(a).filter((n) => bs.has(n)),
+        );
       }),
       { numRuns: 500 },
     );

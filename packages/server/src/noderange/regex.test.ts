@@ -5,13 +5,71 @@ import { NoderangeError } from './errors';
 import { compilePattern } from './regex';
 
 /** Inputs against which each pattern is checked, compared with RegExp. */
-const INPUTS = ['', 'a', 'b', 'ab', 'aab', 'abab', 'node01', 'node1', 'node012', 'Node01', 'x-1_y', 'a.b', 'a\nb', ' \t', 'aaaaaaaaaa', '{}', ']', '$^'];
+const INPUTS = [
+  '',
+  'a',
+  'b',
+  'ab',
+  'aab',
+  'abab',
+  'node01',
+  'node1',
+  'node012',
+  'Node01',
+  'x-1_y',
+  'a.b',
+  'a\nb',
+  ' \t',
+  'aaaaaaaaaa',
+  '{}',
+  ']',
+  '$^',
+];
 
 const PATTERNS = [
-  'a', 'ab', 'a|b', 'a*', 'a+b', 'a?b', '(ab)+', '(?:a|b)*', 'a{2}', 'a{2,}', 'a{0,2}b', 'a{1,3}?',
-  '.', '.*', 'node[0-9]+', 'node0[12]', '[^a]*', '[a-c.]+', '[\\d]+', '\\w+', '\\W', '\\s+', '\\S*', '\\D+',
-  'node\\d{2}', 'a\\.b', 'a\\nb', '\\x61', '\\u0062', '^a', 'b$', '^$', '(a|ab)(c|bcd)?', '[\\]]', '\\{\\}', '\\$\\^',
-  '(a*)*', '(a|)+b', '[-a]', '[a-]+', 'x-1_y', '[\\w-]+', 'N?ode.*',
+  'a',
+  'ab',
+  'a|b',
+  'a*',
+  'a+b',
+  'a?b',
+  '(ab)+',
+  '(?:a|b)*',
+  'a{2}',
+  'a{2,}',
+  'a{0,2}b',
+  'a{1,3}?',
+  '.',
+  '.*',
+  'node[0-9]+',
+  'node0[12]',
+  '[^a]*',
+  '[a-c.]+',
+  '[\\d]+',
+  '\\w+',
+  '\\W',
+  '\\s+',
+  '\\S*',
+  '\\D+',
+  'node\\d{2}',
+  'a\\.b',
+  'a\\nb',
+  '\\x61',
+  '\\u0062',
+  '^a',
+  'b$',
+  '^$',
+  '(a|ab)(c|bcd)?',
+  '[\\]]',
+  '\\{\\}',
+  '\\$\\^',
+  '(a*)*',
+  '(a|)+b',
+  '[-a]',
+  '[a-]+',
+  'x-1_y',
+  '[\\w-]+',
+  'N?ode.*',
 ];
 
 describe('noderange regex engine', () => {
@@ -33,8 +91,9 @@ describe('noderange regex engine', () => {
     const atom = fc.constantFrom('a', 'b', '.', '[ab]', '[^a]', '\\d', '(a|b)', '(?:ab)', '(a|)', '1');
     const quant = fc.constantFrom('', '', '*', '+', '?', '{2}', '{0,2}', '{1,}');
     const piece = fc.tuple(atom, quant).map(([a, q]) => a + q);
-    const pattern = fc.array(piece, { minLength: 1, maxLength: 5 }).chain((ps) =>
-      fc.constantFrom(ps.join(''), `${ps.join('')}|b`, `^${ps.join('')}`, `${ps.join('')}$`));
+    const pattern = fc
+      .array(piece, { minLength: 1, maxLength: 5 })
+      .chain((ps) => fc.constantFrom(ps.join(''), `${ps.join('')}|b`, `^${ps.join('')}`, `${ps.join('')}$`));
     fc.assert(
       fc.property(pattern, fc.stringMatching(/^[ab1]{0,8}$/), (source, input) => {
         assert.equal(compilePattern(source, 'full').test(input), new RegExp(`^(?:${source})$`).test(input));
@@ -87,18 +146,27 @@ describe('noderange regex engine', () => {
   ];
   for (const [source, message, at] of rejects) {
     test(`regex - '${source}' is rejected with its position`, () => {
-      assert.throws(() => compilePattern(source, 'full', 10), (e: unknown) => {
-        assert.ok(e instanceof NoderangeError);
-        assert.equal(e.code, 'NODERANGE_SYNTAX');
-        assert.match(e.message, message);
-        assert.equal(e.position, 10 + at);
-        return true;
-      });
+      assert.throws(
+        () => compilePattern(source, 'full', 10),
+        (e: unknown) => {
+          assert.ok(e instanceof NoderangeError);
+          assert.equal(e.code, 'NODERANGE_SYNTAX');
+          assert.match(e.message, message);
+          assert.equal(e.position, 10 + at);
+          return true;
+        },
+      );
     });
   }
 
   test('regex - patterns that unroll too far are refused', () => {
-    assert.throws(() => compilePattern('(a{1000}){1000}', 'full'), (e: unknown) => e instanceof NoderangeError && e.code === 'NODERANGE_TOO_LARGE');
-    assert.throws(() => compilePattern('a'.repeat(1001), 'full'), (e: unknown) => e instanceof NoderangeError && e.code === 'NODERANGE_TOO_LARGE');
+    assert.throws(
+      () => compilePattern('(a{1000}){1000}', 'full'),
+      (e: unknown) => e instanceof NoderangeError && e.code === 'NODERANGE_TOO_LARGE',
+    );
+    assert.throws(
+      () => compilePattern('a'.repeat(1001), 'full'),
+      (e: unknown) => e instanceof NoderangeError && e.code === 'NODERANGE_TOO_LARGE',
+    );
   });
 });

@@ -42,18 +42,28 @@ const isDigit: Test = (c) => c >= 0x30 && c <= 0x39;
 const isWord: Test = (c) => isDigit(c) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f;
 const isSpace: Test = (c) => c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0 || c === 0xfeff || c === 0x2028 || c === 0x2029;
 const notNewline: Test = (c) => c !== 0x0a && c !== 0x0d;
-const not = (t: Test): Test => (c) => !t(c);
+const not =
+  (t: Test): Test =>
+  (c) =>
+    !t(c);
 
 const CLASS_ESCAPES: Readonly<Record<string, Test>> = {
-  d: isDigit, D: not(isDigit), w: isWord, W: not(isWord), s: isSpace, S: not(isSpace),
+  d: isDigit,
+  D: not(isDigit),
+  w: isWord,
+  W: not(isWord),
+  s: isSpace,
+  S: not(isSpace),
 };
 const CONTROL_ESCAPES: Readonly<Record<string, number>> = { t: 9, n: 10, v: 11, f: 12, r: 13, '0': 0 };
-
 
 class PatternParser {
   private pos = 0;
   private depth = 0;
-  constructor(private readonly src: string, private readonly base: number) {}
+  constructor(
+    private readonly src: string,
+    private readonly base: number,
+  ) {}
 
   private fail(message: string, at = this.pos): never {
     throw new NoderangeError('NODERANGE_SYNTAX', `bad regular expression '${this.src}' at column ${this.base + at + 1}: ${message}`, {
@@ -99,9 +109,18 @@ class PatternParser {
 
   private quantifier(): { min: number; max: number } | undefined {
     const c = this.src[this.pos];
-    if (c === '*') { this.pos++; return { min: 0, max: Infinity }; }
-    if (c === '+') { this.pos++; return { min: 1, max: Infinity }; }
-    if (c === '?') { this.pos++; return { min: 0, max: 1 }; }
+    if (c === '*') {
+      this.pos++;
+      return { min: 0, max: Infinity };
+    }
+    if (c === '+') {
+      this.pos++;
+      return { min: 1, max: Infinity };
+    }
+    if (c === '?') {
+      this.pos++;
+      return { min: 0, max: 1 };
+    }
     if (c !== '{') return undefined;
     const m = /^\{(\d{1,9})(,(\d{0,9}))?\}/.exec(this.src.slice(this.pos, this.pos + 22));
     if (!m) this.fail(`'{' must start a repetition {n}, {n,} or {n,m}; write \\{ for the character`);
@@ -129,14 +148,23 @@ class PatternParser {
         this.depth--;
         return inner;
       }
-      case '[': return this.charClass(start);
-      case '.': return { t: 'char', test: notNewline };
-      case '^': return { t: 'bol' };
-      case '$': return { t: 'eol' };
-      case '\\': return { t: 'char', test: this.escape(false) };
-      case '*': case '+': case '?': case '{':
+      case '[':
+        return this.charClass(start);
+      case '.':
+        return { t: 'char', test: notNewline };
+      case '^':
+        return { t: 'bol' };
+      case '$':
+        return { t: 'eol' };
+      case '\\':
+        return { t: 'char', test: this.escape(false) };
+      case '*':
+      case '+':
+      case '?':
+      case '{':
         return this.fail(`nothing to repeat before '${c}'`, start);
-      case ']': case '}':
+      case ']':
+      case '}':
         return this.fail(`unmatched '${c}'; write \\${c} for the character`, start);
       default: {
         const code = c.charCodeAt(0);
@@ -178,13 +206,19 @@ class PatternParser {
 
   private charClass(start: number): RNode {
     let negate = false;
-    if (this.src[this.pos] === '^') { negate = true; this.pos++; }
+    if (this.src[this.pos] === '^') {
+      negate = true;
+      this.pos++;
+    }
     const tests: Test[] = [];
     if (this.src[this.pos] === ']') this.fail('an empty class [] matches nothing; write \\] for the character', start);
     for (;;) {
       const c = this.src[this.pos];
       if (c === undefined) this.fail(`missing ']' for the '[' at column ${this.base + start + 1}`, start);
-      if (c === ']') { this.pos++; break; }
+      if (c === ']') {
+        this.pos++;
+        break;
+      }
       const lo = this.classAtom();
       if (this.src[this.pos] === '-' && this.src[this.pos + 1] !== ']' && this.src[this.pos + 1] !== undefined) {
         const dashAt = this.pos;
@@ -217,7 +251,12 @@ class PatternParser {
 }
 
 // Program: parallel arrays indexed by instruction number.
-const OP_CHAR = 0, OP_SPLIT = 1, OP_JMP = 2, OP_BOL = 3, OP_EOL = 4, OP_MATCH = 5;
+const OP_CHAR = 0,
+  OP_SPLIT = 1,
+  OP_JMP = 2,
+  OP_BOL = 3,
+  OP_EOL = 4,
+  OP_MATCH = 5;
 
 class Program {
   readonly op: number[] = [];
@@ -228,7 +267,10 @@ class Program {
 
   push(op: number, x = -1, y = -1, test?: Test): number {
     if (this.op.length >= LIMITS.maxPatternProgram) {
-      throw new NoderangeError('NODERANGE_TOO_LARGE', `regular expression '${this.source}' is too complex (over ${LIMITS.maxPatternProgram} instructions once repetitions are unrolled)`);
+      throw new NoderangeError(
+        'NODERANGE_TOO_LARGE',
+        `regular expression '${this.source}' is too complex (over ${LIMITS.maxPatternProgram} instructions once repetitions are unrolled)`,
+      );
     }
     this.op.push(op);
     this.x.push(x);
@@ -243,14 +285,25 @@ class Program {
 
   emit(n: RNode): void {
     switch (n.t) {
-      case 'char': this.push(OP_CHAR, -1, -1, n.test); return;
-      case 'bol': this.push(OP_BOL); return;
-      case 'eol': this.push(OP_EOL); return;
-      case 'cat': for (const item of n.items) this.emit(item); return;
+      case 'char':
+        this.push(OP_CHAR, -1, -1, n.test);
+        return;
+      case 'bol':
+        this.push(OP_BOL);
+        return;
+      case 'eol':
+        this.push(OP_EOL);
+        return;
+      case 'cat':
+        for (const item of n.items) this.emit(item);
+        return;
       case 'alt': {
         const jumps: number[] = [];
         n.alts.forEach((alt, i) => {
-          if (i === n.alts.length - 1) { this.emit(alt); return; }
+          if (i === n.alts.length - 1) {
+            this.emit(alt);
+            return;
+          }
           const split = this.push(OP_SPLIT, this.pc + 1);
           this.emit(alt);
           jumps.push(this.push(OP_JMP));
@@ -286,7 +339,11 @@ class Program {
  */
 export function compilePattern(source: string, mode: 'full' | 'search', base = 0): Pattern {
   if (source.length > LIMITS.maxPatternLength) {
-    throw new NoderangeError('NODERANGE_TOO_LARGE', `regular expression at column ${base + 1} is longer than ${LIMITS.maxPatternLength} characters`, { position: base });
+    throw new NoderangeError(
+      'NODERANGE_TOO_LARGE',
+      `regular expression at column ${base + 1} is longer than ${LIMITS.maxPatternLength} characters`,
+      { position: base },
+    );
   }
   const tree = new PatternParser(source, base).parse();
   const prog = new Program(source);
@@ -314,11 +371,21 @@ export function compilePattern(source: string, mode: 'full' | 'search', base = 0
       if (stamp[pc] === generation) continue;
       stamp[pc] = generation;
       switch (op[pc]) {
-        case OP_JMP: stack[sp++] = x[pc]!; break;
-        case OP_SPLIT: stack[sp++] = y[pc]!; stack[sp++] = x[pc]!; break;
-        case OP_BOL: if (at === 0) stack[sp++] = pc + 1; break;
-        case OP_EOL: if (at === end) stack[sp++] = pc + 1; break;
-        default: list[count++] = pc; // CHAR or MATCH
+        case OP_JMP:
+          stack[sp++] = x[pc]!;
+          break;
+        case OP_SPLIT:
+          stack[sp++] = y[pc]!;
+          stack[sp++] = x[pc]!;
+          break;
+        case OP_BOL:
+          if (at === 0) stack[sp++] = pc + 1;
+          break;
+        case OP_EOL:
+          if (at === end) stack[sp++] = pc + 1;
+          break;
+        default:
+          list[count++] = pc; // CHAR or MATCH
       }
     }
     return count;
@@ -343,7 +410,9 @@ export function compilePattern(source: string, mode: 'full' | 'search', base = 0
         if (op[pc] === OP_CHAR && test[pc]!(c)) m = add(next, m, pc + 1, i + 1, end);
       }
       if (search) m = add(next, m, 0, i + 1, end);
-      const t = cur; cur = next; next = t;
+      const t = cur;
+      cur = next;
+      next = t;
       n = m;
     }
   };

@@ -23,7 +23,11 @@ describe('noderange natural sort', () => {
     assert.deepEqual(sortNodes(['node1a', 'node1', 'node']), ['node', 'node1', 'node1a']);
   });
   test('sort - huge numbers compare without loss', () => {
-    assert.deepEqual(sortNodes(['n100000000000000000001', 'n100000000000000000000', 'n99']), ['n99', 'n100000000000000000000', 'n100000000000000000001']);
+    assert.deepEqual(sortNodes(['n100000000000000000001', 'n100000000000000000000', 'n99']), [
+      'n99',
+      'n100000000000000000000',
+      'n100000000000000000001',
+    ]);
   });
   test('sort - the input is not modified', () => {
     const input = ['b', 'a'];

@@ -9,7 +9,7 @@
 /** One token per non-digit character (a 1-char string), one per digit run (leading zeros removed, so it starts with a digit). */
 function tokensOf(name: string): string[] {
   const tokens: string[] = [];
-  for (let i = 0; i < name.length; ) {
+  for (let i = 0; i < name.length;) {
     if (isDigit(name.charCodeAt(i))) {
       let j = i;
       while (j < name.length && isDigit(name.charCodeAt(j))) j++;

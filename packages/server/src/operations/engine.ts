@@ -10,16 +10,38 @@ import * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 import type { NatsConnection, Subscription } from 'nats';
 import {
-  codec, DroverError, subjects,
-  type MigrationOutcome__Output, type MigrationProgress__Output, type Operation, type OperationStep, type OperationUpdate,
-  type PrepareMigrationResponse__Output, type GuestStatus__Output, type GuestList__Output, type QueryMigrationResponse__Output, type StartMigrationResponse__Output, type CheckReachableResponse__Output, type CompareCpuResponse__Output, type GuestCpuResponse__Output,
+  codec,
+  DroverError,
+  subjects,
+  type MigrationOutcome__Output,
+  type MigrationProgress__Output,
+  type Operation,
+  type OperationStep,
+  type OperationUpdate,
+  type PrepareMigrationResponse__Output,
+  type GuestStatus__Output,
+  type GuestList__Output,
+  type QueryMigrationResponse__Output,
+  type StartMigrationResponse__Output,
+  type CheckReachableResponse__Output,
+  type CompareCpuResponse__Output,
+  type GuestCpuResponse__Output,
   type Logger,
 } from '@drover/contract';
 import type { ServerContext } from '../context.js';
 import { buildGuestSpec } from '../guests/spec.js';
 import {
-  checkMove, nextStartable, planEvacuation, planMoves, resolvePolicy, SchedulerError,
-  type InFlightMove, type Move, type Plan, type Policy, type PolicyInput,
+  checkMove,
+  nextStartable,
+  planEvacuation,
+  planMoves,
+  resolvePolicy,
+  SchedulerError,
+  type InFlightMove,
+  type Move,
+  type Plan,
+  type Policy,
+  type PolicyInput,
 } from '../scheduler/index.js';
 import { buildSnapshot, sitePolicy } from './snapshot.js';
 import { cpuVerdict, type CpuVerdict } from './cpucheck.js';
@@ -35,7 +57,14 @@ export interface MigrationOptions {
   stallS: number;
   autoConverge: boolean;
 }
-export const DEFAULT_OPTIONS: MigrationOptions = { timeoutS: 600, maxDowntimeMs: 0, bandwidthMibps: 0, copyStorage: 'auto', stallS: 120, autoConverge: true };
+export const DEFAULT_OPTIONS: MigrationOptions = {
+  timeoutS: 600,
+  maxDowntimeMs: 0,
+  bandwidthMibps: 0,
+  copyStorage: 'auto',
+  stallS: 120,
+  autoConverge: true,
+};
 
 interface StepRow {
   opId: string;
@@ -83,7 +112,8 @@ function newId(): string {
   return `op-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
-const fail = (code: string, message: string, node?: string): DroverError => new DroverError(code, message, { status: grpc.status.FAILED_PRECONDITION, ...(node ? { node } : {}) });
+const fail = (code: string, message: string, node?: string): DroverError =>
+  new DroverError(code, message, { status: grpc.status.FAILED_PRECONDITION, ...(node ? { node } : {}) });
 
 export class OperationEngine {
   private readonly runs = new Map<string, OpRun>();
@@ -91,7 +121,10 @@ export class OperationEngine {
   private readonly log: Logger;
   private stopped = false;
 
-  constructor(private readonly ctx: ServerContext, private readonly nc: NatsConnection) {
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly nc: NatsConnection,
+  ) {
     this.log = ctx.log.child({ part: 'operations' });
   }
 
@@ -101,13 +134,15 @@ export class OperationEngine {
   /** Moves of other running operations (they hold room on their destinations). */
   private inFlight(): InFlightMove[] {
     const out: InFlightMove[] = [];
-    for (const r of this.runs.values()) for (const s of r.steps) if (ACTIVE.includes(s.state)) out.push({ guest: s.move.guest, source: s.move.source, dest: s.move.dest });
+    for (const r of this.runs.values())
+      for (const s of r.steps) if (ACTIVE.includes(s.state)) out.push({ guest: s.move.guest, source: s.move.source, dest: s.move.dest });
     return out;
   }
 
   private policyFor(over: Partial<Policy>): Policy {
     const p: PolicyInput = { ...sitePolicy(this.ctx) };
-    for (const [k, v] of Object.entries(over) as [string, unknown][]) if (v !== undefined && v !== 0 && v !== '') (p as Record<string, unknown>)[k] = v;
+    for (const [k, v] of Object.entries(over) as [string, unknown][])
+      if (v !== undefined && v !== 0 && v !== '') (p as Record<string, unknown>)[k] = v;
     try {
       return resolvePolicy(p);
     } catch (e) {
@@ -119,29 +154,50 @@ export class OperationEngine {
   async migrate(nodes: string[], dest: string, o: Partial<MigrationOptions>, requestedBy: string, dryRun: boolean): Promise<Operation> {
     const options = { ...DEFAULT_OPTIONS, ...o };
     const policy = this.policyFor({ copyStorage: options.copyStorage });
-    if (dest && !this.ctx.hosts.get(dest)) throw new DroverError('HOST_UNKNOWN', `destination '${dest}' is not a known host (see lshosts)`, { status: grpc.status.NOT_FOUND, host: dest });
+    if (dest && !this.ctx.hosts.get(dest))
+      throw new DroverError('HOST_UNKNOWN', `destination '${dest}' is not a known host (see lshosts)`, {
+        status: grpc.status.NOT_FOUND,
+        host: dest,
+      });
     const busy = nodes.filter((n) => this.stepOfGuest(n));
-    if (busy.length) throw fail('ALREADY_MIGRATING', busy.map((n) => `${n}: already migrating (operation ${this.stepOfGuest(n)!.opId}); wait for it or cancel it with drover ops cancel`).join('\n'), busy[0]);
+    if (busy.length)
+      throw fail(
+        'ALREADY_MIGRATING',
+        busy
+          .map((n) => `${n}: already migrating (operation ${this.stepOfGuest(n)!.opId}); wait for it or cancel it with drover ops cancel`)
+          .join('\n'),
+        busy[0],
+      );
     let snap = buildSnapshot(this.ctx, this.inFlight(), new Set(nodes));
     let known = new Set(snap.guests.filter((g) => g.state === 'running' || g.state === 'paused').map((g) => g.name));
     const unsure = nodes.filter((n) => !known.has(n));
     if (unsure.length) {
       // The reported inventory may lag a guest just started: ask its host before refusing.
-      await Promise.all(unsure.map(async (n) => {
-        const h = this.ctx.tables.get(n, 'vm.host');
-        if (!h) return;
-        const g = await this.ctx.agents.call<GuestStatus__Output>(h, 'GetGuest', { guest: n }, { deadlineMs: 10_000 }).catch(() => undefined);
-        if (g) this.ctx.inventory.noteGuest(h, g);
-      }));
+      await Promise.all(
+        unsure.map(async (n) => {
+          const h = this.ctx.tables.get(n, 'vm.host');
+          if (!h) return;
+          const g = await this.ctx.agents
+            .call<GuestStatus__Output>(h, 'GetGuest', { guest: n }, { deadlineMs: 10_000 })
+            .catch(() => undefined);
+          if (g) this.ctx.inventory.noteGuest(h, g);
+        }),
+      );
       snap = buildSnapshot(this.ctx, this.inFlight(), new Set(nodes));
       known = new Set(snap.guests.map((g) => g.name));
     }
     const missing = nodes.filter((n) => !known.has(n));
-    if (missing.length) throw fail('NOT_RUNNING', missing.map((n) => `${n}: not reported running on any host (power it on, or check its host with rpower stat)`).join('\n'), missing[0]);
+    if (missing.length)
+      throw fail(
+        'NOT_RUNNING',
+        missing.map((n) => `${n}: not reported running on any host (power it on, or check its host with rpower stat)`).join('\n'),
+        missing[0],
+      );
     const checks: string[] = [];
     if (dest) {
       for (const n of nodes) {
-        for (const c of checkMove(snap, n, dest, policy)) checks.push(`${n}: ${c.pass ? 'ok' : c.soft ? 'warning' : 'FAILED'} ${c.check}${c.pass ? '' : `: ${c.message}`}`);
+        for (const c of checkMove(snap, n, dest, policy))
+          checks.push(`${n}: ${c.pass ? 'ok' : c.soft ? 'warning' : 'FAILED'} ${c.check}${c.pass ? '' : `: ${c.message}`}`);
       }
     }
     let plan: Plan;
@@ -152,17 +208,34 @@ export class OperationEngine {
       throw e;
     }
     if (!dryRun && plan.moves.length === 0) {
-      throw fail('UNPLACEABLE', plan.unplaced.map((u) => `${u.guest}: ${u.reason}`).join('\n') || 'nothing to move', plan.unplaced[0]?.guest);
+      throw fail(
+        'UNPLACEABLE',
+        plan.unplaced.map((u) => `${u.guest}: ${u.reason}`).join('\n') || 'nothing to move',
+        plan.unplaced[0]?.guest,
+      );
     }
     if (dryRun) checks.push(...(await this.hostChecks(plan)));
     return this.create('migrate', plan, policy, options, requestedBy, checks, dryRun, dest);
   }
 
   /** revacuate: one plan for every guest on `host`, which goes into maintenance first. */
-  async evacuate(host: string, over: Partial<Policy>, o: Partial<MigrationOptions>, requestedBy: string, dryRun: boolean, kind: 'evacuate' | 'maintenance' = 'evacuate'): Promise<Operation> {
+  async evacuate(
+    host: string,
+    over: Partial<Policy>,
+    o: Partial<MigrationOptions>,
+    requestedBy: string,
+    dryRun: boolean,
+    kind: 'evacuate' | 'maintenance' = 'evacuate',
+  ): Promise<Operation> {
     const view = this.ctx.hosts.get(host);
-    if (!view) throw new DroverError('HOST_UNKNOWN', `host '${host}' is not enrolled (see lshosts)`, { status: grpc.status.NOT_FOUND, host });
-    if (view.state !== 'up') throw new DroverError('HOST_DOWN', `host '${host}' is ${view.state}; its guests cannot be migrated live — bring its agent back first`, { status: grpc.status.FAILED_PRECONDITION, host });
+    if (!view)
+      throw new DroverError('HOST_UNKNOWN', `host '${host}' is not enrolled (see lshosts)`, { status: grpc.status.NOT_FOUND, host });
+    if (view.state !== 'up')
+      throw new DroverError(
+        'HOST_DOWN',
+        `host '${host}' is ${view.state}; its guests cannot be migrated live — bring its agent back first`,
+        { status: grpc.status.FAILED_PRECONDITION, host },
+      );
     const options = { ...DEFAULT_OPTIONS, ...o };
     const policy = this.policyFor({ ...over, copyStorage: options.copyStorage });
     if (!dryRun) this.ctx.hosts.setMaintenance(host, true);
@@ -175,22 +248,81 @@ export class OperationEngine {
     return this.create(kind, plan, policy, options, requestedBy, dryRun ? await this.hostChecks(plan) : [], dryRun, host);
   }
 
-  private create(kind: OpRun['kind'], plan: Plan, policy: Policy, options: MigrationOptions, requestedBy: string, checks: string[], dryRun: boolean, host: string): Operation {
+  private create(
+    kind: OpRun['kind'],
+    plan: Plan,
+    policy: Policy,
+    options: MigrationOptions,
+    requestedBy: string,
+    checks: string[],
+    dryRun: boolean,
+    host: string,
+  ): Operation {
     const id = newId();
     const now = Date.now();
     const run: OpRun = {
-      id, kind, state: dryRun ? 'planned' : 'running', requestedBy, createdMs: now, finishedMs: dryRun ? now : 0, host, plan, policy, options,
-      steps: plan.moves.map((m, i) => ({ opId: id, stepId: `${String(i + 1).padStart(3, '0')}-${m.guest}`, seq: i + 1, move: m, state: 'queued', attempt: 1, error: '', jobId: '', startedMs: 0, finishedMs: 0, destUri: '' })),
-      cancelling: false, summary: '', checks, unplaced: plan.unplaced.map((u) => `${u.guest}: ${u.reason}`), log: this.log.child({ op: id }), pumping: false,
+      id,
+      kind,
+      state: dryRun ? 'planned' : 'running',
+      requestedBy,
+      createdMs: now,
+      finishedMs: dryRun ? now : 0,
+      host,
+      plan,
+      policy,
+      options,
+      steps: plan.moves.map((m, i) => ({
+        opId: id,
+        stepId: `${String(i + 1).padStart(3, '0')}-${m.guest}`,
+        seq: i + 1,
+        move: m,
+        state: 'queued',
+        attempt: 1,
+        error: '',
+        jobId: '',
+        startedMs: 0,
+        finishedMs: 0,
+        destUri: '',
+      })),
+      cancelling: false,
+      summary: '',
+      checks,
+      unplaced: plan.unplaced.map((u) => `${u.guest}: ${u.reason}`),
+      log: this.log.child({ op: id }),
+      pumping: false,
     };
     for (const w of plan.warnings) run.checks.push(`warning: ${w.message}`);
     this.ctx.db.transaction(() => {
-      this.ctx.db.prepare('INSERT INTO operations(id, kind, state, requested_by, created_ms, updated_ms, finished_ms, target, summary, plan, checks, unplaced, options, host) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)')
-        .run(id, kind, run.state, requestedBy, now, now, dryRun ? now : null, host, '', JSON.stringify(plan), JSON.stringify(run.checks), JSON.stringify(run.unplaced), JSON.stringify({ options, policy }), host);
-      const ins = this.ctx.db.prepare('INSERT INTO operation_steps(op_id, step_id, seq, guest, source, dest, state, attempt, detail) VALUES (?,?,?,?,?,?,?,?,?)');
-      for (const s of run.steps) ins.run(id, s.stepId, s.seq, s.move.guest, s.move.source, s.move.dest, s.state, 1, JSON.stringify({ move: s.move }));
+      this.ctx.db
+        .prepare(
+          'INSERT INTO operations(id, kind, state, requested_by, created_ms, updated_ms, finished_ms, target, summary, plan, checks, unplaced, options, host) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
+        )
+        .run(
+          id,
+          kind,
+          run.state,
+          requestedBy,
+          now,
+          now,
+          dryRun ? now : null,
+          host,
+          '',
+          JSON.stringify(plan),
+          JSON.stringify(run.checks),
+          JSON.stringify(run.unplaced),
+          JSON.stringify({ options, policy }),
+          host,
+        );
+      const ins = this.ctx.db.prepare(
+        'INSERT INTO operation_steps(op_id, step_id, seq, guest, source, dest, state, attempt, detail) VALUES (?,?,?,?,?,?,?,?,?)',
+      );
+      for (const s of run.steps)
+        ins.run(id, s.stepId, s.seq, s.move.guest, s.move.source, s.move.dest, s.state, 1, JSON.stringify({ move: s.move }));
     })();
-    run.log.info({ kind, moves: plan.moves.length, unplaced: plan.unplaced.length, dryRun, host }, `operation ${dryRun ? 'planned' : 'started'}`);
+    run.log.info(
+      { kind, moves: plan.moves.length, unplaced: plan.unplaced.length, dryRun, host },
+      `operation ${dryRun ? 'planned' : 'started'}`,
+    );
     if (!dryRun) {
       this.runs.set(id, run);
       this.follow(run);
@@ -232,7 +364,8 @@ export class OperationEngine {
     try {
       for (;;) {
         if (run.cancelling) {
-          for (const s of run.steps) if (s.state === 'queued') this.transition(run, s, 'cancelled', 'operation cancelled before this move started');
+          for (const s of run.steps)
+            if (s.state === 'queued') this.transition(run, s, 'cancelled', 'operation cancelled before this move started');
         }
         const running = run.steps.filter((s) => ACTIVE.includes(s.state)).map((s) => s.move);
         const state = {
@@ -240,7 +373,13 @@ export class OperationEngine {
           done: run.steps.filter((s) => s.state === 'done').map((s) => s.move),
           failed: run.steps.filter((s) => (s.state === 'failed' && !s.final) || s.state === 'cancelled').map((s) => s.move),
           failedFinal: run.steps.filter((s) => s.state === 'failed' && s.final).map((s) => s.move),
-          external: [...this.runs.values()].filter((r) => r !== run).flatMap((r) => r.steps.filter((s) => ACTIVE.includes(s.state)).map((s) => ({ guest: s.move.guest, source: s.move.source, dest: s.move.dest }))),
+          external: [...this.runs.values()]
+            .filter((r) => r !== run)
+            .flatMap((r) =>
+              r.steps
+                .filter((s) => ACTIVE.includes(s.state))
+                .map((s) => ({ guest: s.move.guest, source: s.move.source, dest: s.move.dest })),
+            ),
         };
         const startable = run.cancelling ? [] : nextStartable(run.plan, state, run.policy);
         if (startable.length === 0) {
@@ -250,9 +389,24 @@ export class OperationEngine {
         for (const m of startable) {
           let s = run.steps.find((x) => x.move.guest === m.guest && x.attempt === m.attempt && x.state === 'queued');
           if (!s) {
-            s = { opId: run.id, stepId: `${String(run.steps.length + 1).padStart(3, '0')}-${m.guest}-retry`, seq: run.steps.length + 1, move: m, state: 'queued', attempt: m.attempt, error: '', jobId: '', startedMs: 0, finishedMs: 0, destUri: '' };
+            s = {
+              opId: run.id,
+              stepId: `${String(run.steps.length + 1).padStart(3, '0')}-${m.guest}-retry`,
+              seq: run.steps.length + 1,
+              move: m,
+              state: 'queued',
+              attempt: m.attempt,
+              error: '',
+              jobId: '',
+              startedMs: 0,
+              finishedMs: 0,
+              destUri: '',
+            };
             run.steps.push(s);
-            this.ctx.db.prepare('INSERT INTO operation_steps(op_id, step_id, seq, guest, source, dest, state, attempt, detail) VALUES (?,?,?,?,?,?,?,?,?)')
+            this.ctx.db
+              .prepare(
+                'INSERT INTO operation_steps(op_id, step_id, seq, guest, source, dest, state, attempt, detail) VALUES (?,?,?,?,?,?,?,?,?)',
+              )
               .run(run.id, s.stepId, s.seq, m.guest, m.source, m.dest, 'queued', m.attempt, JSON.stringify({ move: m }));
           }
           const step = s;
@@ -276,14 +430,29 @@ export class OperationEngine {
     if (to === 'preparing') s.startedMs = Date.now();
     if (isFinal(to)) s.finishedMs = Date.now();
     this.journal(run, s);
-    run.log.info({ step: s.stepId, node: s.move.guest, host: s.move.source, dest: s.move.dest, state: to, ...(s.error ? { err: s.error } : {}) }, `${s.move.guest}: ${to}`);
+    run.log.info(
+      { step: s.stepId, node: s.move.guest, host: s.move.source, dest: s.move.dest, state: to, ...(s.error ? { err: s.error } : {}) },
+      `${s.move.guest}: ${to}`,
+    );
     this.notify(run, s);
   }
 
   /** Writes a step's row as it stands (state, error, job id, times, destination URI). */
   private journal(run: OpRun, s: StepRow): void {
-    this.ctx.db.prepare('UPDATE operation_steps SET state = ?, error = ?, job_id = ?, started_ms = ?, finished_ms = ?, detail = ? WHERE op_id = ? AND step_id = ?')
-      .run(s.state, s.error, s.jobId, s.startedMs || null, s.finishedMs || null, JSON.stringify({ move: s.move, destUri: s.destUri, ...(s.final ? { final: true } : {}) }), run.id, s.stepId);
+    this.ctx.db
+      .prepare(
+        'UPDATE operation_steps SET state = ?, error = ?, job_id = ?, started_ms = ?, finished_ms = ?, detail = ? WHERE op_id = ? AND step_id = ?',
+      )
+      .run(
+        s.state,
+        s.error,
+        s.jobId,
+        s.startedMs || null,
+        s.finishedMs || null,
+        JSON.stringify({ move: s.move, destUri: s.destUri, ...(s.final ? { final: true } : {}) }),
+        run.id,
+        s.stepId,
+      );
   }
 
   private async runStep(run: OpRun, s: StepRow): Promise<void> {
@@ -301,7 +470,12 @@ export class OperationEngine {
       if (cpu.message) log.info({ cpu: cpu.message }, 'cpu check');
       // preparing: the destination makes pools, directories and checks bridges.
       const spec = buildGuestSpec(this.ctx.tables, guest, { ...(destView ? { host: destView } : {}) });
-      const prep = await this.ctx.agents.call<PrepareMigrationResponse__Output>(dest, 'PrepareMigration', { operationId: run.id, stepId: s.stepId, spec, copyStorage: copy }, { deadlineMs: 60_000 });
+      const prep = await this.ctx.agents.call<PrepareMigrationResponse__Output>(
+        dest,
+        'PrepareMigration',
+        { operationId: run.id, stepId: s.stepId, spec, copyStorage: copy },
+        { deadlineMs: 60_000 },
+      );
       s.destUri = prep.libvirtUri;
       if (prep.libvirtUri !== announced) await this.assertReachable(source, dest, prep.libvirtUri, guest);
       if (run.cancelling) {
@@ -312,10 +486,30 @@ export class OperationEngine {
       this.transition(run, s, 'migrating');
       const outcome = new Promise<MigrationOutcome__Output>((res) => (s.outcome = res));
       const o = run.options;
-      const started = await this.ctx.agents.call<StartMigrationResponse__Output>(source, 'StartMigration', {
-        operationId: run.id, stepId: s.stepId, guest, dest, destUri: prep.libvirtUri, migrateUri: prep.migrateUri,
-        options: { bandwidthMibps: o.bandwidthMibps, maxDowntimeMs: o.maxDowntimeMs, copyStorage: copy, unsafeShared: !copy, autoConverge: o.autoConverge, postcopy: false, timeoutS: o.timeoutS, stallS: o.stallS, tls: false },
-      }, { deadlineMs: 30_000 });
+      const started = await this.ctx.agents.call<StartMigrationResponse__Output>(
+        source,
+        'StartMigration',
+        {
+          operationId: run.id,
+          stepId: s.stepId,
+          guest,
+          dest,
+          destUri: prep.libvirtUri,
+          migrateUri: prep.migrateUri,
+          options: {
+            bandwidthMibps: o.bandwidthMibps,
+            maxDowntimeMs: o.maxDowntimeMs,
+            copyStorage: copy,
+            unsafeShared: !copy,
+            autoConverge: o.autoConverge,
+            postcopy: false,
+            timeoutS: o.timeoutS,
+            stallS: o.stallS,
+            tls: false,
+          },
+        },
+        { deadlineMs: 30_000 },
+      );
       s.jobId = started.jobId;
       this.journal(run, s);
       const out = await this.awaitOutcome(run, s, outcome);
@@ -339,11 +533,15 @@ export class OperationEngine {
   private async reachable(source: string, dest: string, uri: string): Promise<{ ok: boolean; message: string }> {
     const { hostname, port } = libvirtEndpoint(uri);
     const where = `${dest}'s libvirt (${hostname}:${port})`;
-    const reach = await this.ctx.agents.call<CheckReachableResponse__Output>(source, 'CheckReachable', { address: hostname, port, timeoutMs: 3000 }, { deadlineMs: 10_000 })
+    const reach = await this.ctx.agents
+      .call<CheckReachableResponse__Output>(source, 'CheckReachable', { address: hostname, port, timeoutMs: 3000 }, { deadlineMs: 10_000 })
       .catch((e: Error) => ({ reachable: false, error: `the source agent did not answer (${e.message})` }));
     return reach.reachable
       ? { ok: true, message: `${where} reached from ${source}` }
-      : { ok: false, message: `${where} cannot be reached from ${source}: ${reach.error}; check the network between them and libvirtd's listener on ${dest}` };
+      : {
+          ok: false,
+          message: `${where} cannot be reached from ${source}: ${reach.error}; check the network between them and libvirtd's listener on ${dest}`,
+        };
   }
 
   private async assertReachable(source: string, dest: string, uri: string, guest: string): Promise<void> {
@@ -358,7 +556,14 @@ export class OperationEngine {
    */
   private async cpuCheck(source: string, dest: string, guest: string, deadlineMs = 10_000): Promise<CpuVerdict> {
     const g = await this.ctx.agents.call<GuestCpuResponse__Output>(source, 'GuestCpu', { guest }, { deadlineMs });
-    const r = g.model ? await this.ctx.agents.call<CompareCpuResponse__Output>(dest, 'CompareCpu', { guest, hvType: g.hvType, model: g.model, features: g.features }, { deadlineMs }) : undefined;
+    const r = g.model
+      ? await this.ctx.agents.call<CompareCpuResponse__Output>(
+          dest,
+          'CompareCpu',
+          { guest, hvType: g.hvType, model: g.model, features: g.features },
+          { deadlineMs },
+        )
+      : undefined;
     return cpuVerdict({ guest, source, dest }, g, r);
   }
 
@@ -374,12 +579,14 @@ export class OperationEngine {
       if (uri && !pairs.has(key)) pairs.set(key, this.reachable(m.source, m.dest, uri));
     }
     // A dry run answers within seconds: a host that does not answer in 3 s fails the check.
-    const cpus = plan.moves.map((m) => this.cpuCheck(m.source, m.dest, m.guest, 3000)
-      .catch((e: Error) => ({ ok: false, message: e.message })));
+    const cpus = plan.moves.map((m) =>
+      this.cpuCheck(m.source, m.dest, m.guest, 3000).catch((e: Error) => ({ ok: false, message: e.message })),
+    );
     const out: string[] = [];
     for (const [i, m] of plan.moves.entries()) {
       const r = await pairs.get(`${m.source}>${m.dest}`);
-      if (!r) out.push(`${m.guest}: warning reachability: ${m.dest} has not announced its migration URI yet; it is checked when the move starts`);
+      if (!r)
+        out.push(`${m.guest}: warning reachability: ${m.dest} has not announced its migration URI yet; it is checked when the move starts`);
       else out.push(`${m.guest}: ${r.ok ? 'ok' : 'FAILED'} reachability${r.ok ? '' : `: ${r.message}`}`);
       const c = await cpus[i]!;
       // cpu-compare: libvirt's answer, next to the scheduler's own cpu check of the plan.
@@ -394,9 +601,30 @@ export class OperationEngine {
       const r = await Promise.race([outcome, new Promise<undefined>((res) => setTimeout(() => res(undefined), 5000).unref())]);
       if (r) return r;
       if (this.stopped) throw new Error('server stopping');
-      const q = await this.ctx.agents.call<QueryMigrationResponse__Output>(s.move.source, 'QueryMigration', { operationId: run.id, stepId: s.stepId, guest: s.move.guest }, { deadlineMs: 10_000, allowStale: true }).catch(() => undefined);
+      const q = await this.ctx.agents
+        .call<QueryMigrationResponse__Output>(
+          s.move.source,
+          'QueryMigration',
+          { operationId: run.id, stepId: s.stepId, guest: s.move.guest },
+          { deadlineMs: 10_000, allowStale: true },
+        )
+        .catch(() => undefined);
       if (q && (q.state === 'JOB_STATE_COMPLETED' || q.state === 'JOB_STATE_FAILED' || q.state === 'JOB_STATE_CANCELLED')) {
-        return { operationId: run.id, stepId: s.stepId, guest: s.move.guest, source: s.move.source, dest: s.move.dest, jobId: q.jobId, state: q.state, error: q.error, libvirtCode: 0, runningOn: '', elapsedMs: 0, downtimeMs: 0, timeMs: Date.now() };
+        return {
+          operationId: run.id,
+          stepId: s.stepId,
+          guest: s.move.guest,
+          source: s.move.source,
+          dest: s.move.dest,
+          jobId: q.jobId,
+          state: q.state,
+          error: q.error,
+          libvirtCode: 0,
+          runningOn: '',
+          elapsedMs: 0,
+          downtimeMs: 0,
+          timeMs: Date.now(),
+        };
       }
     }
   }
@@ -410,13 +638,20 @@ export class OperationEngine {
       if (d?.runningHere && !src?.runningHere) {
         this.ctx.db.transaction(() => {
           this.transition(run, s, 'done');
-          this.ctx.db.prepare('INSERT INTO vm(node, host) VALUES (?, ?) ON CONFLICT(node) DO UPDATE SET host = excluded.host').run(guest, dest);
+          this.ctx.db
+            .prepare('INSERT INTO vm(node, host) VALUES (?, ?) ON CONFLICT(node) DO UPDATE SET host = excluded.host')
+            .run(guest, dest);
         })();
         log.info({ ms: s.finishedMs - s.startedMs }, `${guest}: now on ${dest}`);
         return;
       }
       s.final = true;
-      this.transition(run, s, 'failed', `verification: expected ${guest} running on ${dest} only, found ${describe(d)} on ${dest} and ${describe(src)} on ${source}`);
+      this.transition(
+        run,
+        s,
+        'failed',
+        `verification: expected ${guest} running on ${dest} only, found ${describe(d)} on ${dest} and ${describe(src)} on ${source}`,
+      );
       return;
     }
     this.transition(run, s, 'aborting', error);
@@ -436,15 +671,38 @@ export class OperationEngine {
   }
 
   private query(host: string, run: OpRun, s: StepRow): Promise<QueryMigrationResponse__Output | undefined> {
-    return this.ctx.agents.call<QueryMigrationResponse__Output>(host, 'QueryMigration', { operationId: run.id, stepId: s.stepId, guest: s.move.guest }, { deadlineMs: 15_000, allowStale: true })
+    return this.ctx.agents
+      .call<QueryMigrationResponse__Output>(
+        host,
+        'QueryMigration',
+        { operationId: run.id, stepId: s.stepId, guest: s.move.guest },
+        { deadlineMs: 15_000, allowStale: true },
+      )
       .catch(() => undefined);
   }
 
   private facts(q: QueryMigrationResponse__Output | undefined): HostFacts {
     if (!q) return { reachable: false, defined: false, running: false, paused: false, job: 'unknown' };
     const st = q.guestHere?.state;
-    const job = q.state === 'JOB_STATE_RUNNING' ? 'running' : q.state === 'JOB_STATE_COMPLETED' ? 'completed' : q.state === 'JOB_STATE_FAILED' ? 'failed' : q.state === 'JOB_STATE_CANCELLED' ? 'cancelled' : q.state === 'JOB_STATE_UNKNOWN' ? 'unknown' : 'none';
-    return { reachable: true, defined: q.definedHere, running: st === 'POWER_STATE_ON' || st === 'POWER_STATE_BLOCKED', paused: st === 'POWER_STATE_PAUSED', job };
+    const job =
+      q.state === 'JOB_STATE_RUNNING'
+        ? 'running'
+        : q.state === 'JOB_STATE_COMPLETED'
+          ? 'completed'
+          : q.state === 'JOB_STATE_FAILED'
+            ? 'failed'
+            : q.state === 'JOB_STATE_CANCELLED'
+              ? 'cancelled'
+              : q.state === 'JOB_STATE_UNKNOWN'
+                ? 'unknown'
+                : 'none';
+    return {
+      reachable: true,
+      defined: q.definedHere,
+      running: st === 'POWER_STATE_ON' || st === 'POWER_STATE_BLOCKED',
+      paused: st === 'POWER_STATE_PAUSED',
+      job,
+    };
   }
 
   /** Settles a step whose fate we do not know, from both hosts' answers (machine.reconcile). */
@@ -453,7 +711,13 @@ export class OperationEngine {
     let why = '';
     for (let i = 0; i < 120 && !this.stopped; i++) {
       const [src, dst] = await Promise.all([this.query(s.move.source, run, s), this.query(s.move.dest, run, s)]);
-      const r = reconcile(s.state, !!s.jobId || s.state === 'migrating' || s.state === 'verifying', this.facts(src), this.facts(dst), later);
+      const r = reconcile(
+        s.state,
+        !!s.jobId || s.state === 'migrating' || s.state === 'verifying',
+        this.facts(src),
+        this.facts(dst),
+        later,
+      );
       why = r.why;
       run.log.info({ step: s.stepId, node: s.move.guest, action: r.action, why: r.why }, 'reconciling step');
       switch (r.action) {
@@ -463,7 +727,10 @@ export class OperationEngine {
           return this.settle(run, s, true, '', run.log);
         case 'rollback':
           if (s.state === 'queued') return;
-          if (r.resumeSource) await this.ctx.agents.call(s.move.source, 'Power', { guest: s.move.guest, action: 'POWER_ACTION_RESUME' }).catch(() => undefined);
+          if (r.resumeSource)
+            await this.ctx.agents
+              .call(s.move.source, 'Power', { guest: s.move.guest, action: 'POWER_ACTION_RESUME' })
+              .catch(() => undefined);
           if (s.state !== 'aborting') this.transition(run, s, 'aborting', s.error || r.why);
           this.transition(run, s, run.cancelling ? 'cancelled' : 'failed', s.error || r.why);
           return;
@@ -473,7 +740,12 @@ export class OperationEngine {
           return;
         case 'conflict':
           s.final = true;
-          this.transition(run, s, s.state === 'queued' ? 'cancelled' : 'failed', `conflict: ${r.why}; nothing was changed — check both hosts (rpower stat --live) before acting`);
+          this.transition(
+            run,
+            s,
+            s.state === 'queued' ? 'cancelled' : 'failed',
+            `conflict: ${r.why}; nothing was changed — check both hosts (rpower stat --live) before acting`,
+          );
           return;
         case 'wait': {
           // The job runs on: follow it until its outcome arrives or a query shows it ended.
@@ -510,10 +782,18 @@ export class OperationEngine {
     // A guest whose first attempt failed but whose retry succeeded counts as moved.
     const movedGuests = new Set(run.steps.filter((s) => s.state === 'done').map((s) => s.move.guest));
     const lost = new Set(run.steps.filter((s) => s.state === 'failed' && !movedGuests.has(s.move.guest)).map((s) => s.move.guest));
-    run.state = run.cancelling ? 'cancelled' : lost.size === 0 && run.unplaced.length === 0 ? 'done' : movedGuests.size === 0 ? 'failed' : 'partial';
+    run.state = run.cancelling
+      ? 'cancelled'
+      : lost.size === 0 && run.unplaced.length === 0
+        ? 'done'
+        : movedGuests.size === 0
+          ? 'failed'
+          : 'partial';
     run.finishedMs = Date.now();
     run.summary = `${movedGuests.size} moved, ${lost.size} failed${cancelled ? `, ${cancelled} cancelled` : ''}${run.unplaced.length ? `, ${run.unplaced.length} not placed` : ''} (${done} done, ${failed} failed steps)`;
-    this.ctx.db.prepare('UPDATE operations SET state = ?, finished_ms = ?, updated_ms = ?, summary = ? WHERE id = ?').run(run.state, run.finishedMs, run.finishedMs, run.summary, run.id);
+    this.ctx.db
+      .prepare('UPDATE operations SET state = ?, finished_ms = ?, updated_ms = ?, summary = ? WHERE id = ?')
+      .run(run.state, run.finishedMs, run.finishedMs, run.summary, run.id);
     run.sub?.unsubscribe();
     run.log.info({ state: run.state, summary: run.summary }, 'operation finished');
     this.notify(run, undefined, true);
@@ -532,8 +812,18 @@ export class OperationEngine {
     run.cancelling = true;
     run.log.warn('cancel requested');
     const active = run.steps.filter((s) => s.state === 'migrating' || s.state === 'preparing');
-    await Promise.all(active.map((s) => this.ctx.agents.call(s.move.source, 'AbortMigration', { operationId: run.id, stepId: s.stepId, guest: s.move.guest }, { deadlineMs: 15_000, allowStale: true })
-      .catch((e: Error) => run.log.warn({ step: s.stepId, err: e.message }, 'abort request failed'))));
+    await Promise.all(
+      active.map((s) =>
+        this.ctx.agents
+          .call(
+            s.move.source,
+            'AbortMigration',
+            { operationId: run.id, stepId: s.stepId, guest: s.move.guest },
+            { deadlineMs: 15_000, allowStale: true },
+          )
+          .catch((e: Error) => run.log.warn({ step: s.stepId, err: e.message }, 'abort request failed')),
+      ),
+    );
     void this.pump(run);
     return this.toOperation(run);
   }
@@ -557,13 +847,32 @@ export class OperationEngine {
   }
 
   private toStep(s: StepRow): OperationStep {
-    return { id: s.stepId, guest: s.move.guest, source: s.move.source, dest: s.move.dest, state: s.state, error: s.error, startedMs: s.startedMs, finishedMs: s.finishedMs, attempt: s.attempt, ...(s.progress ? { progress: s.progress } : {}) };
+    return {
+      id: s.stepId,
+      guest: s.move.guest,
+      source: s.move.source,
+      dest: s.move.dest,
+      state: s.state,
+      error: s.error,
+      startedMs: s.startedMs,
+      finishedMs: s.finishedMs,
+      attempt: s.attempt,
+      ...(s.progress ? { progress: s.progress } : {}),
+    };
   }
 
   private toOperation(run: OpRun): Operation {
     return {
-      id: run.id, kind: run.kind, state: run.state, requestedBy: run.requestedBy, createdMs: run.createdMs, finishedMs: run.finishedMs,
-      steps: run.steps.map((s) => this.toStep(s)), summary: run.summary, checks: run.checks, unplaced: run.unplaced,
+      id: run.id,
+      kind: run.kind,
+      state: run.state,
+      requestedBy: run.requestedBy,
+      createdMs: run.createdMs,
+      finishedMs: run.finishedMs,
+      steps: run.steps.map((s) => this.toStep(s)),
+      summary: run.summary,
+      checks: run.checks,
+      unplaced: run.unplaced,
     };
   }
 
@@ -577,13 +886,19 @@ export class OperationEngine {
   }
 
   list(all: boolean, limit: number): Operation[] {
-    const rows = this.ctx.db.prepare(`SELECT * FROM operations ${all ? '' : "WHERE state IN ('running', 'planned') OR created_ms > ?"} ORDER BY created_ms DESC LIMIT ?`)
+    const rows = this.ctx.db
+      .prepare(
+        `SELECT * FROM operations ${all ? '' : "WHERE state IN ('running', 'planned') OR created_ms > ?"} ORDER BY created_ms DESC LIMIT ?`,
+      )
       .all(...(all ? [] : [Date.now() - 86_400_000]), limit || 50) as Record<string, unknown>[];
     return rows.map((r) => (this.runs.has(String(r.id)) ? this.toOperation(this.runs.get(String(r.id))!) : this.rowToOperation(r)));
   }
 
   private rowToOperation(row: Record<string, unknown>): Operation {
-    const steps = this.ctx.db.prepare('SELECT * FROM operation_steps WHERE op_id = ? ORDER BY seq').all(row.id) as Record<string, unknown>[];
+    const steps = this.ctx.db.prepare('SELECT * FROM operation_steps WHERE op_id = ? ORDER BY seq').all(row.id) as Record<
+      string,
+      unknown
+    >[];
     const parse = (v: unknown): string[] => {
       try {
         return JSON.parse(String(v ?? '[]')) as string[];
@@ -592,18 +907,43 @@ export class OperationEngine {
       }
     };
     return {
-      id: String(row.id), kind: String(row.kind), state: String(row.state), requestedBy: String(row.requested_by), createdMs: Number(row.created_ms), finishedMs: Number(row.finished_ms ?? 0),
-      summary: String(row.summary ?? ''), checks: parse(row.checks), unplaced: parse(row.unplaced),
-      steps: steps.map((s) => ({ id: String(s.step_id), guest: String(s.guest), source: String(s.source), dest: String(s.dest), state: String(s.state), error: String(s.error), startedMs: Number(s.started_ms ?? 0), finishedMs: Number(s.finished_ms ?? 0), attempt: Number(s.attempt) })),
+      id: String(row.id),
+      kind: String(row.kind),
+      state: String(row.state),
+      requestedBy: String(row.requested_by),
+      createdMs: Number(row.created_ms),
+      finishedMs: Number(row.finished_ms ?? 0),
+      summary: String(row.summary ?? ''),
+      checks: parse(row.checks),
+      unplaced: parse(row.unplaced),
+      steps: steps.map((s) => ({
+        id: String(s.step_id),
+        guest: String(s.guest),
+        source: String(s.source),
+        dest: String(s.dest),
+        state: String(s.state),
+        error: String(s.error),
+        startedMs: Number(s.started_ms ?? 0),
+        finishedMs: Number(s.finished_ms ?? 0),
+        attempt: Number(s.attempt),
+      })),
     };
   }
 
   /** The guests a finished maintenance of `host` moved away and that still run where they went. */
   evacuatedBy(host: string): { guest: string; now: string }[] {
     // revacuate also puts its host into maintenance, so both kinds count.
-    const op = this.ctx.db.prepare("SELECT id FROM operations WHERE kind IN ('maintenance', 'evacuate') AND host = ? AND state IN ('done', 'partial', 'cancelled') ORDER BY created_ms DESC LIMIT 1").pluck().get(host) as string | undefined;
+    const op = this.ctx.db
+      .prepare(
+        "SELECT id FROM operations WHERE kind IN ('maintenance', 'evacuate') AND host = ? AND state IN ('done', 'partial', 'cancelled') ORDER BY created_ms DESC LIMIT 1",
+      )
+      .pluck()
+      .get(host) as string | undefined;
     if (!op) return [];
-    const rows = this.ctx.db.prepare("SELECT guest, dest FROM operation_steps WHERE op_id = ? AND state = 'done'").all(op) as { guest: string; dest: string }[];
+    const rows = this.ctx.db.prepare("SELECT guest, dest FROM operation_steps WHERE op_id = ? AND state = 'done'").all(op) as {
+      guest: string;
+      dest: string;
+    }[];
     return rows.filter((r) => this.ctx.tables.get(r.guest, 'vm.host') === r.dest).map((r) => ({ guest: r.guest, now: r.dest }));
   }
 
@@ -622,15 +962,42 @@ export class OperationEngine {
         opts = { options: DEFAULT_OPTIONS, policy: resolvePolicy({}) };
       }
       const run: OpRun = {
-        id, kind: String(row.kind) as OpRun['kind'], state: 'running', requestedBy: String(row.requested_by), createdMs: Number(row.created_ms), finishedMs: 0,
-        host: String(row.host ?? ''), plan: JSON.parse(String(row.plan)) as Plan, policy: opts.policy, options: opts.options, steps: [], cancelling: false,
-        summary: '', checks: JSON.parse(String(row.checks ?? '[]')) as string[], unplaced: JSON.parse(String(row.unplaced ?? '[]')) as string[], log: this.log.child({ op: id }), pumping: false,
+        id,
+        kind: String(row.kind) as OpRun['kind'],
+        state: 'running',
+        requestedBy: String(row.requested_by),
+        createdMs: Number(row.created_ms),
+        finishedMs: 0,
+        host: String(row.host ?? ''),
+        plan: JSON.parse(String(row.plan)) as Plan,
+        policy: opts.policy,
+        options: opts.options,
+        steps: [],
+        cancelling: false,
+        summary: '',
+        checks: JSON.parse(String(row.checks ?? '[]')) as string[],
+        unplaced: JSON.parse(String(row.unplaced ?? '[]')) as string[],
+        log: this.log.child({ op: id }),
+        pumping: false,
       };
-      for (const st of this.ctx.db.prepare('SELECT * FROM operation_steps WHERE op_id = ? ORDER BY seq').all(id) as Record<string, unknown>[]) {
+      for (const st of this.ctx.db.prepare('SELECT * FROM operation_steps WHERE op_id = ? ORDER BY seq').all(id) as Record<
+        string,
+        unknown
+      >[]) {
         const detail = JSON.parse(String(st.detail ?? '{}')) as { move: Move; destUri?: string; final?: boolean };
         run.steps.push({
-          opId: id, stepId: String(st.step_id), seq: Number(st.seq), move: detail.move, state: String(st.state) as StepState, attempt: Number(st.attempt),
-          error: String(st.error ?? ''), jobId: String(st.job_id ?? ''), startedMs: Number(st.started_ms ?? 0), finishedMs: Number(st.finished_ms ?? 0), destUri: detail.destUri ?? '', ...(detail.final ? { final: true } : {}),
+          opId: id,
+          stepId: String(st.step_id),
+          seq: Number(st.seq),
+          move: detail.move,
+          state: String(st.state) as StepState,
+          attempt: Number(st.attempt),
+          error: String(st.error ?? ''),
+          jobId: String(st.job_id ?? ''),
+          startedMs: Number(st.started_ms ?? 0),
+          finishedMs: Number(st.finished_ms ?? 0),
+          destUri: detail.destUri ?? '',
+          ...(detail.final ? { final: true } : {}),
         });
       }
       this.runs.set(id, run);
@@ -638,9 +1005,15 @@ export class OperationEngine {
       run.log.warn({ steps: run.steps.filter((s) => !isFinal(s.state)).length }, 'recovering an operation interrupted by a server restart');
       void (async () => {
         await this.waitForHosts(run);
-        await Promise.all(run.steps.filter((s) => ACTIVE.includes(s.state)).map((s) => this.reconcileStep(run, s).catch((e: Error) => {
-          if (!isFinal(s.state)) this.transition(run, s, 'failed', `after restart: ${e.message}`);
-        })));
+        await Promise.all(
+          run.steps
+            .filter((s) => ACTIVE.includes(s.state))
+            .map((s) =>
+              this.reconcileStep(run, s).catch((e: Error) => {
+                if (!isFinal(s.state)) this.transition(run, s, 'failed', `after restart: ${e.message}`);
+              }),
+            ),
+        );
         void this.pump(run);
       })();
     }

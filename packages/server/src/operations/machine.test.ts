@@ -48,19 +48,29 @@ test('reconcile - a step never started is taken again', () => {
 });
 
 test('reconcile - property: no decision ever resumes or keeps a source copy while the destination runs the guest', () => {
-  const facts = fc.record({
-    reachable: fc.boolean(), defined: fc.boolean(), running: fc.boolean(), paused: fc.boolean(),
-    job: fc.constantFrom('none', 'running', 'completed', 'failed', 'cancelled', 'unknown'),
-  }).map((f) => (f.running ? { ...f, paused: false, defined: true } : f.paused ? { ...f, defined: true } : f) as HostFacts);
+  const facts = fc
+    .record({
+      reachable: fc.boolean(),
+      defined: fc.boolean(),
+      running: fc.boolean(),
+      paused: fc.boolean(),
+      job: fc.constantFrom('none', 'running', 'completed', 'failed', 'cancelled', 'unknown'),
+    })
+    .map((f) => (f.running ? { ...f, paused: false, defined: true } : f.paused ? { ...f, defined: true } : f) as HostFacts);
   const state = fc.constantFrom<StepState>('queued', 'preparing', 'migrating', 'verifying', 'aborting');
-  fc.assert(fc.property(state, fc.boolean(), facts, facts, (st, started, src, dst) => {
-    const r = reconcile(st, started, src, dst);
-    if (r.action === 'rollback' && r.resumeSource) assert.ok(!(dst.running || dst.paused), 'resumes the source while the destination has the guest');
-    if (r.action === 'finish' && !['queued', 'preparing'].includes(st)) assert.ok(dst.running && !(src.running || src.paused), 'finishes without the destination alone running it');
-    if (src.reachable && dst.reachable && (src.running || src.paused) && (dst.running || dst.paused) && src.job !== 'running') {
-      assert.equal(r.action, 'conflict', `both active -> ${r.action}`);
-    }
-  }), { numRuns: 2000, seed: 7 });
+  fc.assert(
+    fc.property(state, fc.boolean(), facts, facts, (st, started, src, dst) => {
+      const r = reconcile(st, started, src, dst);
+      if (r.action === 'rollback' && r.resumeSource)
+        assert.ok(!(dst.running || dst.paused), 'resumes the source while the destination has the guest');
+      if (r.action === 'finish' && !['queued', 'preparing'].includes(st))
+        assert.ok(dst.running && !(src.running || src.paused), 'finishes without the destination alone running it');
+      if (src.reachable && dst.reachable && (src.running || src.paused) && (dst.running || dst.paused) && src.job !== 'running') {
+        assert.equal(r.action, 'conflict', `both active -> ${r.action}`);
+      }
+    }),
+    { numRuns: 2000, seed: 7 },
+  );
 });
 
 test('reconcile - the destination paused while the source is gone is the switch-over: waited out, then a conflict', () => {

@@ -35,18 +35,18 @@ export function canTransition(from: StepState, to: StepState): boolean {
 export interface HostFacts {
   reachable: boolean;
   defined: boolean;
-  running: boolean;      // active and not paused
-  paused: boolean;       // active but paused (e.g. at the switch-over, or a failed migration)
+  running: boolean; // active and not paused
+  paused: boolean; // active but paused (e.g. at the switch-over, or a failed migration)
   job: 'none' | 'running' | 'completed' | 'failed' | 'cancelled' | 'unknown';
 }
 
 export type Reconcile =
-  | { action: 'wait'; why: string }                      // the migration job still runs: keep following it
-  | { action: 'finish'; why: string }                    // the guest runs on the destination only: verify and mark done
+  | { action: 'wait'; why: string } // the migration job still runs: keep following it
+  | { action: 'finish'; why: string } // the guest runs on the destination only: verify and mark done
   | { action: 'rollback'; why: string; resumeSource: boolean } // the guest is on the source: make sure it runs there, mark failed/cancelled
-  | { action: 'restart-step'; why: string }              // nothing was started yet: the step can be taken again
-  | { action: 'conflict'; why: string }                  // the guest looks active on both hosts or on neither: stop and report
-  | { action: 'retry-later'; why: string };              // a host is unreachable: ask again later
+  | { action: 'restart-step'; why: string } // nothing was started yet: the step can be taken again
+  | { action: 'conflict'; why: string } // the guest looks active on both hosts or on neither: stop and report
+  | { action: 'retry-later'; why: string }; // a host is unreachable: ask again later
 
 /** How many times in a row a "switch-over may still be finishing" answer is waited out (2 s apart). */
 export const SWITCHOVER_TRIES = 10;
@@ -61,12 +61,17 @@ export function reconcile(state: StepState, started: boolean, src: HostFacts, ds
   if (isFinal(state)) return { action: 'finish', why: `step already ${state}` };
   if (state === 'queued' || (state === 'preparing' && !started)) {
     if (dst.running && !src.running && !src.paused) return { action: 'finish', why: 'guest already runs on the destination' };
-    if ((dst.running || dst.paused) && (src.running || src.paused)) return { action: 'conflict', why: 'guest active on both hosts before the step started' };
+    if ((dst.running || dst.paused) && (src.running || src.paused))
+      return { action: 'conflict', why: 'guest active on both hosts before the step started' };
     return { action: 'restart-step', why: 'no migration was started for this step' };
   }
   if (!src.reachable || !dst.reachable) {
     // Without both answers we cannot tell a finished migration from a failed one.
-    if (dst.reachable && dst.running && !src.reachable) return { action: 'retry-later', why: 'the source is unreachable; the destination runs the guest — waiting for the source to confirm it stopped' };
+    if (dst.reachable && dst.running && !src.reachable)
+      return {
+        action: 'retry-later',
+        why: 'the source is unreachable; the destination runs the guest — waiting for the source to confirm it stopped',
+      };
     return { action: 'retry-later', why: `${!src.reachable ? 'source' : 'destination'} unreachable` };
   }
   if (src.job === 'running') return { action: 'wait', why: 'the migration job is still running on the source' };
@@ -74,14 +79,22 @@ export function reconcile(state: StepState, started: boolean, src: HostFacts, ds
   const dstActive = dst.running || dst.paused;
   if (dst.running && !srcActive) return { action: 'finish', why: 'guest runs on the destination and is gone from the source' };
   if (srcActive && dstActive) {
-    return { action: 'conflict', why: src.running && dst.running ? 'guest reported running on both hosts' : 'guest active on both hosts (switch-over interrupted)' };
+    return {
+      action: 'conflict',
+      why: src.running && dst.running ? 'guest reported running on both hosts' : 'guest active on both hosts (switch-over interrupted)',
+    };
   }
   if (srcActive) {
-    return { action: 'rollback', why: src.paused ? 'guest paused on the source after an interrupted migration' : 'guest still runs on the source', resumeSource: src.paused };
+    return {
+      action: 'rollback',
+      why: src.paused ? 'guest paused on the source after an interrupted migration' : 'guest still runs on the source',
+      resumeSource: src.paused,
+    };
   }
   if (dst.paused && !srcActive) {
     // Between the source's end of a p2p migration and the destination's resume, for a moment.
-    if (tries < SWITCHOVER_TRIES) return { action: 'retry-later', why: 'guest paused on the destination only: the switch-over may still be finishing' };
+    if (tries < SWITCHOVER_TRIES)
+      return { action: 'retry-later', why: 'guest paused on the destination only: the switch-over may still be finishing' };
     return { action: 'conflict', why: `guest paused on the destination only, still after ${SWITCHOVER_TRIES} checks` };
   }
   if (!srcActive && !dstActive) {

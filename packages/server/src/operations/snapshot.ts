@@ -12,12 +12,20 @@ import { isActive } from '../guests/state.js';
 
 function guestState(s: string): GuestState {
   switch (s) {
-    case 'POWER_STATE_ON': case 'POWER_STATE_BLOCKED': case 'POWER_STATE_SHUTTING_DOWN': return 'running';
-    case 'POWER_STATE_PAUSED': return 'paused';
-    case 'POWER_STATE_PMSUSPENDED': return 'pmsuspended';
-    case 'POWER_STATE_OFF': return 'shutoff';
-    case 'POWER_STATE_CRASHED': return 'crashed';
-    default: return 'unknown';
+    case 'POWER_STATE_ON':
+    case 'POWER_STATE_BLOCKED':
+    case 'POWER_STATE_SHUTTING_DOWN':
+      return 'running';
+    case 'POWER_STATE_PAUSED':
+      return 'paused';
+    case 'POWER_STATE_PMSUSPENDED':
+      return 'pmsuspended';
+    case 'POWER_STATE_OFF':
+      return 'shutoff';
+    case 'POWER_STATE_CRASHED':
+      return 'crashed';
+    default:
+      return 'unknown';
   }
 }
 
@@ -31,7 +39,9 @@ function num(v: string | undefined): number | undefined {
 }
 
 export function sitePolicy(ctx: ServerContext): PolicyInput {
-  const site = new Map((ctx.db.prepare('SELECT key, value FROM site').all() as { key: string; value: string | null }[]).map((r) => [r.key, r.value ?? '']));
+  const site = new Map(
+    (ctx.db.prepare('SELECT key, value FROM site').all() as { key: string; value: string | null }[]).map((r) => [r.key, r.value ?? '']),
+  );
   const p: Record<string, number> = {};
   const set = (k: string, field: string): void => {
     const n = num(site.get(k));
@@ -53,7 +63,11 @@ type Reported = { host: string; g: { name: string; state: string } };
  * and among several the one on the guest's recorded `vm.host`. The duplicate is logged, never
  * allowed to stop a whole plan.
  */
-export function oneCopyEach<T extends Reported>(recordedHost: (name: string) => string | undefined, warn: (fields: object, msg: string) => void, reported: T[]): T[] {
+export function oneCopyEach<T extends Reported>(
+  recordedHost: (name: string) => string | undefined,
+  warn: (fields: object, msg: string) => void,
+  reported: T[],
+): T[] {
   const byName = new Map<string, T[]>();
   for (const r of reported) {
     const l = byName.get(r.g.name);
@@ -70,7 +84,10 @@ export function oneCopyEach<T extends Reported>(recordedHost: (name: string) => 
     const recorded = recordedHost(name);
     const rank = (r: T): number => (isActive(r.g.state) ? 2 : 0) + (r.host === recorded ? 1 : 0);
     const best = [...copies].sort((a, b) => rank(b) - rank(a))[0]!;
-    warn({ node: name, host: best.host, reportedBy: copies.map((c) => `${c.host}:${c.g.state}`) }, `${name} is reported by ${copies.length} hosts; planning with the copy on ${best.host}`);
+    warn(
+      { node: name, host: best.host, reportedBy: copies.map((c) => `${c.host}:${c.g.state}`) },
+      `${name} is reported by ${copies.length} hosts; planning with the copy on ${best.host}`,
+    );
     out.push(best);
   }
   return out;
@@ -82,8 +99,11 @@ export function oneCopyEach<T extends Reported>(recordedHost: (name: string) => 
  * 40,000-guest cluster reads the tables for a few guests, not all of them.
  */
 export function buildSnapshot(ctx: ServerContext, inFlight: readonly InFlightMove[], focus?: ReadonlySet<string>): ClusterSnapshot {
-  const overrides = new Map((ctx.db.prepare('SELECT node, memory, cpus FROM hypervisor').all() as { node: string; memory: string | null; cpus: string | null }[])
-    .map((r) => [r.node, { memory: num(r.memory ?? undefined), cpus: num(r.cpus ?? undefined) }]));
+  const overrides = new Map(
+    (
+      ctx.db.prepare('SELECT node, memory, cpus FROM hypervisor').all() as { node: string; memory: string | null; cpus: string | null }[]
+    ).map((r) => [r.node, { memory: num(r.memory ?? undefined), cpus: num(r.cpus ?? undefined) }]),
+  );
   const hosts: HostInfo[] = ctx.hosts.all().map((h) => {
     const f = h.facts;
     const o = overrides.get(h.host);
@@ -95,17 +115,27 @@ export function buildSnapshot(ctx: ServerContext, inFlight: readonly InFlightMov
       memoryTotalMiB: f?.memoryTotalMib ?? 0,
       memoryFreeMiB: f?.memoryFreeMib ?? 0,
       cpus: f?.cpus ?? 0,
-      ...(o && (o.memory !== undefined || o.cpus !== undefined) ? { overrides: { ...(o.memory !== undefined ? { memoryMiB: o.memory } : {}), ...(o.cpus !== undefined ? { cpus: o.cpus } : {}) } } : {}),
+      ...(o && (o.memory !== undefined || o.cpus !== undefined)
+        ? { overrides: { ...(o.memory !== undefined ? { memoryMiB: o.memory } : {}), ...(o.cpus !== undefined ? { cpus: o.cpus } : {}) } }
+        : {}),
       cpu: { model: f?.cpuModel ?? '', features: f?.cpuFeatures ?? [] },
       bridges: f?.bridges ?? [],
       storage: (f?.pools ?? []).map((p) => `dir://${p.path}`),
     };
   });
   // Table attributes of every managed guest the agents report.
-  const reported = oneCopyEach((n) => ctx.tables.get(n, 'vm.host'), (f, m) => ctx.log.warn(f, m), ctx.inventory.allHosts().flatMap((h) => [...h.guests.values()].map((g) => ({ host: h.host, g }))));
+  const reported = oneCopyEach(
+    (n) => ctx.tables.get(n, 'vm.host'),
+    (f, m) => ctx.log.warn(f, m),
+    ctx.inventory.allHosts().flatMap((h) => [...h.guests.values()].map((g) => ({ host: h.host, g }))),
+  );
   const names = focus ? [...focus].filter((n) => ctx.tables.exists(n)) : reported.map((r) => r.g.name).filter((n) => ctx.tables.exists(n));
   const attrs = ctx.tables.nodeAttrs(names);
-  const groups = new Map((ctx.db.prepare('SELECT node, antiaffinity FROM vm WHERE antiaffinity IS NOT NULL').all() as { node: string; antiaffinity: string }[]).map((r) => [r.node, r.antiaffinity]));
+  const groups = new Map(
+    (
+      ctx.db.prepare('SELECT node, antiaffinity FROM vm WHERE antiaffinity IS NOT NULL').all() as { node: string; antiaffinity: string }[]
+    ).map((r) => [r.node, r.antiaffinity]),
+  );
   const guests: GuestInfo[] = [];
   for (const { host, g } of reported) {
     const a = attrs.get(g.name);
@@ -118,7 +148,10 @@ export function buildSnapshot(ctx: ServerContext, inFlight: readonly InFlightMov
     } catch {
       // invalid values cannot be stored; ignore defensively
     }
-    const md = a?.['vm.migrationdest']?.split(',').map((s) => s.trim()).filter(Boolean);
+    const md = a?.['vm.migrationdest']
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     guests.push({
       name: g.name,
       uuid: g.uuid,

@@ -34,10 +34,29 @@ test('checkMove - a clean move passes every check in a fixed order', () => {
   const results = checkMove(twoHosts(), 'web1', 'node02');
   assert.deepEqual(
     results.map((r) => r.check),
-    ['guest-known', 'guest-state', 'not-in-flight', 'source-up', 'host-known', 'host-up', 'host-maintenance', 'not-source',
-      'hypervisor', 'migrationdest', 'bridges', 'cpu', 'storage', 'memory', 'vcpus', 'anti-affinity'],
+    [
+      'guest-known',
+      'guest-state',
+      'not-in-flight',
+      'source-up',
+      'host-known',
+      'host-up',
+      'host-maintenance',
+      'not-source',
+      'hypervisor',
+      'migrationdest',
+      'bridges',
+      'cpu',
+      'storage',
+      'memory',
+      'vcpus',
+      'anti-affinity',
+    ],
   );
-  assert.ok(results.every((r) => r.pass), JSON.stringify(results.filter((r) => !r.pass)));
+  assert.ok(
+    results.every((r) => r.pass),
+    JSON.stringify(results.filter((r) => !r.pass)),
+  );
   assert.equal(movable(results), true);
 });
 
@@ -105,7 +124,11 @@ test('checkMove - migrationdest restricts destinations when set', () => {
 });
 
 test('checkMove - bridges names every bridge the destination lacks', () => {
-  const r = assertFailed(checkMove(twoHosts({ nicBridges: ['br0', 'br-stor', 'br-mgmt'] }, { bridges: ['br0'] }), 'web1', 'node02'), 'bridges', 'node02');
+  const r = assertFailed(
+    checkMove(twoHosts({ nicBridges: ['br0', 'br-stor', 'br-mgmt'] }, { bridges: ['br0'] }), 'web1', 'node02'),
+    'bridges',
+    'node02',
+  );
   assert.match(r.message, /br-mgmt and br-stor/);
 });
 
@@ -115,7 +138,10 @@ test('checkMove - cpu passes for an identical CPU description', () => {
 });
 
 test('checkMove - cpu passes for a newer model with a feature superset', () => {
-  const snap = twoHosts({ cpu: { model: 'Haswell', features: ['avx2'] } }, { cpu: { model: 'Cascadelake-Server', features: ['avx2', 'avx512f', 'aes'] } });
+  const snap = twoHosts(
+    { cpu: { model: 'Haswell', features: ['avx2'] } },
+    { cpu: { model: 'Cascadelake-Server', features: ['avx2', 'avx512f', 'aes'] } },
+  );
   assert.equal(get(checkMove(snap, 'web1', 'node02'), 'cpu').pass, true);
 });
 
@@ -146,7 +172,12 @@ test('checkMove - storage uses shared mode when the destination is in the storag
 
 test('checkMove - storage copies a disk the destination cannot reach when copying is allowed', () => {
   const snap = twoHosts(
-    { disks: [{ device: 'vda', url: 'nfs://filer/vm/web1.qcow2' }, { device: 'vdb', url: '/var/lib/libvirt/images/web1-data.qcow2' }] },
+    {
+      disks: [
+        { device: 'vda', url: 'nfs://filer/vm/web1.qcow2' },
+        { device: 'vdb', url: '/var/lib/libvirt/images/web1-data.qcow2' },
+      ],
+    },
     {},
     { storage: [{ url: 'nfs://filer/vm', shared: true, hosts: ['node01', 'node02'] }] },
   );
@@ -168,10 +199,14 @@ test('checkMove - storage fails when a copy is needed and copyStorage is never',
 test('checkMove - memory counts moves in flight towards the destination', () => {
   // node02: 16 GiB, all free; 256 MiB headroom. web1 (8 GiB) fits alone, but db1 (8 GiB) is
   // already migrating to node02, leaving 16384 − 256 − 8192 = 7936 MiB.
-  const snap = twoHosts({ memoryMiB: 8192 }, { memoryTotalMiB: 16384, memoryFreeMiB: 16384 }, {
-    hosts: [mkHost('node03')],
-    guests: [mkGuest('db1', 'node03', { memoryMiB: 8192 })],
-  });
+  const snap = twoHosts(
+    { memoryMiB: 8192 },
+    { memoryTotalMiB: 16384, memoryFreeMiB: 16384 },
+    {
+      hosts: [mkHost('node03')],
+      guests: [mkGuest('db1', 'node03', { memoryMiB: 8192 })],
+    },
+  );
   assert.equal(get(checkMove(snap, 'web1', 'node02'), 'memory').pass, true);
   const busy = { ...snap, inFlight: [{ guest: 'db1', source: 'node03', dest: 'node02' }] };
   const r = assertFailed(checkMove(busy, 'web1', 'node02'), 'memory', 'node02');
@@ -192,9 +227,17 @@ test('checkMove - memory uses the hypervisor-table override instead of the repor
 
 test('checkMove - vcpus respects the overcommit ratio', () => {
   // node02: 2 CPUs × 4 = 8 vCPUs; 3 guests of 2 vCPUs already there leave 2.
-  const snap = twoHosts({ vcpus: 4 }, { cpus: 2 }, {
-    guests: [mkGuest('a', 'node02', { memoryMiB: 1 }), mkGuest('b', 'node02', { memoryMiB: 1 }), mkGuest('c', 'node02', { memoryMiB: 1 })],
-  });
+  const snap = twoHosts(
+    { vcpus: 4 },
+    { cpus: 2 },
+    {
+      guests: [
+        mkGuest('a', 'node02', { memoryMiB: 1 }),
+        mkGuest('b', 'node02', { memoryMiB: 1 }),
+        mkGuest('c', 'node02', { memoryMiB: 1 }),
+      ],
+    },
+  );
   const r = assertFailed(checkMove(snap, 'web1', 'node02'), 'vcpus', 'node02');
   assert.match(r.message, /overcommit 4/);
   assert.equal(get(checkMove(snap, 'web1', 'node02', { vcpuOvercommit: 5 }), 'vcpus').pass, true);

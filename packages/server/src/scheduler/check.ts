@@ -14,17 +14,28 @@ const STACK = new Stack();
  * never blocks, its failure is a warning. An unknown guest yields one failed `guest-known`; an
  * unknown host stops after `host-known`.
  */
-export function checkMove(snapshot: ClusterSnapshot | ClusterIndex, guestName: string, destHost: string, policy?: PolicyInput): CheckResult[] {
+export function checkMove(
+  snapshot: ClusterSnapshot | ClusterIndex,
+  guestName: string,
+  destHost: string,
+  policy?: PolicyInput,
+): CheckResult[] {
   const cluster = toIndex(snapshot);
   const pol = resolvePolicy(policy);
   const guest = cluster.guest(guestName);
   if (!guest) {
-    return [{
-      check: 'guest-known',
-      pass: false,
-      soft: false,
-      message: failure('guest-known', `no guest named ${guestName} in the cluster (moving it to ${destHost} is impossible)`, `check the name with lsdef`),
-    }];
+    return [
+      {
+        check: 'guest-known',
+        pass: false,
+        soft: false,
+        message: failure(
+          'guest-known',
+          `no guest named ${guestName} in the cluster (moving it to ${destHost} is impossible)`,
+          `check the name with lsdef`,
+        ),
+      },
+    ];
   }
   const session = STACK.session({ cluster, policy: pol, ledger: new Ledger(cluster, pol) });
   const source = cluster.host(guest.info.host);
@@ -39,11 +50,18 @@ export function checkMove(snapshot: ClusterSnapshot | ClusterIndex, guestName: s
       check: 'host-known',
       pass: false,
       soft: false,
-      message: failure('host-known', `no host named ${destHost} in the cluster to take guest ${guestName}`, `check the host name, or start drover-agent on ${destHost}`),
+      message: failure(
+        'host-known',
+        `no host named ${destHost} in the cluster to take guest ${guestName}`,
+        `check the host name, or start drover-agent on ${destHost}`,
+      ),
     });
     return out;
   }
-  return [{ check: 'guest-known', pass: true, soft: false, message: `${guestName} is in the cluster` }, ...session.checkAll(guest, source, dest)];
+  return [
+    { check: 'guest-known', pass: true, soft: false, message: `${guestName} is in the cluster` },
+    ...session.checkAll(guest, source, dest),
+  ];
 }
 
 /** True when no hard check failed. */

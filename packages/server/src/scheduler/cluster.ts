@@ -159,9 +159,10 @@ export class ClusterIndex {
     }
     this.onHost = this.indexGuests(snapshot.guests);
     for (const h of hosts) {
-      h.freeMiB = h.info.overrides?.memoryMiB !== undefined
-        ? h.capacityMiB - h.activeMemMiB
-        : Math.min(h.info.memoryFreeMiB, h.info.memoryTotalMiB - h.activeMemMiB);
+      h.freeMiB =
+        h.info.overrides?.memoryMiB !== undefined
+          ? h.capacityMiB - h.activeMemMiB
+          : Math.min(h.info.memoryFreeMiB, h.info.memoryTotalMiB - h.activeMemMiB);
     }
 
     for (const s of snapshot.storage) {

@@ -24,12 +24,33 @@ function prng(seed: number): () => number {
   };
 }
 
-const BASE_FEATURES = ['sse4.2', 'popcnt', 'aes', 'avx', 'xsave', 'f16c', 'rdrand', 'fma', 'bmi1', 'bmi2', 'avx2', 'movbe', 'invpcid', 'erms'];
+const BASE_FEATURES = [
+  'sse4.2',
+  'popcnt',
+  'aes',
+  'avx',
+  'xsave',
+  'f16c',
+  'rdrand',
+  'fma',
+  'bmi1',
+  'bmi2',
+  'avx2',
+  'movbe',
+  'invpcid',
+  'erms',
+];
 const CPU_MODELS: CpuDescription[] = [
   { model: 'Haswell-noTSX', features: BASE_FEATURES },
   { model: 'Broadwell', features: [...BASE_FEATURES, 'adx', 'rdseed', 'smap'] },
-  { model: 'Skylake-Server', features: [...BASE_FEATURES, 'adx', 'rdseed', 'smap', 'avx512f', 'avx512dq', 'avx512cd', 'avx512bw', 'avx512vl', 'clwb'] },
-  { model: 'Cascadelake-Server', features: [...BASE_FEATURES, 'adx', 'rdseed', 'smap', 'avx512f', 'avx512dq', 'avx512cd', 'avx512bw', 'avx512vl', 'clwb', 'avx512vnni'] },
+  {
+    model: 'Skylake-Server',
+    features: [...BASE_FEATURES, 'adx', 'rdseed', 'smap', 'avx512f', 'avx512dq', 'avx512cd', 'avx512bw', 'avx512vl', 'clwb'],
+  },
+  {
+    model: 'Cascadelake-Server',
+    features: [...BASE_FEATURES, 'adx', 'rdseed', 'smap', 'avx512f', 'avx512dq', 'avx512cd', 'avx512bw', 'avx512vl', 'clwb', 'avx512vnni'],
+  },
 ];
 
 export interface SyntheticOptions {
@@ -85,7 +106,9 @@ export function syntheticCluster(o: SyntheticOptions): { snapshot: ClusterSnapsh
       disks: [{ device: 'vda', url: onRackStore ? `nfs://rack${rack(h)}/vm/g${g}.qcow2` : `ceph://pool/vm/g${g}` }],
       nicBridges: rnd() < 0.8 ? ['br0'] : ['br0', `br-rack${rack(h)}`],
       ...(group !== undefined ? { antiAffinity: group } : {}),
-      ...(rnd() < 0.02 ? { migrationdest: [name(1 + Math.floor(rnd() * (o.hosts - 1))), name(1 + Math.floor(rnd() * (o.hosts - 1)))] } : {}),
+      ...(rnd() < 0.02
+        ? { migrationdest: [name(1 + Math.floor(rnd() * (o.hosts - 1))), name(1 + Math.floor(rnd() * (o.hosts - 1)))] }
+        : {}),
       ...(rnd() < 0.3 ? { cpu: pick(CPU_MODELS.slice(0, 3)) } : {}),
     };
     guests.push(guest);
@@ -115,7 +138,12 @@ const r2 = (x: number) => Math.round(x * 100) / 100;
 
 export async function run(args: string[]): Promise<void> {
   const runs = arg(args, '--runs', 50);
-  const o: SyntheticOptions = { seed: arg(args, '--seed', 1), hosts: arg(args, '--hosts', 2000), guests: arg(args, '--guests', 40000), evacuee: 40 };
+  const o: SyntheticOptions = {
+    seed: arg(args, '--seed', 1),
+    hosts: arg(args, '--hosts', 2000),
+    guests: arg(args, '--guests', 40000),
+    evacuee: 40,
+  };
   const { snapshot, source } = syntheticCluster(o);
 
   const time = (f: () => unknown): number => {
@@ -139,23 +167,27 @@ export async function run(args: string[]): Promise<void> {
   const pl = stats(indexedMs);
   const full = stats(fullMs);
   console.log(`scheduler: ${o.hosts} hosts, ${o.guests} guests, evacuating ${source} (${o.evacuee} guests), ${runs} runs, seed ${o.seed}`);
-  console.log(`  plan: ${plan.moves.length} moves, ${plan.unplaced.length} unplaced, ${plan.warnings.length} warnings, ${plan.moves.filter((m) => m.alternative).length} with alternatives`);
+  console.log(
+    `  plan: ${plan.moves.length} moves, ${plan.unplaced.length} unplaced, ${plan.warnings.length} warnings, ${plan.moves.filter((m) => m.alternative).length} with alternatives`,
+  );
   console.log(`  index build           median ${r2(ix.median)} ms   p95 ${r2(ix.p95)} ms`);
   console.log(`  plan on built index   median ${r2(pl.median)} ms   p95 ${r2(pl.p95)} ms`);
   console.log(`  plan from snapshot    median ${r2(full.median)} ms   p95 ${r2(full.p95)} ms   (index build included; target < 20 ms)`);
-  console.log(JSON.stringify({
-    bench: 'scheduler',
-    hosts: o.hosts,
-    guests: o.guests,
-    plan_ms: r2(full.median),
-    plan_p95_ms: r2(full.p95),
-    plan_indexed_ms: r2(pl.median),
-    plan_indexed_p95_ms: r2(pl.p95),
-    index_ms: r2(ix.median),
-    runs,
-    moves: plan.moves.length,
-    unplaced: plan.unplaced.length,
-  }));
+  console.log(
+    JSON.stringify({
+      bench: 'scheduler',
+      hosts: o.hosts,
+      guests: o.guests,
+      plan_ms: r2(full.median),
+      plan_p95_ms: r2(full.p95),
+      plan_indexed_ms: r2(pl.median),
+      plan_indexed_p95_ms: r2(pl.p95),
+      index_ms: r2(ix.median),
+      runs,
+      moves: plan.moves.length,
+      unplaced: plan.unplaced.length,
+    }),
+  );
 }
 
 if (require.main === module) {

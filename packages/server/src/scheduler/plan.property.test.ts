@@ -40,9 +40,8 @@ const onceIn = <T>(every: number, arb: fc.Arbitrary<T>): fc.Arbitrary<T | null> 
  * running, so plans are long and the pacing properties see many moves; the others mix in every
  * way a host or guest can be refused.
  */
-const arbClusterOf = (healthy: boolean): fc.Arbitrary<ClusterSnapshot> => fc
-  .integer({ min: 2, max: 10 })
-  .chain((nHosts) => {
+const arbClusterOf = (healthy: boolean): fc.Arbitrary<ClusterSnapshot> =>
+  fc.integer({ min: 2, max: 10 }).chain((nHosts) => {
     const names = Array.from({ length: nHosts }, (_, i) => hostName(i));
     const arbHost = (name: string) =>
       fc
@@ -60,9 +59,13 @@ const arbClusterOf = (healthy: boolean): fc.Arbitrary<ClusterSnapshot> => fc
           storage: subset(URLS),
         })
         .map((r): HostInfo => {
-          const overrides = r.override !== null || r.cpuOverride !== null
-            ? { ...(r.override !== null ? { memoryMiB: r.override * 1024 } : {}), ...(r.cpuOverride !== null ? { cpus: r.cpuOverride } : {}) }
-            : undefined;
+          const overrides =
+            r.override !== null || r.cpuOverride !== null
+              ? {
+                  ...(r.override !== null ? { memoryMiB: r.override * 1024 } : {}),
+                  ...(r.cpuOverride !== null ? { cpus: r.cpuOverride } : {}),
+                }
+              : undefined;
           return {
             name,
             state: healthy ? 'up' : (r.state as HostInfo['state']),
@@ -83,7 +86,10 @@ const arbClusterOf = (healthy: boolean): fc.Arbitrary<ClusterSnapshot> => fc
           host: fc.integer({ min: 0, max: nHosts - 1 }),
           mem: fc.integer({ min: 1, max: 16 }),
           vcpus: fc.integer({ min: 1, max: 8 }),
-          state: fc.oneof({ weight: 12, arbitrary: fc.constant('running') }, fc.constantFrom('paused', 'shutoff', 'crashed', 'unknown', 'pmsuspended')),
+          state: fc.oneof(
+            { weight: 12, arbitrary: fc.constant('running') },
+            fc.constantFrom('paused', 'shutoff', 'crashed', 'unknown', 'pmsuspended'),
+          ),
           disks: fc.array(fc.constantFrom(...URLS, '/var/lib/libvirt/images'), { maxLength: 2 }),
           nics: fc.oneof({ weight: 4, arbitrary: fc.constant(['br0']) }, { weight: 1, arbitrary: subset(BRIDGES) }),
           dest: onceIn(8, subset(names)),
@@ -104,22 +110,27 @@ const arbClusterOf = (healthy: boolean): fc.Arbitrary<ClusterSnapshot> => fc
           ...(r.cpu !== null ? { cpu: r.cpu } : {}),
         }));
     return fc.integer({ min: healthy ? 10 : 0, max: healthy ? 60 : 40 }).chain((nGuests) =>
-      fc.record({
-        hosts: fc.tuple(...names.map(arbHost)),
-        guests: nGuests === 0 ? fc.constant([] as GuestInfo[]) : fc.tuple(...Array.from({ length: nGuests }, (_, i) => arbGuest(i))),
-        storage: fc.tuple(...URLS.map((url) => fc.record({ url: fc.constant(url), shared: fc.boolean(), hosts: subset(names) }))),
-        inFlight: fc.array(fc.record({ guest: fc.integer({ min: 0, max: Math.max(0, nGuests - 1) }), dest: fc.integer({ min: 0, max: nHosts - 1 }) }), { maxLength: 3 }),
-      }).map((r): Raw => {
-        const seen = new Set<string>();
-        const inFlight: InFlightMove[] = [];
-        for (const m of nGuests === 0 ? [] : r.inFlight) {
-          const g = r.guests[m.guest];
-          if (!g || seen.has(g.name)) continue;
-          seen.add(g.name);
-          inFlight.push({ guest: g.name, source: g.host, dest: hostName(m.dest) });
-        }
-        return { hosts: [...r.hosts], guests: [...r.guests], storage: [...r.storage], inFlight };
-      }),
+      fc
+        .record({
+          hosts: fc.tuple(...names.map(arbHost)),
+          guests: nGuests === 0 ? fc.constant([] as GuestInfo[]) : fc.tuple(...Array.from({ length: nGuests }, (_, i) => arbGuest(i))),
+          storage: fc.tuple(...URLS.map((url) => fc.record({ url: fc.constant(url), shared: fc.boolean(), hosts: subset(names) }))),
+          inFlight: fc.array(
+            fc.record({ guest: fc.integer({ min: 0, max: Math.max(0, nGuests - 1) }), dest: fc.integer({ min: 0, max: nHosts - 1 }) }),
+            { maxLength: 3 },
+          ),
+        })
+        .map((r): Raw => {
+          const seen = new Set<string>();
+          const inFlight: InFlightMove[] = [];
+          for (const m of nGuests === 0 ? [] : r.inFlight) {
+            const g = r.guests[m.guest];
+            if (!g || seen.has(g.name)) continue;
+            seen.add(g.name);
+            inFlight.push({ guest: g.name, source: g.host, dest: hostName(m.dest) });
+          }
+          return { hosts: [...r.hosts], guests: [...r.guests], storage: [...r.storage], inFlight };
+        }),
     );
   });
 
@@ -138,21 +149,27 @@ type Request = { kind: 'evacuate'; host: string } | { kind: 'moves'; guests: str
 const arbCluster = fc.oneof(arbClusterOf(true), arbClusterOf(false));
 
 /** A cluster with a request that fits it: evacuate one of its hosts, or move some of its guests. */
-const arbCase: fc.Arbitrary<[ClusterSnapshot, Request]> = fc.noBias(arbCluster.chain((snap) => {
-  const hosts = snap.hosts.map((h) => h.name);
-  const guests = [...snap.guests.map((g) => g.name), 'ghost'];
-  const req: fc.Arbitrary<Request> = fc.oneof(
-    { weight: 2, arbitrary: fc.record({ kind: fc.constant('evacuate' as const), host: fc.constantFrom(...hosts) }) },
-    fc.record({
-      kind: fc.constant('moves' as const),
-      guests: fc.subarray(guests, { maxLength: Math.min(10, guests.length) }),
-      dest: fc.oneof(fc.constant(undefined), fc.constantFrom(...hosts), onceIn(10, fc.constant('nohost')).map((x) => x ?? undefined)),
-    }),
-  );
-  return fc.tuple(fc.constant(snap), req);
-// Unbiased: fast-check's bias towards small numbers would make nearly every host tiny, stale
-// and overfull, and the properties would hold vacuously (see the last test in this file).
-}));
+const arbCase: fc.Arbitrary<[ClusterSnapshot, Request]> = fc.noBias(
+  arbCluster.chain((snap) => {
+    const hosts = snap.hosts.map((h) => h.name);
+    const guests = [...snap.guests.map((g) => g.name), 'ghost'];
+    const req: fc.Arbitrary<Request> = fc.oneof(
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant('evacuate' as const), host: fc.constantFrom(...hosts) }) },
+      fc.record({
+        kind: fc.constant('moves' as const),
+        guests: fc.subarray(guests, { maxLength: Math.min(10, guests.length) }),
+        dest: fc.oneof(
+          fc.constant(undefined),
+          fc.constantFrom(...hosts),
+          onceIn(10, fc.constant('nohost')).map((x) => x ?? undefined),
+        ),
+      }),
+    );
+    return fc.tuple(fc.constant(snap), req);
+    // Unbiased: fast-check's bias towards small numbers would make nearly every host tiny, stale
+    // and overfull, and the properties would hold vacuously (see the last test in this file).
+  }),
+);
 
 function makePlan(snap: ClusterSnapshot, req: Request, policy: PolicyInput): Plan {
   if (req.kind === 'evacuate') return planEvacuation(snap, req.host, policy);
@@ -172,7 +189,9 @@ function referenceRoom(snap: ClusterSnapshot, pol: Policy): Map<string, { mem: n
     const activeV = mine.reduce((s, g) => s + g.vcpus, 0);
     const cap = h.overrides?.memoryMiB ?? h.memoryTotalMiB;
     const free = h.overrides?.memoryMiB !== undefined ? cap - active : Math.min(h.memoryFreeMiB, h.memoryTotalMiB - active);
-    const incoming = snap.inFlight.map((m) => ({ m, g: guests.get(m.guest) })).filter(({ m, g }) => m.dest === h.name && g && g.host !== h.name);
+    const incoming = snap.inFlight
+      .map((m) => ({ m, g: guests.get(m.guest) }))
+      .filter(({ m, g }) => m.dest === h.name && g && g.host !== h.name);
     const inMem = incoming.reduce((s, { g }) => s + (g?.memoryMiB ?? 0), 0);
     const inV = incoming.reduce((s, { g }) => s + (g?.vcpus ?? 0), 0);
     const headroom = Math.max(pol.memoryHeadroomMiB, Math.ceil(pol.memoryHeadroomFraction * cap));
@@ -200,7 +219,8 @@ const RUNS = { numRuns: 300 };
 test('scheduler property - no host is over capacity and no limit is exceeded at any instant', () => {
   fc.assert(
     fc.property(
-      arbCase, arbPolicy,
+      arbCase,
+      arbPolicy,
       fc.array(fc.integer({ min: 0, max: 20 }), { minLength: 64, maxLength: 64 }),
       fc.array(fc.boolean(), { minLength: 64, maxLength: 64 }),
       ([snap, req], policy, durs, fails) => {
@@ -245,7 +265,10 @@ test('scheduler property - no host is over capacity and no limit is exceeded at 
         }
         // Every planned move gets its first attempt; only retries can be left waiting.
         const started = new Set(sim.events.filter((e) => e.kind === 'start' && e.move.attempt === 1).map((e) => e.move.guest));
-        assert.deepEqual(plan.moves.map((m) => m.guest).filter((g) => !started.has(g)), []);
+        assert.deepEqual(
+          plan.moves.map((m) => m.guest).filter((g) => !started.has(g)),
+          [],
+        );
       },
     ),
     RUNS,
@@ -268,7 +291,10 @@ test('scheduler property - each guest is placed at most once, unplaced guests do
       const guests = new Map(snap.guests.map((g) => [g.name, g]));
       if (req.kind === 'evacuate') {
         const src = req.host;
-        const on = snap.guests.filter((g) => g.host === src).map((g) => g.name).sort();
+        const on = snap.guests
+          .filter((g) => g.host === src)
+          .map((g) => g.name)
+          .sort();
         assert.deepEqual([...moved, ...unplaced].sort(), on, 'evacuation does not account for every guest on the host');
       }
       // Statically, all arrivals together fit every destination.
@@ -282,7 +308,13 @@ test('scheduler property - each guest is placed at most once, unplaced guests do
         r.vcpu -= m.vcpus;
         assert.ok(r.mem >= 0 && r.vcpu >= 0, `${m.dest} is overbooked by the plan`);
         const checks = checkMove(snap, m.guest, m.dest, policy);
-        assert.ok(movable(checks), `${m.guest}->${m.dest}: ${checks.filter((c) => !c.pass && !c.soft).map((c) => c.message).join(' | ')}`);
+        assert.ok(
+          movable(checks),
+          `${m.guest}->${m.dest}: ${checks
+            .filter((c) => !c.pass && !c.soft)
+            .map((c) => c.message)
+            .join(' | ')}`,
+        );
         assert.deepEqual(checks.find((c) => c.check === 'storage')?.storage, m.storage);
         if (m.alternative) {
           assert.notEqual(m.alternative.dest, m.dest);
@@ -309,7 +341,8 @@ test('scheduler property - co-located group members always come with warnings', 
         const [dest, group] = key.split('/') as [string, string];
         const present =
           snap.guests.filter((g) => g.host === dest && g.antiAffinity === group).length +
-          snap.inFlight.filter((f) => f.dest === dest && guests.get(f.guest)?.antiAffinity === group && guests.get(f.guest)?.host !== dest).length;
+          snap.inFlight.filter((f) => f.dest === dest && guests.get(f.guest)?.antiAffinity === group && guests.get(f.guest)?.host !== dest)
+            .length;
         const warned = plan.warnings.filter((w) => w.host === dest && w.group === group).length;
         assert.equal(warned, present === 0 ? k - 1 : k, `${key}: ${k} arrivals, ${present} present, ${warned} warnings`);
       }
@@ -339,7 +372,10 @@ test('scheduler property - plans are deterministic and independent of input orde
 test('scheduler property - the random clusters exercise real plans', () => {
   // Guards the generators: if they stopped producing moves, warnings or unplaced guests, the
   // properties above would pass vacuously.
-  const samples = fc.sample(fc.tuple(arbCase, arbPolicy).map(([[snap, req], policy]) => [snap, req, policy] as const), { numRuns: 300, seed: 42 });
+  const samples = fc.sample(
+    fc.tuple(arbCase, arbPolicy).map(([[snap, req], policy]) => [snap, req, policy] as const),
+    { numRuns: 300, seed: 42 },
+  );
   let moves = 0;
   let long = 0;
   let unplaced = 0;

@@ -24,12 +24,20 @@ function smallCluster(guests: GuestInfo[]) {
 test('planEvacuation - moves every running guest off the host, largest first', () => {
   const snap = mkSnapshot({
     hosts: [mkHost('node01'), mkHost('node02'), mkHost('node03')],
-    guests: [mkGuest('a', 'node01', { memoryMiB: 2048 }), mkGuest('b', 'node01', { memoryMiB: 8192 }), mkGuest('c', 'node01', { memoryMiB: 4096 }), mkGuest('x', 'node02')],
+    guests: [
+      mkGuest('a', 'node01', { memoryMiB: 2048 }),
+      mkGuest('b', 'node01', { memoryMiB: 8192 }),
+      mkGuest('c', 'node01', { memoryMiB: 4096 }),
+      mkGuest('x', 'node02'),
+    ],
   });
   const plan = planEvacuation(snap, 'node01');
   assert.equal(plan.kind, 'evacuate');
   assert.equal(plan.source, 'node01');
-  assert.deepEqual(plan.moves.map((m) => m.guest), ['b', 'c', 'a']);
+  assert.deepEqual(
+    plan.moves.map((m) => m.guest),
+    ['b', 'c', 'a'],
+  );
   assert.ok(plan.moves.every((m) => m.source === 'node01' && m.dest !== 'node01' && m.attempt === 1));
   assert.deepEqual(plan.unplaced, []);
   // node03 is emptier, so the biggest guest goes there; the next goes where most memory is left.
@@ -50,7 +58,10 @@ test('planEvacuation - capacity is shared across the plan and the overflow stays
   assert.equal(u?.host, 'node01');
   assert.equal(u?.failures[0]?.check, 'memory');
   assert.equal(u?.failures[0]?.hosts, 2);
-  assert.match(u?.reason ?? '', /no host can take guest g5 from node01 \(2 hosts failed memory.*\); e\.g\. memory: guest g5 needs 4096 MiB but node02 has 0 MiB room/);
+  assert.match(
+    u?.reason ?? '',
+    /no host can take guest g5 from node01 \(2 hosts failed memory.*\); e\.g\. memory: guest g5 needs 4096 MiB but node02 has 0 MiB room/,
+  );
   assert.match(u?.reason ?? '', /fix: /);
   assert.ok(!plan.moves.some((m) => m.guest === 'g5'));
 });
@@ -67,12 +78,21 @@ test('planEvacuation - guests that cannot live-migrate stay with their reason', 
     inFlight: [{ guest: 'moving', source: 'node01', dest: 'node02' }],
   });
   const plan = planEvacuation(snap, 'node01');
-  assert.deepEqual(plan.moves.map((m) => m.guest), ['ok']);
-  assert.deepEqual(plan.unplaced.map((u) => u.guest), ['moving', 'nobridge', 'off']);
+  assert.deepEqual(
+    plan.moves.map((m) => m.guest),
+    ['ok'],
+  );
+  assert.deepEqual(
+    plan.unplaced.map((u) => u.guest),
+    ['moving', 'nobridge', 'off'],
+  );
   assert.match(unplacedOf(plan, 'off')?.reason ?? '', /^guest-state: guest off on node01 is shutoff/);
   assert.match(unplacedOf(plan, 'moving')?.reason ?? '', /^not-in-flight: guest moving is already migrating from node01 to node02/);
   const nb = unplacedOf(plan, 'nobridge');
-  assert.deepEqual(nb?.failures.map((f) => [f.check, f.hosts]), [['bridges', 2]]);
+  assert.deepEqual(
+    nb?.failures.map((f) => [f.check, f.hosts]),
+    [['bridges', 2]],
+  );
   assert.match(nb?.reason ?? '', /bridges: node02 lacks bridge br-dmz that guest nobridge's NICs use; fix: create br-dmz on node02/);
 });
 
@@ -97,7 +117,12 @@ test('planEvacuation - only destinations that pass the static checks are used', 
 test('planEvacuation - anti-affinity spreads a group over separate hosts', () => {
   const snap = mkSnapshot({
     hosts: [mkHost('node01'), mkHost('node02', { memoryTotalMiB: 262144, memoryFreeMiB: 262144 }), mkHost('node03'), mkHost('node04')],
-    guests: [mkGuest('db1', 'node01', { antiAffinity: 'db' }), mkGuest('db2', 'node01', { antiAffinity: 'db' }), mkGuest('db3', 'node01', { antiAffinity: 'db' }), mkGuest('web', 'node01')],
+    guests: [
+      mkGuest('db1', 'node01', { antiAffinity: 'db' }),
+      mkGuest('db2', 'node01', { antiAffinity: 'db' }),
+      mkGuest('db3', 'node01', { antiAffinity: 'db' }),
+      mkGuest('web', 'node01'),
+    ],
   });
   const plan = planEvacuation(snap, 'node01');
   const dbHosts = ['db1', 'db2', 'db3'].map((g) => destOf(plan, g));
@@ -108,7 +133,11 @@ test('planEvacuation - anti-affinity spreads a group over separate hosts', () =>
 test('planEvacuation - unavoidable anti-affinity sharing is placed and warned about', () => {
   const snap = mkSnapshot({
     hosts: [mkHost('node01'), mkHost('node02'), mkHost('node03')],
-    guests: [mkGuest('db1', 'node01', { antiAffinity: 'db' }), mkGuest('db2', 'node01', { antiAffinity: 'db' }), mkGuest('db3', 'node01', { antiAffinity: 'db' })],
+    guests: [
+      mkGuest('db1', 'node01', { antiAffinity: 'db' }),
+      mkGuest('db2', 'node01', { antiAffinity: 'db' }),
+      mkGuest('db3', 'node01', { antiAffinity: 'db' }),
+    ],
   });
   const plan = planEvacuation(snap, 'node01');
   assert.equal(plan.moves.length, 3);
@@ -118,7 +147,10 @@ test('planEvacuation - unavoidable anti-affinity sharing is placed and warned ab
   assert.equal(w?.group, 'db');
   assert.equal(w?.guest, 'db3');
   assert.equal(destOf(plan, 'db3'), w?.host);
-  assert.match(w?.message ?? '', /^anti-affinity: guest db3 of group db goes to node0[23], which already has 1 guest of that group.*; fix: /);
+  assert.match(
+    w?.message ?? '',
+    /^anti-affinity: guest db3 of group db goes to node0[23], which already has 1 guest of that group.*; fix: /,
+  );
 });
 
 test('planEvacuation - group members already on a host count against it', () => {
@@ -160,7 +192,13 @@ test('planEvacuation - a pinned guest whose hosts cannot take it stays with a mi
   const plan = planEvacuation(snap, 'node01');
   assert.deepEqual(plan.moves, []);
   const u = unplacedOf(plan, 'pinned');
-  assert.deepEqual(u?.failures.map((f) => [f.check, f.hosts]), [['host-maintenance', 1], ['migrationdest', 1]]);
+  assert.deepEqual(
+    u?.failures.map((f) => [f.check, f.hosts]),
+    [
+      ['host-maintenance', 1],
+      ['migrationdest', 1],
+    ],
+  );
   assert.ok(u?.failures.some((f) => f.example.includes('may only go to node03')));
 });
 
@@ -176,7 +214,10 @@ test('planEvacuation - every move gets a different alternative that also passes 
     assert.notEqual(m.alternative.dest, 'node01');
     assert.notEqual(m.alternative.dest, 'node04');
   }
-  assert.deepEqual(plan.capacity.map((c) => c.host), ['node01', 'node02', 'node03']);
+  assert.deepEqual(
+    plan.capacity.map((c) => c.host),
+    ['node01', 'node02', 'node03'],
+  );
 });
 
 test('planEvacuation - with a single possible host there is no alternative', () => {
@@ -204,7 +245,11 @@ test('planEvacuation - moves in flight hold room on their destination', () => {
 
 test('planEvacuation - copyStorage never keeps guests to hosts that reach their storage', () => {
   const snap = mkSnapshot({
-    hosts: [mkHost('node01'), mkHost('node02', { memoryFreeMiB: 60000 }), mkHost('node03', { memoryFreeMiB: 30000, storage: ['nfs://filer/vm'] })],
+    hosts: [
+      mkHost('node01'),
+      mkHost('node02', { memoryFreeMiB: 60000 }),
+      mkHost('node03', { memoryFreeMiB: 30000, storage: ['nfs://filer/vm'] }),
+    ],
     guests: [mkGuest('a', 'node01', { disks: [{ device: 'vda', url: 'nfs://filer/vm/a.qcow2' }] })],
     storage: [{ url: 'nfs://filer/vm', shared: true, hosts: ['node01'] }],
   });
@@ -220,12 +265,18 @@ test('planEvacuation - copyStorage never keeps guests to hosts that reach their 
 
 test('planEvacuation - an unknown host is an error', () => {
   const snap = mkSnapshot({ hosts: [mkHost('node01')] });
-  assert.throws(() => planEvacuation(snap, 'node99'), (e: unknown) => e instanceof SchedulerError && e.code === 'UNKNOWN_HOST' && e.subject === 'node99');
+  assert.throws(
+    () => planEvacuation(snap, 'node99'),
+    (e: unknown) => e instanceof SchedulerError && e.code === 'UNKNOWN_HOST' && e.subject === 'node99',
+  );
 });
 
 test('planEvacuation - duplicate hosts in the snapshot are an error', () => {
   const snap = mkSnapshot({ hosts: [mkHost('node01'), mkHost('node01')] });
-  assert.throws(() => planEvacuation(snap, 'node01'), (e: unknown) => e instanceof SchedulerError && e.code === 'DUPLICATE_HOST');
+  assert.throws(
+    () => planEvacuation(snap, 'node01'),
+    (e: unknown) => e instanceof SchedulerError && e.code === 'DUPLICATE_HOST',
+  );
 });
 
 test('planEvacuation - an empty host gives an empty plan', () => {
@@ -241,14 +292,26 @@ test('planMoves - a named destination takes guests until it is full, with no alt
   });
   const plan = planMoves(snap, ['c', 'a', 'b', 'd', 'ghost', 'a'], 'node03');
   assert.equal(plan.kind, 'migrate');
-  assert.deepEqual(plan.moves.map((m) => [m.guest, m.source, m.dest]), [['a', 'node01', 'node03'], ['b', 'node02', 'node03']]);
+  assert.deepEqual(
+    plan.moves.map((m) => [m.guest, m.source, m.dest]),
+    [
+      ['a', 'node01', 'node03'],
+      ['b', 'node02', 'node03'],
+    ],
+  );
   assert.ok(plan.moves.every((m) => m.alternative === undefined));
-  assert.deepEqual(plan.unplaced.map((u) => [u.guest, u.failures.map((f) => f.check)]), [
-    ['c', ['memory']],
-    ['d', ['not-source', 'memory']],
-    ['ghost', ['guest-known']],
-  ]);
-  assert.match(unplacedOf(plan, 'c')?.reason ?? '', /^memory: guest c needs 4096 MiB but node03 has 0 MiB room .* 8192 MiB planned in this run\); fix: /);
+  assert.deepEqual(
+    plan.unplaced.map((u) => [u.guest, u.failures.map((f) => f.check)]),
+    [
+      ['c', ['memory']],
+      ['d', ['not-source', 'memory']],
+      ['ghost', ['guest-known']],
+    ],
+  );
+  assert.match(
+    unplacedOf(plan, 'c')?.reason ?? '',
+    /^memory: guest c needs 4096 MiB but node03 has 0 MiB room .* 8192 MiB planned in this run\); fix: /,
+  );
 });
 
 test('planMoves - an unknown destination leaves every guest with host-known', () => {

@@ -94,7 +94,11 @@ function build(
     const source = cluster.host(g.info.host);
     if (destName !== undefined) {
       if (!dest) {
-        const example = failure('host-known', `no host named ${destName} in the cluster to take guest ${g.name}`, `check the host name, or start drover-agent on ${destName}`);
+        const example = failure(
+          'host-known',
+          `no host named ${destName} in the cluster to take guest ${g.name}`,
+          `check the host name, or start drover-agent on ${destName}`,
+        );
         unplaced.push({ guest: g.name, host: g.info.host, reason: example, failures: [{ check: 'host-known', hosts: 1, example }] });
         continue;
       }
@@ -119,7 +123,12 @@ function build(
     const gf = session.guestFailure(g, source);
     if (gf || !source) {
       const example = gf?.message ?? '';
-      unplaced.push({ guest: g.name, host: g.info.host, reason: example, failures: [{ check: gf?.check ?? 'source-up', hosts: cluster.hosts.length, example }] });
+      unplaced.push({
+        guest: g.name,
+        host: g.info.host,
+        reason: example,
+        failures: [{ check: gf?.check ?? 'source-up', hosts: cluster.hosts.length, example }],
+      });
       continue;
     }
     const cands = session.candidates(g, source);
@@ -187,7 +196,12 @@ export function planEvacuation(snapshot: ClusterSnapshot | ClusterIndex, sourceH
  * A plan for `rmigrate <noderange> [<desthost>]`: every named guest to `dest`, or, without one,
  * each to the best host (as pickDestination, with capacity shared across the guests).
  */
-export function planMoves(snapshot: ClusterSnapshot | ClusterIndex, guests: readonly string[], dest: string | undefined, policy?: PolicyInput): Plan {
+export function planMoves(
+  snapshot: ClusterSnapshot | ClusterIndex,
+  guests: readonly string[],
+  dest: string | undefined,
+  policy?: PolicyInput,
+): Plan {
   const cluster = toIndex(snapshot);
   const pol = resolvePolicy(policy);
   const names = [...new Set(guests)].sort(cmpStr);

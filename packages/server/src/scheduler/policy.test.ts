@@ -23,7 +23,10 @@ test('policy - nonsense values are refused with the field named', () => {
     [{ memoryHeadroomFraction: 1 }, 'memoryHeadroomFraction'],
     [{ copyStorage: 'sometimes' as never }, 'copyStorage'],
   ] as const) {
-    assert.throws(() => resolvePolicy(bad), (e: unknown) => e instanceof SchedulerError && e.code === 'BAD_POLICY' && e.subject === field);
+    assert.throws(
+      () => resolvePolicy(bad),
+      (e: unknown) => e instanceof SchedulerError && e.code === 'BAD_POLICY' && e.subject === field,
+    );
   }
 });
 

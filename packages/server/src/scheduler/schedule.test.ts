@@ -37,10 +37,16 @@ test('nextStartable - maxOut limits moves leaving one host, largest first', () =
   const p = evacuation(5, 6);
   assert.equal(p.moves.length, 5);
   const first = nextStartable(p, idle, { maxOut: 2 });
-  assert.deepEqual(first.map((m) => m.guest), ['g5', 'g4']);
+  assert.deepEqual(
+    first.map((m) => m.guest),
+    ['g5', 'g4'],
+  );
   assert.equal(nextStartable(p, { running: first, done: [], failed: [] }, { maxOut: 2 }).length, 0);
   const next = nextStartable(p, { running: first.slice(1), done: first.slice(0, 1), failed: [] }, { maxOut: 2 });
-  assert.deepEqual(next.map((m) => m.guest), ['g3']);
+  assert.deepEqual(
+    next.map((m) => m.guest),
+    ['g3'],
+  );
 });
 
 test('nextStartable - maxIn limits moves arriving at one host', () => {
@@ -50,7 +56,10 @@ test('nextStartable - maxIn limits moves arriving at one host', () => {
   });
   const p = planMoves(snap, ['a', 'b', 'c'], 'node05');
   assert.equal(p.moves.length, 3);
-  assert.deepEqual(nextStartable(p, idle, { maxIn: 2 }).map((m) => m.guest), ['a', 'b']);
+  assert.deepEqual(
+    nextStartable(p, idle, { maxIn: 2 }).map((m) => m.guest),
+    ['a', 'b'],
+  );
   assert.equal(nextStartable(p, idle, { maxIn: 3 }).length, 3);
 });
 
@@ -59,7 +68,11 @@ test('nextStartable - maxTotal limits the whole cluster, counting external moves
   const p = plan(moves, Object.fromEntries(moves.map((m) => [m.dest, 8192])));
   assert.equal(nextStartable(p, idle, { maxTotal: 4 }).length, 4);
   const external = [{ guest: 'other', source: 'src0', dest: 'dst5' }];
-  assert.deepEqual(names(nextStartable(p, { ...idle, external }, { maxTotal: 4, maxOut: 1, maxIn: 1 })), ['g1@1->dst1', 'g2@1->dst2', 'g3@1->dst3']);
+  assert.deepEqual(names(nextStartable(p, { ...idle, external }, { maxTotal: 4, maxOut: 1, maxIn: 1 })), [
+    'g1@1->dst1',
+    'g2@1->dst2',
+    'g3@1->dst3',
+  ]);
 });
 
 test('nextStartable - room on a source returns only when its outgoing move finishes', () => {
@@ -119,11 +132,20 @@ test('simulateSchedule - replays a plan into a timeline', () => {
 test('simulateSchedule - failed first attempts are retried on the alternative', () => {
   const p = evacuation(2, 4);
   const sim = simulateSchedule(p, undefined, (m) => (m.attempt === 2 ? 3 : 2), { fails: (m) => m.guest === 'g2' && m.attempt === 1 });
-  assert.deepEqual(sim.events.map((e) => `${e.at} ${e.kind} ${e.move.guest}@${e.move.attempt}`), [
-    '0 start g2@1', '0 start g1@1', '2 finish g1@1', '2 fail g2@1', '2 start g2@2', '5 finish g2@2',
-  ]);
+  assert.deepEqual(
+    sim.events.map((e) => `${e.at} ${e.kind} ${e.move.guest}@${e.move.attempt}`),
+    ['0 start g2@1', '0 start g1@1', '2 finish g1@1', '2 fail g2@1', '2 start g2@2', '5 finish g2@2'],
+  );
   assert.deepEqual(sim.done, ['g1', 'g2']);
-  const twice = simulateSchedule(p, undefined, new Map([['g1', 1], ['g2', 1]]), { fails: (m) => m.guest === 'g2' });
+  const twice = simulateSchedule(
+    p,
+    undefined,
+    new Map([
+      ['g1', 1],
+      ['g2', 1],
+    ]),
+    { fails: (m) => m.guest === 'g2' },
+  );
   assert.deepEqual(twice.failed, ['g2']);
   assert.deepEqual(twice.done, ['g1']);
 });

@@ -145,7 +145,12 @@ function durationOf(d: Durations, m: Move): number {
  * Replays the plan: at time 0 and whenever moves end, starts what nextStartable allows. Moves ending
  * at one instant are all recorded (in guest order) before anything new starts.
  */
-export function simulateSchedule(plan: Plan, policy: PolicyInput | undefined, durations: Durations, options: SimulateOptions = {}): Simulation {
+export function simulateSchedule(
+  plan: Plan,
+  policy: PolicyInput | undefined,
+  durations: Durations,
+  options: SimulateOptions = {},
+): Simulation {
   const fails = options.fails ?? (() => false);
   const events: TimelineEvent[] = [];
   let running: { move: Move; end: number; fail: boolean }[] = [];

@@ -136,7 +136,13 @@ export class StackSession {
    * The best host among `hosts` that has room now (skipping `exclude`), or undefined with the
    * capacity rejections added to `rejected` (messages written now, while the numbers are true).
    */
-  pick(guest: GuestRecord, source: HostRecord | undefined, hosts: readonly HostRecord[], rejected?: Rejections, exclude?: HostRecord): HostRecord | undefined {
+  pick(
+    guest: GuestRecord,
+    source: HostRecord | undefined,
+    hosts: readonly HostRecord[],
+    rejected?: Rejections,
+    exclude?: HostRecord,
+  ): HostRecord | undefined {
     const caps: (readonly [Filter, BoundFilter])[] = [];
     for (const f of this.stack.capacityFilters) {
       const b = f.bind(this.ctx, guest, source);

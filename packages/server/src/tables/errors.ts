@@ -30,7 +30,11 @@ export class TablesError extends Error {
   override readonly name = 'TablesError';
   readonly code: TablesErrorCode;
   /** `code` defaults to the first failure's. */
-  constructor(code: TablesErrorCode | undefined, readonly failures: readonly Failure[], summary?: string) {
+  constructor(
+    code: TablesErrorCode | undefined,
+    readonly failures: readonly Failure[],
+    summary?: string,
+  ) {
     super(summary ?? TablesError.summarise(failures));
     this.code = code ?? failures.find((f) => f.code)?.code ?? 'ATTR_INVALID';
   }

@@ -3,10 +3,17 @@
  * the API handlers use (nodeadd, chdef, lsdef, rmdef, nodels, tabdump, chtab).
  */
 export { TablesError, type Failure, type TablesErrorCode } from './errors.js';
+export { Tables, tableNames, DEFINITION_ATTRS, type EditMode, type ExpandOpts, type NodeAttrs, type TableDump } from './repository.js';
 export {
-  Tables, tableNames, DEFINITION_ATTRS, type EditMode, type ExpandOpts, type NodeAttrs, type TableDump,
-} from './repository.js';
-export {
-  TABLES, NODE_TABLES, SHORT_NAMES, SITE_KEYS, WRITABLE_NODE_ATTRS, resolveNodeAttr, tableDef,
-  type ColumnDef, type NodeAttr, type TableDef, type TableKind,
+  TABLES,
+  NODE_TABLES,
+  SHORT_NAMES,
+  SITE_KEYS,
+  WRITABLE_NODE_ATTRS,
+  resolveNodeAttr,
+  tableDef,
+  type ColumnDef,
+  type NodeAttr,
+  type TableDef,
+  type TableKind,
 } from './schema.js';

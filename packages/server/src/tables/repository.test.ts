@@ -27,9 +27,18 @@ test('tables - nodeadd creates nodes, groups default to all, short names land in
   t.addNodes(['vm3'], { groups: 'web,rack1', 'vm.cpus': '04', ip: '10.0.0.3', mac: '02-AA-BB-CC-DD-03' });
   const a = t.nodeAttrs(['vm1', 'vm3']);
   assert.deepEqual(a.get('vm1'), { 'nodelist.groups': 'all', 'vm.host': 'hv01', 'vm.memory': '2G', 'nodehm.mgt': 'kvm' });
-  assert.deepEqual(a.get('vm3'), { 'nodelist.groups': 'web,rack1', 'vm.cpus': '4', 'hosts.ip': '10.0.0.3', 'mac.mac': '02:aa:bb:cc:dd:03' });
+  assert.deepEqual(a.get('vm3'), {
+    'nodelist.groups': 'web,rack1',
+    'vm.cpus': '4',
+    'hosts.ip': '10.0.0.3',
+    'mac.mac': '02:aa:bb:cc:dd:03',
+  });
   assert.deepEqual(t.nodeNames(), ['vm1', 'vm2', 'vm3']);
-  assert.deepEqual([...t.groups()].sort(), [['all', ['vm1', 'vm2']], ['rack1', ['vm3']], ['web', ['vm3']]]);
+  assert.deepEqual([...t.groups()].sort(), [
+    ['all', ['vm1', 'vm2']],
+    ['rack1', ['vm3']],
+    ['web', ['vm3']],
+  ]);
   assert.equal(t.get('vm1', 'vmhost'), 'hv01');
   assert.equal(t.get('vm2', 'vm.storage'), undefined);
 });
@@ -38,17 +47,32 @@ test('tables - nodeadd of an existing node, a group name or a bad name refuses t
   const t = fresh();
   t.addNodes(['a1'], { groups: 'web' });
   const before = dumpAll(t);
-  refused(() => t.addNodes(['a2', 'a1'], {}), (e) => {
-    assert.equal(e.code, 'NODE_EXISTS');
-    assert.deepEqual(e.failures.map((f) => f.node), ['a1']);
-    assert.match(e.failures[0]!.message, /already exists/);
-  });
-  refused(() => t.addNodes(['web'], {}), (e) => assert.match(e.failures[0]!.message, /name of a group/));
-  refused(() => t.addNodes(['ok1', 'bad.name'], {}), (e) => {
-    assert.equal(e.code, 'NODE_NAME');
-    assert.deepEqual(e.failures.map((f) => f.node), ['bad.name']);
-    assert.match(e.failures[0]!.message, /DNS label/);
-  });
+  refused(
+    () => t.addNodes(['a2', 'a1'], {}),
+    (e) => {
+      assert.equal(e.code, 'NODE_EXISTS');
+      assert.deepEqual(
+        e.failures.map((f) => f.node),
+        ['a1'],
+      );
+      assert.match(e.failures[0]!.message, /already exists/);
+    },
+  );
+  refused(
+    () => t.addNodes(['web'], {}),
+    (e) => assert.match(e.failures[0]!.message, /name of a group/),
+  );
+  refused(
+    () => t.addNodes(['ok1', 'bad.name'], {}),
+    (e) => {
+      assert.equal(e.code, 'NODE_NAME');
+      assert.deepEqual(
+        e.failures.map((f) => f.node),
+        ['bad.name'],
+      );
+      assert.match(e.failures[0]!.message, /DNS label/);
+    },
+  );
   assert.equal(dumpAll(t), before);
 });
 
@@ -69,19 +93,38 @@ test('tables - a bad value names node, attribute and accepted form, and nothing 
     ['groups', 'a b', /nodelist\.groups: .*accepted: group names/],
   ];
   for (const [attr, value, re] of cases) {
-    refused(() => t.changeNodes(['n1', 'n2'], { 'nodetype.os': 'debian12', [attr]: value }), (e) => {
-      assert.equal(e.code, 'ATTR_INVALID', attr);
-      assert.deepEqual(e.failures.map((f) => f.node), ['n1', 'n2'], attr);
-      assert.match(e.failures[0]!.message, re);
-    });
+    refused(
+      () => t.changeNodes(['n1', 'n2'], { 'nodetype.os': 'debian12', [attr]: value }),
+      (e) => {
+        assert.equal(e.code, 'ATTR_INVALID', attr);
+        assert.deepEqual(
+          e.failures.map((f) => f.node),
+          ['n1', 'n2'],
+          attr,
+        );
+        assert.match(e.failures[0]!.message, re);
+      },
+    );
   }
-  refused(() => t.changeNodes(['n1'], { 'vm.colour': 'red' }), (e) => {
-    assert.equal(e.code, 'ATTR_UNKNOWN');
-    assert.match(e.failures[0]!.message, /unknown attribute 'vm\.colour'; table vm has columns host, /);
-  });
-  refused(() => t.changeNodes(['n1'], { 'vm.defined_hash': 'x' }), (e) => assert.match(e.failures[0]!.message, /set by drover/));
-  refused(() => t.changeNodes(['n1'], { 'site.value': 'x' }), (e) => assert.match(e.failures[0]!.message, /not a node table; write it with chtab/));
-  refused(() => t.changeNodes(['n1'], { groups: 'x', 'nodelist.groups': 'y' }), (e) => assert.match(e.failures[0]!.message, /given twice/));
+  refused(
+    () => t.changeNodes(['n1'], { 'vm.colour': 'red' }),
+    (e) => {
+      assert.equal(e.code, 'ATTR_UNKNOWN');
+      assert.match(e.failures[0]!.message, /unknown attribute 'vm\.colour'; table vm has columns host, /);
+    },
+  );
+  refused(
+    () => t.changeNodes(['n1'], { 'vm.defined_hash': 'x' }),
+    (e) => assert.match(e.failures[0]!.message, /set by drover/),
+  );
+  refused(
+    () => t.changeNodes(['n1'], { 'site.value': 'x' }),
+    (e) => assert.match(e.failures[0]!.message, /not a node table; write it with chtab/),
+  );
+  refused(
+    () => t.changeNodes(['n1'], { groups: 'x', 'nodelist.groups': 'y' }),
+    (e) => assert.match(e.failures[0]!.message, /given twice/),
+  );
   assert.equal(dumpAll(t), before);
 });
 
@@ -90,25 +133,43 @@ test('tables - unique values: the same MAC or IP for two nodes, or one another n
   t.addNodes(['n1', 'n2', 'n3'], {});
   t.changeNodes(['n1'], { mac: '02:00:00:00:00:01', ip: '10.0.0.1' });
   const before = dumpAll(t);
-  refused(() => t.changeNodes(['n2', 'n3'], { ip: '10.0.0.2' }), (e) => {
-    assert.equal(e.code, 'ATTR_CONFLICT');
-    assert.deepEqual(e.failures.map((f) => f.node), ['n2', 'n3']);
-  });
-  refused(() => t.changeNodes(['n2'], { mac: '02-00-00-00-00-01' }), (e) => assert.match(e.failures[0]!.message, /n1 already has this value/));
+  refused(
+    () => t.changeNodes(['n2', 'n3'], { ip: '10.0.0.2' }),
+    (e) => {
+      assert.equal(e.code, 'ATTR_CONFLICT');
+      assert.deepEqual(
+        e.failures.map((f) => f.node),
+        ['n2', 'n3'],
+      );
+    },
+  );
+  refused(
+    () => t.changeNodes(['n2'], { mac: '02-00-00-00-00-01' }),
+    (e) => assert.match(e.failures[0]!.message, /n1 already has this value/),
+  );
   assert.equal(dumpAll(t), before);
   t.changeNodes(['n1'], { mac: '02:00:00:00:00:01' }); // a node may keep its own value
   t.changeNodes(['n2'], { mac: '02:00:00:00:00:02' });
   const swap = dumpAll(t);
   // One MAC for two nodes of one command: refused as a whole, not half-applied.
-  refused(() => t.changeNodes(['n1', 'n2'], { mac: '02:00:00:00:00:02' }), (e) => assert.equal(e.code, 'ATTR_CONFLICT'));
+  refused(
+    () => t.changeNodes(['n1', 'n2'], { mac: '02:00:00:00:00:02' }),
+    (e) => assert.equal(e.code, 'ATTR_CONFLICT'),
+  );
   assert.equal(dumpAll(t), swap);
 });
 
 test('tables - a group may not be named like a node', () => {
   const t = fresh();
   t.addNodes(['n1', 'n2'], {});
-  refused(() => t.changeNodes(['n2'], { groups: 'all,n1' }), (e) => assert.match(e.failures[0]!.message, /'n1' is a node name/));
-  refused(() => t.addNodes(['x1', 'x2'], { groups: 'x1' }), (e) => assert.match(e.failures[0]!.message, /'x1' is a node name/));
+  refused(
+    () => t.changeNodes(['n2'], { groups: 'all,n1' }),
+    (e) => assert.match(e.failures[0]!.message, /'n1' is a node name/),
+  );
+  refused(
+    () => t.addNodes(['x1', 'x2'], { groups: 'x1' }),
+    (e) => assert.match(e.failures[0]!.message, /'x1' is a node name/),
+  );
 });
 
 test('tables - chdef -p and -m edit list attributes; attr= clears and empty rows disappear', () => {
@@ -120,14 +181,23 @@ test('tables - chdef -p and -m edit list attributes; attr= clears and empty rows
   assert.equal(t.get('n2', 'groups'), 'rack1');
   t.changeNodes(['n1'], { 'vm.migrationdest': 'hv2' }, { mode: 'plus' });
   assert.equal(t.get('n1', 'vm.migrationdest'), 'hv1,hv2');
-  refused(() => t.changeNodes(['n1'], { 'vm.memory': '1G' }, { mode: 'plus' }), (e) => assert.match(e.failures[0]!.message, /-p\/-m work only on list attributes/));
+  refused(
+    () => t.changeNodes(['n1'], { 'vm.memory': '1G' }, { mode: 'plus' }),
+    (e) => assert.match(e.failures[0]!.message, /-p\/-m work only on list attributes/),
+  );
   t.changeNodes(['n1', 'n2'], { 'vm.migrationdest': '' });
   assert.equal(t.get('n1', 'vm.migrationdest'), undefined);
   assert.deepEqual(t.dump('vm').rows, []);
   t.changeNodes(['n1'], {}, { remove: ['groups'] });
   assert.equal(t.get('n1', 'groups'), undefined);
-  refused(() => t.changeNodes(['n1'], {}), (e) => assert.match(e.message, /nothing to change/));
-  refused(() => t.changeNodes(['ghost'], { os: 'x' }), (e) => assert.equal(e.code, 'NOT_FOUND'));
+  refused(
+    () => t.changeNodes(['n1'], {}),
+    (e) => assert.match(e.message, /nothing to change/),
+  );
+  refused(
+    () => t.changeNodes(['ghost'], { os: 'x' }),
+    (e) => assert.equal(e.code, 'NOT_FOUND'),
+  );
 });
 
 test('tables - rmdef removes the node from every node table', () => {
@@ -146,7 +216,10 @@ test('tables - noderanges expand against nodes, groups and attributes', () => {
   assert.deepEqual(t.expand('vm.host==hv02'), ['vm3', 'vm10']);
   assert.deepEqual(t.expand('vm[1-3],-db'), ['vm1', 'vm2']);
   assert.deepEqual(t.expand('', { emptyIsAll: true }), ['vm1', 'vm2', 'vm3', 'vm10']);
-  assert.throws(() => t.expand('vm[1-4]'), (e: unknown) => e instanceof NoderangeError && e.code === 'NODERANGE_UNKNOWN' && e.names?.includes('vm4') === true);
+  assert.throws(
+    () => t.expand('vm[1-4]'),
+    (e: unknown) => e instanceof NoderangeError && e.code === 'NODERANGE_UNKNOWN' && e.names?.includes('vm4') === true,
+  );
   assert.deepEqual(t.expand('vm[4-5]', { requireKnown: false }), ['vm4', 'vm5']);
   assert.throws(() => t.expand('vm.colour==red'), NoderangeError);
   assert.throws(() => t.expand(''), NoderangeError);
@@ -162,7 +235,13 @@ test('tables - pending lists definition attributes changed since markDefined, in
   assert.deepEqual([...t.pending(['g1'])], [], 'the same values in other spellings');
   t.changeNodes(['g1'], { 'vm.memory': '4G', 'vm.bootorder': 'net,hd', 'nodetype.os': 'debian12' });
   t.changeNodes(['g2'], { 'vm.storage': '' });
-  assert.deepEqual(t.pending(['g1', 'g2']), new Map([['g1', ['vm.memory', 'vm.bootorder']], ['g2', ['vm.storage']]]));
+  assert.deepEqual(
+    t.pending(['g1', 'g2']),
+    new Map([
+      ['g1', ['vm.memory', 'vm.bootorder']],
+      ['g2', ['vm.storage']],
+    ]),
+  );
   t.markDefined('g1');
   assert.deepEqual([...t.pending(['g1'])], []);
 });
@@ -171,46 +250,86 @@ test('tables - chtab sets keyed rows with each column checked, and node rows thr
   const t = fresh();
   t.setRow('site', { key: 'master' }, { 'site.value': '10.0.0.1' });
   t.setRow('site', { key: 'motd' }, { value: 'hello, world' });
-  refused(() => t.setRow('site', { key: 'master' }, { 'site.value': 'headnode' }), (e) => assert.match(e.failures[0]!.message, /site\.master: 'headnode'.*IPv4/));
-  const net = t.setRow('networks', { netname: 'lab' }, { 'networks.net': '10.0.0.0', 'networks.mask': '255.255.255.0', 'networks.dynamicrange': '10.0.0.100,10.0.0.199' });
+  refused(
+    () => t.setRow('site', { key: 'master' }, { 'site.value': 'headnode' }),
+    (e) => assert.match(e.failures[0]!.message, /site\.master: 'headnode'.*IPv4/),
+  );
+  const net = t.setRow(
+    'networks',
+    { netname: 'lab' },
+    { 'networks.net': '10.0.0.0', 'networks.mask': '255.255.255.0', 'networks.dynamicrange': '10.0.0.100,10.0.0.199' },
+  );
   assert.deepEqual(net.rows[0]!.slice(0, 3), ['lab', '10.0.0.0', '255.255.255.0']);
   assert.equal(net.rows[0]![net.columns.indexOf('dynamicrange')], '10.0.0.100-10.0.0.199');
-  refused(() => t.setRow('networks', { netname: 'lab' }, { 'networks.mask': '255.0.255.0' }), (e) => assert.match(e.failures[0]!.message, /contiguous/));
+  refused(
+    () => t.setRow('networks', { netname: 'lab' }, { 'networks.mask': '255.0.255.0' }),
+    (e) => assert.match(e.failures[0]!.message, /contiguous/),
+  );
   t.setRow('storage', { url: 'nfs://filer/vm/' }, { 'storage.shared': 'yes', 'storage.hosts': 'hv01,hv02' });
   assert.deepEqual(t.dump('storage').rows, [['nfs://filer/vm', '1', 'hv01,hv02', '', '']]);
-  refused(() => t.setRow('storage', { url: 'nfs://filer/vm?size=1G' }, { 'storage.shared': '1' }), (e) => assert.equal(e.code, 'KEY_INVALID'));
+  refused(
+    () => t.setRow('storage', { url: 'nfs://filer/vm?size=1G' }, { 'storage.shared': '1' }),
+    (e) => assert.equal(e.code, 'KEY_INVALID'),
+  );
   t.setRow('hypervisor', { node: 'hv01' }, { type: 'kvm', memory: '64G' });
-  refused(() => t.setRow('hypervisor', { host: 'hv01' }, { type: 'kvm' }), (e) => assert.match(e.message, /keyed by node/));
-  refused(() => t.setRow('hypervisor', { node: 'hv01' }, { 'site.value': 'x' }), (e) => assert.equal(e.code, 'ATTR_UNKNOWN'));
-  refused(() => t.setRow('operations', { id: 'x' }, { state: 'done' }), (e) => assert.equal(e.code, 'TABLE_UNKNOWN'));
-  refused(() => t.setRow('vm', { node: 'ghost' }, { 'vm.memory': '1G' }), (e) => assert.equal(e.code, 'NOT_FOUND'));
+  refused(
+    () => t.setRow('hypervisor', { host: 'hv01' }, { type: 'kvm' }),
+    (e) => assert.match(e.message, /keyed by node/),
+  );
+  refused(
+    () => t.setRow('hypervisor', { node: 'hv01' }, { 'site.value': 'x' }),
+    (e) => assert.equal(e.code, 'ATTR_UNKNOWN'),
+  );
+  refused(
+    () => t.setRow('operations', { id: 'x' }, { state: 'done' }),
+    (e) => assert.equal(e.code, 'TABLE_UNKNOWN'),
+  );
+  refused(
+    () => t.setRow('vm', { node: 'ghost' }, { 'vm.memory': '1G' }),
+    (e) => assert.equal(e.code, 'NOT_FOUND'),
+  );
   t.addNodes(['n1'], {});
   t.setRow('vm', { node: 'n1' }, { 'vm.memory': '1G' });
   assert.equal(t.get('n1', 'vm.memory'), '1G');
-  refused(() => t.setRow('vm', { node: 'n1' }, { 'vm.memory': '0' }), (e) => assert.equal(e.failures[0]!.node, 'n1'));
+  refused(
+    () => t.setRow('vm', { node: 'n1' }, { 'vm.memory': '0' }),
+    (e) => assert.equal(e.failures[0]!.node, 'n1'),
+  );
   t.setRow('vm', { node: 'n1' }, {}, true);
   assert.equal(t.get('n1', 'vm.memory'), undefined);
   assert.equal(t.setRow('site', { key: 'motd' }, {}, true).rows.length, 0);
-  assert.deepEqual(t.dump('site').rows.map((r) => r[0]), ['master']);
+  assert.deepEqual(
+    t.dump('site').rows.map((r) => r[0]),
+    ['master'],
+  );
 });
 
 test('tables - dumps are in natural key order and unknown tables are named', () => {
   const t = fresh();
   t.addNodes(['n10', 'n9', 'n1'], {});
-  assert.deepEqual(t.dump('nodelist').rows.map((r) => r[0]), ['n1', 'n9', 'n10']);
+  assert.deepEqual(
+    t.dump('nodelist').rows.map((r) => r[0]),
+    ['n1', 'n9', 'n10'],
+  );
   assert.deepEqual(t.dump('nodelist').columns, ['node', 'groups', 'status', 'statustime', 'comments', 'disable']);
-  refused(() => t.dump('nodes'), (e) => assert.match(e.message, /unknown table 'nodes'; tables: nodelist, vm/));
+  refused(
+    () => t.dump('nodes'),
+    (e) => assert.match(e.message, /unknown table 'nodes'; tables: nodelist, vm/),
+  );
 });
 
 test('tables - a refusal of thousands of nodes is summarised within the size limit', () => {
   const t = fresh();
   const nodes = Array.from({ length: 3000 }, (_, i) => `n${i}`);
-  refused(() => t.addNodes(nodes, { 'vm.memory': 'lots' }), (e) => {
-    assert.equal(e.failures.length, 3000);
-    const lines = e.lines(6000);
-    assert.ok(lines.join('\n').length < 6200);
-    assert.match(lines[lines.length - 1]!, /^\.\.\. and \d+ more errors for \d+ more nodes$/);
-    assert.match(lines[0]!, /^n0: vm\.memory: 'lots'/);
-  });
+  refused(
+    () => t.addNodes(nodes, { 'vm.memory': 'lots' }),
+    (e) => {
+      assert.equal(e.failures.length, 3000);
+      const lines = e.lines(6000);
+      assert.ok(lines.join('\n').length < 6200);
+      assert.match(lines[lines.length - 1]!, /^\.\.\. and \d+ more errors for \d+ more nodes$/);
+      assert.match(lines[0]!, /^n0: vm\.memory: 'lots'/);
+    },
+  );
   assert.deepEqual(t.nodeNames(), []);
 });

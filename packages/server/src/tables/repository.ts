@@ -9,7 +9,15 @@
 import { createHash } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import {
-  AttrError, formatNicList, formatStorageList, isValidNodeName, NODE_NAME_SYNTAX, parseBootOrder, parseMemoryMiB, parseNicList, parseStorageList,
+  AttrError,
+  formatNicList,
+  formatStorageList,
+  isValidNodeName,
+  NODE_NAME_SYNTAX,
+  parseBootOrder,
+  parseMemoryMiB,
+  parseNicList,
+  parseStorageList,
 } from '@drover/contract';
 import type { Db } from '../db/database.js';
 import { compareNodeNames, expandNoderange, NoderangeError, sortNodes, type NoderangeContext } from '../noderange/index.js';
@@ -38,7 +46,16 @@ export interface TableDump {
 }
 
 /** Attributes that make up a guest's definition on its host: a change to one is pending until the guest is defined again. */
-export const DEFINITION_ATTRS = ['vm.host', 'vm.storage', 'vm.nics', 'vm.memory', 'vm.cpus', 'vm.bootorder', 'nodehm.serialport', 'nodehm.serialspeed'] as const;
+export const DEFINITION_ATTRS = [
+  'vm.host',
+  'vm.storage',
+  'vm.nics',
+  'vm.memory',
+  'vm.cpus',
+  'vm.bootorder',
+  'nodehm.serialport',
+  'nodehm.serialspeed',
+] as const;
 
 /** Values that must not be shared by two nodes. */
 const UNIQUE_ATTRS = ['mac.mac', 'hosts.ip', 'vm.uuid'];
@@ -91,7 +108,7 @@ export class Tables {
   private view(): { names: string[]; groups: Map<string, string[]> } {
     const stamp = this.stamp();
     if (this.nodeView && this.nodeView.stamp === stamp) return this.nodeView;
-    const v = { stamp, names: sortNodes((this.stmt('SELECT node FROM nodelist').pluck().all() as string[])), groups: this.readGroups() };
+    const v = { stamp, names: sortNodes(this.stmt('SELECT node FROM nodelist').pluck().all() as string[]), groups: this.readGroups() };
     // Inside a transaction the rows read may still be rolled back: use them, do not keep them.
     if (!this.db.inTransaction) this.nodeView = v;
     return v;
@@ -134,10 +151,17 @@ export class Tables {
       if (m) return m;
       const def = tableDef(table);
       if (!def || def.kind !== 'node' || !def.columns.some((c) => c.name === column)) {
-        throw new NoderangeError('NODERANGE_SYNTAX', `unknown attribute '${key}' in a selector; ${NODE_TABLES.map((t) => t.name).join(', ')} are the node tables (see tabdump <table> for columns)`);
+        throw new NoderangeError(
+          'NODERANGE_SYNTAX',
+          `unknown attribute '${key}' in a selector; ${NODE_TABLES.map((t) => t.name).join(', ')} are the node tables (see tabdump <table> for columns)`,
+        );
       }
       m = new Map();
-      for (const r of this.db.prepare(`SELECT node, "${column}" AS v FROM "${table}" WHERE "${column}" IS NOT NULL`).all() as { node: string; v: string }[]) m.set(r.node, r.v);
+      for (const r of this.db.prepare(`SELECT node, "${column}" AS v FROM "${table}" WHERE "${column}" IS NOT NULL`).all() as {
+        node: string;
+        v: string;
+      }[])
+        m.set(r.node, r.v);
       cache.set(key, m);
       return m;
     };
@@ -169,9 +193,11 @@ export class Tables {
       // Many nodes: one pass over the table beats thousands of IN (...) lookups.
       const parts = nodes.length > 2000 ? [[]] : chunks(nodes, 500);
       for (const chunk of parts) {
-        const rows = (chunk.length
-          ? this.stmt(`SELECT node, ${sel} FROM "${t.name}" WHERE node IN (${chunk.map(() => '?').join(',')})`).all(...chunk)
-          : this.stmt(`SELECT node, ${sel} FROM "${t.name}"`).all()) as Record<string, string | null>[];
+        const rows = (
+          chunk.length
+            ? this.stmt(`SELECT node, ${sel} FROM "${t.name}" WHERE node IN (${chunk.map(() => '?').join(',')})`).all(...chunk)
+            : this.stmt(`SELECT node, ${sel} FROM "${t.name}"`).all()
+        ) as Record<string, string | null>[];
         for (const r of rows) {
           const attrs = out.get(r.node!);
           if (!attrs) continue;
@@ -200,7 +226,9 @@ export class Tables {
     const out = new Map<string, string>();
     if (nodes.length > 200) {
       const want = new Set(nodes);
-      for (const r of this.stmt(`SELECT node, "${a.column.name}" AS v FROM "${a.table.name}" WHERE "${a.column.name}" IS NOT NULL`).all() as { node: string; v: string }[]) {
+      for (const r of this.stmt(
+        `SELECT node, "${a.column.name}" AS v FROM "${a.table.name}" WHERE "${a.column.name}" IS NOT NULL`,
+      ).all() as { node: string; v: string }[]) {
         if (want.has(r.node)) out.set(r.node, String(r.v));
       }
       return out;
@@ -225,9 +253,16 @@ export class Tables {
     const existing = new Set(this.db.prepare('SELECT node FROM nodelist').pluck().all() as string[]);
     const groups = this.groups();
     for (const n of nodes) {
-      if (!isValidNodeName(n)) failures.push({ node: n, code: 'NODE_NAME', message: `not a valid node name; accepted: ${NODE_NAME_SYNTAX}` });
-      else if (existing.has(n)) failures.push({ node: n, code: 'NODE_EXISTS', message: 'node already exists (change it with chdef, or rmdef it first)' });
-      else if (groups.has(n)) failures.push({ node: n, code: 'NODE_EXISTS', message: `is the name of a group (members: ${groups.get(n)!.slice(0, 5).join(',')}${groups.get(n)!.length > 5 ? ',...' : ''}); pick another node name` });
+      if (!isValidNodeName(n))
+        failures.push({ node: n, code: 'NODE_NAME', message: `not a valid node name; accepted: ${NODE_NAME_SYNTAX}` });
+      else if (existing.has(n))
+        failures.push({ node: n, code: 'NODE_EXISTS', message: 'node already exists (change it with chdef, or rmdef it first)' });
+      else if (groups.has(n))
+        failures.push({
+          node: n,
+          code: 'NODE_EXISTS',
+          message: `is the name of a group (members: ${groups.get(n)!.slice(0, 5).join(',')}${groups.get(n)!.length > 5 ? ',...' : ''}); pick another node name`,
+        });
     }
     for (const p of problems) for (const n of nodes) failures.push({ node: n, code: 'ATTR_UNKNOWN', message: p });
     if (!changes.has('nodelist.groups')) {
@@ -240,10 +275,15 @@ export class Tables {
    * chdef: changes attributes of existing nodes. `remove` lists attributes to clear; `mode` plus
    * or minus adds or removes items of list attributes. Throws TablesError (nothing written).
    */
-  changeNodes(nodes: readonly string[], attrs: Readonly<Record<string, string>>, opts: { remove?: readonly string[]; mode?: EditMode } = {}): void {
+  changeNodes(
+    nodes: readonly string[],
+    attrs: Readonly<Record<string, string>>,
+    opts: { remove?: readonly string[]; mode?: EditMode } = {},
+  ): void {
     const failures: Failure[] = [];
     const { changes, problems } = parseChanges(attrs, opts.remove ?? [], opts.mode ?? 'set');
-    for (const n of nodes) if (!this.exists(n)) failures.push({ node: n, code: 'NOT_FOUND', message: 'no such node (add it with nodeadd)' });
+    for (const n of nodes)
+      if (!this.exists(n)) failures.push({ node: n, code: 'NOT_FOUND', message: 'no such node (add it with nodeadd)' });
     for (const p of problems) for (const n of nodes) failures.push({ node: n, code: 'ATTR_UNKNOWN', message: p });
     if (changes.size === 0 && problems.length === 0) {
       throw new TablesError('ATTR_UNKNOWN', [], 'nothing to change: give attr=value pairs (or attributes to clear)');
@@ -262,7 +302,12 @@ export class Tables {
   }
 
   private apply(nodes: readonly string[], changes: Map<string, Change>, failures: Failure[], opts: { creating: boolean }): void {
-    const current = opts.creating ? new Map<string, NodeAttrs>() : this.nodeAttrs(nodes, [...changes.values()].filter((c) => c.mode !== 'set').map((c) => c.attr));
+    const current = opts.creating
+      ? new Map<string, NodeAttrs>()
+      : this.nodeAttrs(
+          nodes,
+          [...changes.values()].filter((c) => c.mode !== 'set').map((c) => c.attr),
+        );
     const cache = new Map<string, string | AttrError>();
     const finals = new Map<string, Map<string, string | null>>();
     for (const node of nodes) {
@@ -298,7 +343,12 @@ export class Tables {
   }
 
   /** Checks that need every node's final values: unique values, and groups that are not node names. */
-  private crossChecks(nodes: readonly string[], finals: Map<string, Map<string, string | null>>, failures: Failure[], creating: boolean): void {
+  private crossChecks(
+    nodes: readonly string[],
+    finals: Map<string, Map<string, string | null>>,
+    failures: Failure[],
+    creating: boolean,
+  ): void {
     const inCommand = new Set(nodes);
     let nodeSet: Set<string> | undefined;
     for (const node of nodes) {
@@ -306,7 +356,12 @@ export class Tables {
       if (!groups) continue;
       nodeSet ??= new Set([...(this.db.prepare('SELECT node FROM nodelist').pluck().all() as string[]), ...(creating ? nodes : [])]);
       for (const g of groups.split(',')) {
-        if (nodeSet.has(g)) failures.push({ node, code: 'ATTR_CONFLICT', message: `nodelist.groups: '${g}' is a node name, so it cannot also be a group; accepted: group names that are not node names` });
+        if (nodeSet.has(g))
+          failures.push({
+            node,
+            code: 'ATTR_CONFLICT',
+            message: `nodelist.groups: '${g}' is a node name, so it cannot also be a group; accepted: group names that are not node names`,
+          });
       }
     }
     for (const name of UNIQUE_ATTRS) {
@@ -321,11 +376,23 @@ export class Tables {
       const [table, column] = name.split('.') as [string, string];
       for (const [v, owners] of byValue) {
         if (owners.length > 1) {
-          for (const node of owners) failures.push({ node, code: 'ATTR_CONFLICT', message: `${name}: '${v}': the same value for ${owners.length} nodes of this command; accepted: a value no other node has` });
+          for (const node of owners)
+            failures.push({
+              node,
+              code: 'ATTR_CONFLICT',
+              message: `${name}: '${v}': the same value for ${owners.length} nodes of this command; accepted: a value no other node has`,
+            });
           continue;
         }
-        const other = (this.db.prepare(`SELECT node FROM "${table}" WHERE "${column}" = ?`).pluck().all(v) as string[]).filter((o) => !inCommand.has(o));
-        if (other.length > 0) failures.push({ node: owners[0]!, code: 'ATTR_CONFLICT', message: `${name}: '${v}': ${other[0]} already has this value; accepted: a value no other node has` });
+        const other = (this.db.prepare(`SELECT node FROM "${table}" WHERE "${column}" = ?`).pluck().all(v) as string[]).filter(
+          (o) => !inCommand.has(o),
+        );
+        if (other.length > 0)
+          failures.push({
+            node: owners[0]!,
+            code: 'ATTR_CONFLICT',
+            message: `${name}: '${v}': ${other[0]} already has this value; accepted: a value no other node has`,
+          });
       }
     }
   }
@@ -342,8 +409,13 @@ export class Tables {
     const upserts = [...byTable].map(([t, cols]) => {
       const def = tableDef(t)!;
       const names = cols.map((c) => `"${c}"`);
-      const up = this.db.prepare(`INSERT INTO "${t}"(node, ${names.join(', ')}) VALUES (?, ${cols.map(() => '?').join(', ')}) ON CONFLICT(node) DO UPDATE SET ${names.map((n) => `${n} = excluded.${n}`).join(', ')}`);
-      const others = def.columns.filter((c) => c.name !== 'node').map((c) => `"${c.name}" IS NULL`).join(' AND ');
+      const up = this.db.prepare(
+        `INSERT INTO "${t}"(node, ${names.join(', ')}) VALUES (?, ${cols.map(() => '?').join(', ')}) ON CONFLICT(node) DO UPDATE SET ${names.map((n) => `${n} = excluded.${n}`).join(', ')}`,
+      );
+      const others = def.columns
+        .filter((c) => c.name !== 'node')
+        .map((c) => `"${c.name}" IS NULL`)
+        .join(' AND ');
       const prune = t === 'nodelist' ? undefined : this.db.prepare(`DELETE FROM "${t}" WHERE node = ? AND ${others}`);
       return { t, cols, up, prune };
     });
@@ -363,8 +435,15 @@ export class Tables {
       })();
     } catch (e) {
       // Unique values exchanged between nodes of one command pass the checks but collide row by row.
-      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' || (e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-        throw new TablesError('ATTR_CONFLICT', [], `${(e as Error).message}: a unique value (mac.mac, hosts.ip, vm.uuid) would be held by two nodes at once; clear it on one node first`);
+      if (
+        (e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+        (e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
+      ) {
+        throw new TablesError(
+          'ATTR_CONFLICT',
+          [],
+          `${(e as Error).message}: a unique value (mac.mac, hosts.ip, vm.uuid) would be held by two nodes at once; clear it on one node first`,
+        );
       }
       throw e;
     } finally {
@@ -391,8 +470,9 @@ export class Tables {
     const def = this.definitionOf(node);
     const attrs = Object.fromEntries(DEFINITION_ATTRS.map((a) => [a, shortHash(def[a] ?? '')]));
     const hash = sha256(JSON.stringify(DEFINITION_ATTRS.map((a) => [a, def[a] ?? ''])));
-    this.stmt('INSERT INTO vm(node, defined_hash, defined_attrs) VALUES (?, ?, ?) ON CONFLICT(node) DO UPDATE SET defined_hash = excluded.defined_hash, defined_attrs = excluded.defined_attrs')
-      .run(node, hash, JSON.stringify(attrs));
+    this.stmt(
+      'INSERT INTO vm(node, defined_hash, defined_attrs) VALUES (?, ?, ?) ON CONFLICT(node) DO UPDATE SET defined_hash = excluded.defined_hash, defined_attrs = excluded.defined_attrs',
+    ).run(node, hash, JSON.stringify(attrs));
     return hash;
   }
 
@@ -401,7 +481,9 @@ export class Tables {
     const out = new Map<string, string[]>();
     const recorded = new Map<string, Record<string, string>>();
     for (const chunk of chunks(nodes, 500)) {
-      const rows = this.db.prepare(`SELECT node, defined_attrs FROM vm WHERE defined_attrs IS NOT NULL AND node IN (${chunk.map(() => '?').join(',')})`).all(...chunk) as { node: string; defined_attrs: string }[];
+      const rows = this.db
+        .prepare(`SELECT node, defined_attrs FROM vm WHERE defined_attrs IS NOT NULL AND node IN (${chunk.map(() => '?').join(',')})`)
+        .all(...chunk) as { node: string; defined_attrs: string }[];
       for (const r of rows) {
         try {
           recorded.set(r.node, JSON.parse(r.defined_attrs) as Record<string, string>);
@@ -411,7 +493,10 @@ export class Tables {
       }
     }
     if (recorded.size === 0) return out;
-    const attrs = this.nodeAttrs([...recorded.keys()], DEFINITION_ATTRS.map((a) => resolveNodeAttr(a) as NodeAttr));
+    const attrs = this.nodeAttrs(
+      [...recorded.keys()],
+      DEFINITION_ATTRS.map((a) => resolveNodeAttr(a) as NodeAttr),
+    );
     for (const [node, rec] of recorded) {
       const cur = attrs.get(node) ?? {};
       const changed = DEFINITION_ATTRS.filter((a) => shortHash(cur[a] === undefined ? '' : canonical(a, cur[a])) !== rec[a]);
@@ -428,7 +513,10 @@ export class Tables {
     const def = tableDef(table.trim().toLowerCase());
     if (!def) throw new TablesError('TABLE_UNKNOWN', [], `unknown table '${table}'; tables: ${tableNames().join(', ')}`);
     const cols = def.columns.map((c) => c.name);
-    const rows = this.db.prepare(`SELECT ${cols.map((c) => `"${c}"`).join(', ')} FROM "${def.name}"`).raw().all() as unknown[][];
+    const rows = this.db
+      .prepare(`SELECT ${cols.map((c) => `"${c}"`).join(', ')} FROM "${def.name}"`)
+      .raw()
+      .all() as unknown[][];
     const text = rows.map((r) => r.map((v) => (v === null || v === undefined ? '' : String(v))));
     const keyIdx = def.key.map((k) => cols.indexOf(k));
     text.sort((a, b) => {
@@ -454,15 +542,28 @@ export class Tables {
     }
   }
 
-  private writeRow(table: string, key: Readonly<Record<string, string>>, values: Readonly<Record<string, string>>, del: boolean): TableDump {
+  private writeRow(
+    table: string,
+    key: Readonly<Record<string, string>>,
+    values: Readonly<Record<string, string>>,
+    del: boolean,
+  ): TableDump {
     const def = tableDef(table.trim().toLowerCase());
     if (!def || def.kind === 'journal') {
-      throw new TablesError('TABLE_UNKNOWN', [], def ? `table ${def.name} is written by drover-server only` : `unknown table '${table}'; tables: ${tableNames().join(', ')}`);
+      throw new TablesError(
+        'TABLE_UNKNOWN',
+        [],
+        def ? `table ${def.name} is written by drover-server only` : `unknown table '${table}'; tables: ${tableNames().join(', ')}`,
+      );
     }
     const keyName = def.key[0]!;
     const keyEntries = Object.entries(key).map(([k, v]) => [stripTable(k, def), v] as const);
     if (keyEntries.length !== 1 || keyEntries[0]![0] !== keyName) {
-      throw new TablesError('KEY_INVALID', [], `table ${def.name} is keyed by ${keyName}: write ${keyName}=VALUE before the table.column=value pairs`);
+      throw new TablesError(
+        'KEY_INVALID',
+        [],
+        `table ${def.name} is keyed by ${keyName}: write ${keyName}=VALUE before the table.column=value pairs`,
+      );
     }
     const rawKey = keyEntries[0]![1];
     const subject = rawKey; // refused rows are named by their key, as nodes are by name
@@ -474,10 +575,17 @@ export class Tables {
       else if (cols.has(c)) problems.push(`column ${def.name}.${c} given twice`);
       else cols.set(c, v);
     }
-    if (problems.length) throw new TablesError('ATTR_UNKNOWN', problems.map((message) => ({ node: subject, message })));
+    if (problems.length)
+      throw new TablesError(
+        'ATTR_UNKNOWN',
+        problems.map((message) => ({ node: subject, message })),
+      );
 
     if (def.kind === 'node') {
-      if (!this.exists(rawKey)) throw new TablesError('NOT_FOUND', [{ node: rawKey, message: 'no such node (add it with nodeadd; chtab changes existing nodes only)' }]);
+      if (!this.exists(rawKey))
+        throw new TablesError('NOT_FOUND', [
+          { node: rawKey, message: 'no such node (add it with nodeadd; chtab changes existing nodes only)' },
+        ]);
       if (del) {
         if (def.name === 'nodelist') throw new TablesError('TABLE_UNKNOWN', [], 'remove nodes with rmdef, not chtab -d nodelist');
         this.db.prepare(`DELETE FROM "${def.name}" WHERE node = ?`).run(rawKey);
@@ -505,7 +613,8 @@ export class Tables {
     const stored = new Map<string, string | null>();
     for (const [c, v] of cols) {
       const col = def.columns.find((x) => x.name === c)!;
-      const syntax: Syntax | undefined = def.name === 'site' && c === 'value' && Object.hasOwn(SITE_KEYS, keyValue) ? SITE_KEYS[keyValue] : col.syntax;
+      const syntax: Syntax | undefined =
+        def.name === 'site' && c === 'value' && Object.hasOwn(SITE_KEYS, keyValue) ? SITE_KEYS[keyValue] : col.syntax;
       if (!syntax) {
         failures.push({ node: subject, message: `${def.name}.${c} is the key or is set by drover, not by chtab` });
         continue;
@@ -524,25 +633,49 @@ export class Tables {
     if (failures.length) throw new TablesError('ATTR_INVALID', failures);
     const names = [...stored.keys()];
     const q = names.map((n) => `"${n}"`);
-    this.db.prepare(`INSERT INTO "${def.name}"("${keyName}", ${q.join(', ')}) VALUES (?, ${names.map(() => '?').join(', ')}) ON CONFLICT("${keyName}") DO UPDATE SET ${q.map((n) => `${n} = excluded.${n}`).join(', ')}`)
+    this.db
+      .prepare(
+        `INSERT INTO "${def.name}"("${keyName}", ${q.join(', ')}) VALUES (?, ${names.map(() => '?').join(', ')}) ON CONFLICT("${keyName}") DO UPDATE SET ${q.map((n) => `${n} = excluded.${n}`).join(', ')}`,
+      )
       .run(keyValue, ...names.map((n) => stored.get(n) ?? null));
     return this.rowDump(def, keyValue);
   }
 
   private rowDump(def: TableDef, keyValue: string): TableDump {
     const cols = def.columns.map((c) => c.name);
-    const row = this.db.prepare(`SELECT ${cols.map((c) => `"${c}"`).join(', ')} FROM "${def.name}" WHERE "${def.key[0]}" = ?`).raw().get(keyValue) as unknown[] | undefined;
+    const row = this.db
+      .prepare(`SELECT ${cols.map((c) => `"${c}"`).join(', ')} FROM "${def.name}" WHERE "${def.key[0]}" = ?`)
+      .raw()
+      .get(keyValue) as unknown[] | undefined;
     return { table: def.name, columns: cols, rows: row ? [row.map((v) => (v === null || v === undefined ? '' : String(v)))] : [] };
   }
 }
 
 /** Names of every table tabdump knows. */
 export function tableNames(): string[] {
-  return ['nodelist', 'vm', 'nodehm', 'nodetype', 'noderes', 'mac', 'hosts', 'hypervisor', 'site', 'networks', 'storage', 'operations', 'operation_steps'];
+  return [
+    'nodelist',
+    'vm',
+    'nodehm',
+    'nodetype',
+    'noderes',
+    'mac',
+    'hosts',
+    'hypervisor',
+    'site',
+    'networks',
+    'storage',
+    'operations',
+    'operation_steps',
+  ];
 }
 
 /** Resolves attribute names to changes; problems are node-independent messages. */
-function parseChanges(attrs: Readonly<Record<string, string>>, remove: readonly string[], mode: EditMode): { changes: Map<string, Change>; problems: string[] } {
+function parseChanges(
+  attrs: Readonly<Record<string, string>>,
+  remove: readonly string[],
+  mode: EditMode,
+): { changes: Map<string, Change>; problems: string[] } {
   const changes = new Map<string, Change>();
   const problems: string[] = [];
   const add = (name: string, value: string | null, m: EditMode): void => {
@@ -576,7 +709,11 @@ function listAttrs(): string[] {
 
 /** -p/-m on a comma list: add the items not there yet / remove the items given. null when nothing is left. */
 function editList(current: string | undefined, items: string, mode: 'plus' | 'minus'): string | null {
-  const split = (s: string): string[] => s.split(/[\s,]+/).map((x) => x.trim()).filter((x) => x !== '');
+  const split = (s: string): string[] =>
+    s
+      .split(/[\s,]+/)
+      .map((x) => x.trim())
+      .filter((x) => x !== '');
   const have = current ? split(current) : [];
   const given = split(items);
   const out = mode === 'plus' ? [...have, ...given.filter((g) => !have.includes(g))] : have.filter((h) => !given.includes(h));
@@ -595,11 +732,16 @@ function stripTable(name: string, def: TableDef): string | null {
 function canonical(attr: string, v: string): string {
   try {
     switch (attr) {
-      case 'vm.storage': return formatStorageList(parseStorageList(v));
-      case 'vm.nics': return formatNicList(parseNicList(v));
-      case 'vm.memory': return String(parseMemoryMiB(v));
-      case 'vm.bootorder': return parseBootOrder(v).join(',');
-      default: return v.trim();
+      case 'vm.storage':
+        return formatStorageList(parseStorageList(v));
+      case 'vm.nics':
+        return formatNicList(parseNicList(v));
+      case 'vm.memory':
+        return String(parseMemoryMiB(v));
+      case 'vm.bootorder':
+        return parseBootOrder(v).join(',');
+      default:
+        return v.trim();
     }
   } catch {
     return v;
@@ -619,5 +761,3 @@ function chunks<T>(list: readonly T[], size: number): T[][] {
   for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
   return out;
 }
-
-

@@ -45,7 +45,10 @@ const MGT = ['kvm', 'xen', 'libvirt'] as const;
 const ARCHES = ['x86_64', 'aarch64', 'ppc64le', 'ppc64', 's390x', 'i686', 'armv7l', 'riscv64'] as const;
 
 const node = (name: string, description: string, columns: ColumnDef[]): TableDef => ({
-  name, kind: 'node', key: ['node'], description,
+  name,
+  kind: 'node',
+  key: ['node'],
+  description,
   columns: [{ name: 'node' }, ...columns, ...common],
 });
 
@@ -103,7 +106,10 @@ export const TABLES: readonly TableDef[] = [
     { name: 'hostnames', syntax: S.nameList, list: true },
   ]),
   {
-    name: 'hypervisor', kind: 'keyed', key: ['node'], keySyntax: { node: S.hostName },
+    name: 'hypervisor',
+    kind: 'keyed',
+    key: ['node'],
+    keySyntax: { node: S.hostName },
     description: 'hypervisor hosts: type and capacity overrides',
     columns: [
       { name: 'node' },
@@ -115,12 +121,18 @@ export const TABLES: readonly TableDef[] = [
     ],
   },
   {
-    name: 'site', kind: 'keyed', key: ['key'], keySyntax: { key: S.token },
+    name: 'site',
+    kind: 'keyed',
+    key: ['key'],
+    keySyntax: { key: S.token },
     description: 'cluster-wide settings (master, domain, nameservers...)',
     columns: [{ name: 'key' }, { name: 'value', syntax: S.text }, ...common],
   },
   {
-    name: 'networks', kind: 'keyed', key: ['netname'], keySyntax: { netname: S.token },
+    name: 'networks',
+    kind: 'keyed',
+    key: ['netname'],
+    keySyntax: { netname: S.token },
     description: 'networks served by DHCP and TFTP',
     columns: [
       { name: 'netname' },
@@ -137,22 +149,53 @@ export const TABLES: readonly TableDef[] = [
     ],
   },
   {
-    name: 'storage', kind: 'keyed', key: ['url'], keySyntax: { url: S.storageUrl },
+    name: 'storage',
+    kind: 'keyed',
+    key: ['url'],
+    keySyntax: { url: S.storageUrl },
     description: 'storage locations and the hosts that reach them (shared=1: same bytes on every listed host)',
+    columns: [{ name: 'url' }, { name: 'shared', syntax: S.bool01 }, { name: 'hosts', syntax: S.hostList, list: true }, ...common],
+  },
+  {
+    name: 'operations',
+    kind: 'journal',
+    key: ['id'],
+    description: 'long operations (migrate, evacuate, install)',
     columns: [
-      { name: 'url' },
-      { name: 'shared', syntax: S.bool01 },
-      { name: 'hosts', syntax: S.hostList, list: true },
-      ...common,
-    ],
+      'id',
+      'kind',
+      'state',
+      'requested_by',
+      'created_ms',
+      'updated_ms',
+      'finished_ms',
+      'target',
+      'summary',
+      'plan',
+      'checks',
+      'unplaced',
+    ].map((name) => ({ name })),
   },
   {
-    name: 'operations', kind: 'journal', key: ['id'], description: 'long operations (migrate, evacuate, install)',
-    columns: ['id', 'kind', 'state', 'requested_by', 'created_ms', 'updated_ms', 'finished_ms', 'target', 'summary', 'plan', 'checks', 'unplaced'].map((name) => ({ name })),
-  },
-  {
-    name: 'operation_steps', kind: 'journal', key: ['op_id', 'step_id'], description: 'the steps of long operations',
-    columns: ['op_id', 'step_id', 'seq', 'guest', 'source', 'dest', 'state', 'attempt', 'error', 'job_id', 'started_ms', 'finished_ms', 'progress'].map((name) => ({ name })),
+    name: 'operation_steps',
+    kind: 'journal',
+    key: ['op_id', 'step_id'],
+    description: 'the steps of long operations',
+    columns: [
+      'op_id',
+      'step_id',
+      'seq',
+      'guest',
+      'source',
+      'dest',
+      'state',
+      'attempt',
+      'error',
+      'job_id',
+      'started_ms',
+      'finished_ms',
+      'progress',
+    ].map((name) => ({ name })),
   },
 ];
 
@@ -231,7 +274,8 @@ export interface NodeAttr {
 
 /** Every writable node attribute, `table.column`, in table order. */
 export const WRITABLE_NODE_ATTRS: readonly string[] = NODE_TABLES.flatMap((t) =>
-  t.columns.filter((c) => c.syntax).map((c) => `${t.name}.${c.name}`));
+  t.columns.filter((c) => c.syntax).map((c) => `${t.name}.${c.name}`),
+);
 
 /** Why a name is not a node attribute, or the attribute. Names are case-insensitive. */
 export function resolveNodeAttr(name: string): NodeAttr | string {
@@ -248,7 +292,10 @@ export function resolveNodeAttr(name: string): NodeAttr | string {
   }
   const column = table.columns.find((c) => c.name === colName);
   if (!column) {
-    return `unknown attribute '${name}'; table ${table.name} has columns ${table.columns.filter((c) => !c.hidden && c.name !== 'node').map((c) => c.name).join(', ')}`;
+    return `unknown attribute '${name}'; table ${table.name} has columns ${table.columns
+      .filter((c) => !c.hidden && c.name !== 'node')
+      .map((c) => c.name)
+      .join(', ')}`;
   }
   return { table, column, name: `${table.name}.${column.name}` };
 }

@@ -5,8 +5,22 @@
  * part and the accepted form.
  */
 import {
-  AttrError, NODE_NAME_SYNTAX, isValidBridgeName, isValidNodeName, parseBootOrder, parseCpus, parseMac, parseMemoryMiB,
-  parseNicList, parseStorageList, MAC_SYNTAX, MEMORY_SYNTAX, CPUS_SYNTAX, STORAGE_SYNTAX, NICS_SYNTAX, BOOT_ORDER_SYNTAX,
+  AttrError,
+  NODE_NAME_SYNTAX,
+  isValidBridgeName,
+  isValidNodeName,
+  parseBootOrder,
+  parseCpus,
+  parseMac,
+  parseMemoryMiB,
+  parseNicList,
+  parseStorageList,
+  MAC_SYNTAX,
+  MEMORY_SYNTAX,
+  CPUS_SYNTAX,
+  STORAGE_SYNTAX,
+  NICS_SYNTAX,
+  BOOT_ORDER_SYNTAX,
 } from '@drover/contract';
 
 /** Checks a value for one attribute; returns what to store. */
@@ -18,7 +32,14 @@ export interface Syntax {
   readonly normalise: Normalise;
 }
 
-function refuse(attribute: string, value: string, problem: string, accepted: string, part?: string, code: 'ATTR_SYNTAX' | 'ATTR_RANGE' | 'ATTR_CONFLICT' = 'ATTR_SYNTAX'): never {
+function refuse(
+  attribute: string,
+  value: string,
+  problem: string,
+  accepted: string,
+  part?: string,
+  code: 'ATTR_SYNTAX' | 'ATTR_RANGE' | 'ATTR_CONFLICT' = 'ATTR_SYNTAX',
+): never {
   throw new AttrError({ code, attribute, value, problem, accepted, ...(part !== undefined ? { part } : {}) });
 }
 
@@ -97,7 +118,7 @@ export const netmask: Syntax = {
     const t = v.trim();
     if (!isIpv4(t)) refuse(a, v, 'not a dotted netmask', MASK_SYNTAX);
     const n = ipv4ToInt(t);
-    const inv = (~n >>> 0);
+    const inv = ~n >>> 0;
     if ((inv & (inv + 1)) !== 0) refuse(a, v, 'the ones of a netmask must be contiguous', MASK_SYNTAX);
     return t;
   },
@@ -228,7 +249,8 @@ export const absPath: Syntax = {
   accepted: PATH_SYNTAX,
   normalise: (v, a) => {
     const t = v.trim();
-    if (!t.startsWith('/') || !/^(\/[A-Za-z0-9._+@~:-]+)+\/?$/.test(t) || /\/\.\.?(\/|$)/.test(t)) refuse(a, v, 'not an absolute path', PATH_SYNTAX);
+    if (!t.startsWith('/') || !/^(\/[A-Za-z0-9._+@~:-]+)+\/?$/.test(t) || /\/\.\.?(\/|$)/.test(t))
+      refuse(a, v, 'not an absolute path', PATH_SYNTAX);
     return t.length > 1 && t.endsWith('/') ? t.slice(0, -1) : t;
   },
 };

@@ -192,12 +192,15 @@ export const XL_CONF = String.raw`## Global settings of the xl toolstack
 `;
 
 /** Resembles Debian's /etc/default/grub with a Xen line an admin added. */
-export const DEFAULT_GRUB = String.raw`# Settings for update-grub; run it after changing this file.
+export const DEFAULT_GRUB =
+  String.raw`# Settings for update-grub; run it after changing this file.
 # Full documentation: info -f grub -n 'Simple configuration'
 
 GRUB_DEFAULT=0
 GRUB_TIMEOUT=5
-GRUB_DISTRIBUTOR=` + '`lsb_release -i -s 2> /dev/null || echo Debian`' + String.raw`
+GRUB_DISTRIBUTOR=` +
+  '`lsb_release -i -s 2> /dev/null || echo Debian`' +
+  String.raw`
 GRUB_CMDLINE_LINUX_DEFAULT="quiet"
 GRUB_CMDLINE_LINUX=""
 

@@ -8,8 +8,7 @@ export const notSource: Filter = {
   bind: (_ctx, guest) => ({
     trivial: false,
     feasible: (h) => h.name !== guest.info.host,
-    explain: (h) =>
-      failure('not-source', `guest ${guest.name} already runs on ${h.name}`, `name a destination other than ${h.name}`),
+    explain: (h) => failure('not-source', `guest ${guest.name} already runs on ${h.name}`, `name a destination other than ${h.name}`),
     note: (h) => `${h.name} is not ${guest.name}'s current host`,
   }),
 };

@@ -42,7 +42,9 @@ export const storageReachable: Filter = {
       },
       explain: (h) => {
         const local = guest.disks.filter((d) => !reachable(d, h));
-        const where = local.map((d) => (d.storage ? `${d.id} on ${d.storage.url}${d.storage.shared ? '' : ' (not shared)'}` : `${d.id} (host-local)`));
+        const where = local.map((d) =>
+          d.storage ? `${d.id} on ${d.storage.url}${d.storage.shared ? '' : ' (not shared)'}` : `${d.id} (host-local)`,
+        );
         const shared = local.filter((d) => d.storage?.shared).map((d) => d.storage?.url ?? '');
         return failure(
           'storage',
@@ -55,7 +57,10 @@ export const storageReachable: Filter = {
       note: (h) => {
         const d = storageDecision(guest, h, copy);
         if (!d) return `no storage mode for ${h.name}`;
-        if (d.mode === 'shared') return guest.disks.length ? `every disk is on shared storage ${h.name} reaches (migration uses libvirt's unsafe flag)` : `${guest.name} has no disks`;
+        if (d.mode === 'shared')
+          return guest.disks.length
+            ? `every disk is on shared storage ${h.name} reaches (migration uses libvirt's unsafe flag)`
+            : `${guest.name} has no disks`;
         return `copy-storage of ${list([...d.copyDisks])} to ${h.name}`;
       },
     };

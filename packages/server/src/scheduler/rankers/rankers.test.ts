@@ -10,7 +10,12 @@ function dest(p: ReturnType<typeof pickDestination>): string {
 
 test('rankers - the host with the most free memory after the move wins', () => {
   const snap = mkSnapshot({
-    hosts: [mkHost('node01'), mkHost('node02', { memoryFreeMiB: 30000 }), mkHost('node03', { memoryFreeMiB: 50000 }), mkHost('node04', { memoryFreeMiB: 40000 })],
+    hosts: [
+      mkHost('node01'),
+      mkHost('node02', { memoryFreeMiB: 30000 }),
+      mkHost('node03', { memoryFreeMiB: 50000 }),
+      mkHost('node04', { memoryFreeMiB: 40000 }),
+    ],
     guests: [mkGuest('web1', 'node01')],
   });
   assert.equal(dest(pickDestination(snap, 'web1')), 'node03');
@@ -25,7 +30,11 @@ test('rankers - equal scores are broken by host name whatever the input order', 
 
 test('rankers - anti-affinity outranks free memory', () => {
   const snap = mkSnapshot({
-    hosts: [mkHost('node01'), mkHost('node02', { memoryTotalMiB: 262144, memoryFreeMiB: 262144 }), mkHost('node03', { memoryFreeMiB: 20000 })],
+    hosts: [
+      mkHost('node01'),
+      mkHost('node02', { memoryTotalMiB: 262144, memoryFreeMiB: 262144 }),
+      mkHost('node03', { memoryFreeMiB: 20000 }),
+    ],
     guests: [mkGuest('db1', 'node01', { antiAffinity: 'db' }), mkGuest('db2', 'node02', { antiAffinity: 'db' })],
   });
   const p = pickDestination(snap, 'db1');
