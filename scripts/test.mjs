@@ -115,14 +115,7 @@ async function runTier(t) {
 
 if (tier === 'all') {
   step('generated code check (npm run gen:check)', process.execPath, ['scripts/gen.mjs', '--check']);
-  step('dependency rules (npm run lint)', 'npx', [
-    '--no-install',
-    'depcruise',
-    'packages',
-    'test/src',
-    '--config',
-    '.dependency-cruiser.cjs',
-  ]);
+  step('lint: eslint, prettier --check, dependency rules (npm run lint)', 'bash', ['scripts/lint.sh']);
 }
 let pass = 0,
   fail = 0,

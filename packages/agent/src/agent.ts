@@ -22,6 +22,7 @@ import {
   type HostFacts,
   type Logger,
   type TlsFiles,
+  background,
 } from '@drover/contract';
 import type { AgentConfig } from './config.js';
 import { AGENT_VERSION } from './version.js';
@@ -104,7 +105,7 @@ export class DroverAgent {
     agent.port = await bindServer(server, cfg.grpc.listen, serverCredentials(tls, true)).catch((e: Error) => {
       throw new UserFacingError(`cannot listen on ${cfg.grpc.listen} (${e.message}); set grpc.listen in the agent config`);
     });
-    void agent.watchNats();
+    background('NATS status watch', agent.watchNats(), log);
     agent.heartbeat();
     agent.timer = setInterval(() => agent.heartbeat(), cfg.heartbeatMs);
     log.info({ host: cfg.host, port: agent.port, nats: cfg.nats.url }, 'drover-agent ready');

@@ -1,6 +1,6 @@
 /** drover-agent's command line. */
 import { Command, Option } from 'commander';
-import { createLogger, runMain } from '@drover/contract';
+import { createLogger, runMain, background } from '@drover/contract';
 import { loadAgentConfig } from './config.js';
 import { startAgentRuntime } from './runtime.js';
 import { enrollWithToken } from './enroll.js';
@@ -23,7 +23,12 @@ export function main(argv: string[]): void {
       const cfg = loadAgentConfig(program.opts<{ config: string }>().config);
       const log = createLogger('drover-agent', { level: cfg.log.level });
       const agent = await startAgentRuntime(cfg, log);
-      const stop = (): void => void agent.stop().then(() => process.exit(0));
+      const stop = (): void =>
+        background(
+          'agent stop',
+          agent.stop().finally(() => process.exit(0)),
+          log,
+        );
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
       await new Promise(() => undefined);

@@ -47,6 +47,7 @@ export async function startAgentRuntime(cfg: AgentConfig, log: Logger, opts: Run
     factsEveryMs: opts.factsEveryMs ?? Math.max(1000, cfg.heartbeatMs),
     ...(opts.open ? { open: opts.open } : {}),
   });
+  // eslint-disable-next-line prefer-const -- read by closures made before it is set
   let reports: Reports | undefined;
   let agent: DroverAgent | undefined;
   const deps: ServiceDeps = { cfg, log, lv, changed: () => reports?.inventory.changed() };

@@ -75,14 +75,14 @@ export class Api {
   stream<Res>(method: string, req: object): AsyncIterable<Res> & grpc.ClientReadableStream<Res> {
     const fn = this.client[method] as (r: object) => grpc.ClientReadableStream<Res>;
     const s = fn.call(this.client, req);
-    const self = this;
+    const explain = (e: grpc.ServiceError): Error => this.explain(e);
     // The stream's own iterator, taken before it is replaced below by one that explains errors.
     const own = { [Symbol.asyncIterator]: (s as unknown as AsyncIterable<Res>)[Symbol.asyncIterator].bind(s) };
     const it = (async function* () {
       try {
         for await (const m of own) yield m;
       } catch (e) {
-        throw self.explain(e as grpc.ServiceError);
+        throw explain(e as grpc.ServiceError);
       }
     })();
     return Object.assign(s, { [Symbol.asyncIterator]: () => it });

@@ -4,6 +4,7 @@ export * from './files.js';
 export * from './states.js';
 export * from './errors.js';
 export * from './log.js';
+export * from './background.js';
 export * from './config.js';
 export * from './proto.js';
 export * from './grpc.js';

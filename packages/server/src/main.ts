@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { createLogger, runMain, pki, UserFacingError, natsServerConfig, type UserRole } from '@drover/contract';
+import { createLogger, runMain, pki, UserFacingError, natsServerConfig, type UserRole, background } from '@drover/contract';
 import { loadServerConfig, type ServerConfig } from './config.js';
 import { openDb } from './db/database.js';
 import { ClusterPki } from './pki/store.js';
@@ -55,7 +55,11 @@ export function main(argv: string[]): void {
       const srv = await DroverServer.start(cfg, log);
       const stop = (sig: string): void => {
         log.info({ sig }, 'stopping');
-        void srv.stop().then(() => process.exit(0));
+        background(
+          'server stop',
+          srv.stop().finally(() => process.exit(0)),
+          log,
+        );
       };
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));

@@ -20,7 +20,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { NatsConnection } from 'nats';
-import { codec, connectNats, subjects, type GuestEvent__Output } from '@drover/contract';
+import { codec, connectNats, subjects, type GuestEvent__Output, background } from '@drover/contract';
 import { TestCluster } from '../support/cluster.js';
 import { AgentClient, serverPki } from '../support/agent-client.js';
 import { cleanupDir, REPO, tempDir } from '../support/procs.js';
@@ -113,18 +113,21 @@ export async function run(args: string[]): Promise<void> {
     const sub = nc.subscribe(subjects.event('node02'));
     const guest = `vm${'1'.padStart(w, '0')}`;
     let waiter: ((e: { ev: GuestEvent__Output; at: number; hr: bigint }) => void) | undefined;
-    void (async () => {
-      for await (const m of sub) {
-        const at = Date.now();
-        const hr = process.hrtime.bigint();
-        try {
-          const ev = evCodec.decode(m.data);
-          if (ev.guest === guest && waiter) waiter({ ev, at, hr });
-        } catch {
-          // not ours
+    background(
+      'subscription reader',
+      (async () => {
+        for await (const m of sub) {
+          const at = Date.now();
+          const hr = process.hrtime.bigint();
+          try {
+            const ev = evCodec.decode(m.data);
+            if (ev.guest === guest && waiter) waiter({ ev, at, hr });
+          } catch {
+            // not ours
+          }
         }
-      }
-    })();
+      })(),
+    );
     await nc.flush();
     client = new AgentClient(c.dir, 'node02', `127.0.0.1:${busy.port}`);
     const fromEvent: number[] = [];

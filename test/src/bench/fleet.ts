@@ -36,6 +36,7 @@ import {
   type LsVmResponse__Output,
   type Operation__Output,
   type GuestStatus,
+  background,
 } from '@drover/contract';
 import { FleetCluster, rssMiB, type FleetLayout } from '../support/fleet.js';
 import { BIN } from '../support/procs.js';
@@ -186,7 +187,10 @@ export async function run(argv: string[]): Promise<void> {
   });
   const onSignal = (sig: string): void => {
     log(`${sig}: stopping the fleet`);
-    void c.stop().finally(() => process.exit(130));
+    background(
+      'fleet stop',
+      c.stop().finally(() => process.exit(130)),
+    );
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -338,16 +342,19 @@ async function measureLag(c: FleetCluster, layout: FleetLayout, skipHost: string
   const evCodec = codec<GuestEvent__Output>('GuestEvent');
   const seen = new Map<string, number>(); // `${guest}/${state}` -> event time_ms
   const sub = nc.subscribe('drover.v1.host.*.event');
-  void (async () => {
-    for await (const m of sub) {
-      try {
-        const ev = evCodec.decode(m.data);
-        seen.set(`${ev.guest}/${ev.state}`, Number(ev.timeMs));
-      } catch {
-        /* not ours */
+  background(
+    'subscription reader',
+    (async () => {
+      for await (const m of sub) {
+        try {
+          const ev = evCodec.decode(m.data);
+          seen.set(`${ev.guest}/${ev.state}`, Number(ev.timeMs));
+        } catch {
+          /* not ours */
+        }
       }
-    }
-  })();
+    })(),
+  );
   const running = Object.entries(layout)
     .filter(([h]) => h !== skipHost)
     .flatMap(([, gs]) => gs.filter((g) => g.state === 'running').map((g) => g.name));

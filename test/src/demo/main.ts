@@ -109,4 +109,7 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+main().catch((e: Error) => {
+  process.stderr.write(`demo: ${e.stack ?? e.message}\n`);
+  process.exit(1);
+});

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NatsConnection, Subscription } from 'nats';
-import { codec, connectNats, subjects, EVENTS_STREAM, type GuestEvent__Output } from '@drover/contract';
+import { codec, connectNats, subjects, EVENTS_STREAM, type GuestEvent__Output, background } from '@drover/contract';
 import {
   getSharedLab,
   resetHosts,
@@ -95,16 +95,22 @@ before(
     // every host's events, as core NATS subscribers see them
     const sub = nc.subscribe(subjects.event('*'));
     subs.push(sub);
-    void (async () => {
-      for await (const m of sub) live.push(evCodec.decode(m.data));
-    })();
+    background(
+      'subscription reader',
+      (async () => {
+        for await (const m of sub) live.push(evCodec.decode(m.data));
+      })(),
+    );
     // and as stored in the JetStream stream (an ordered consumer from the start of the stream)
     const oc = await nc.jetstream().consumers.get(EVENTS_STREAM, { filterSubjects: subjects.event('*') });
     const msgs = await oc.consume();
     stopConsumer = () => msgs.stop();
-    void (async () => {
-      for await (const m of msgs) stored.push({ ...evCodec.decode(m.data), msgId: m.headers?.get('Nats-Msg-Id') ?? '' });
-    })();
+    background(
+      'subscription reader',
+      (async () => {
+        for await (const m of msgs) stored.push({ ...evCodec.decode(m.data), msgId: m.headers?.get('Nats-Msg-Id') ?? '' });
+      })(),
+    );
   },
   { timeout: 120_000 },
 );

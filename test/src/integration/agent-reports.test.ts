@@ -15,6 +15,7 @@ import {
   type Heartbeat__Output,
   type HostFacts__Output,
   type Inventory__Output,
+  background,
 } from '@drover/contract';
 import { TestCluster } from '../support/cluster.js';
 import { tempDir, waitFor, cleanupDir } from '../support/procs.js';
@@ -36,9 +37,12 @@ function collect<T>(subject: string, type: string, into: T[]): void {
   const sub = nc.subscribe(subject);
   subs.push(sub);
   const cd = codec<T>(type);
-  void (async () => {
-    for await (const m of sub) into.push(cd.decode(m.data));
-  })();
+  background(
+    'subscription reader',
+    (async () => {
+      for await (const m of sub) into.push(cd.decode(m.data));
+    })(),
+  );
 }
 
 before(async () => {

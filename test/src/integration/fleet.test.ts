@@ -16,6 +16,7 @@ import {
   type GuestList__Output,
   type GuestStatus__Output,
   type HostInfo__Output,
+  background,
 } from '@drover/contract';
 import { FleetCluster, type FleetLayout } from '../support/fleet.js';
 import { AgentClient } from '../support/agent-client.js';
@@ -104,9 +105,12 @@ test('fleet - lifecycle events from simulated hosts reach the server and its vie
   const evCodec = codec<GuestEvent__Output>('GuestEvent');
   const got: GuestEvent__Output[] = [];
   const sub = nc.subscribe('drover.v1.host.*.event');
-  void (async () => {
-    for await (const m of sub) got.push(evCodec.decode(m.data));
-  })();
+  background(
+    'subscription reader',
+    (async () => {
+      for await (const m of sub) got.push(evCodec.decode(m.data));
+    })(),
+  );
   try {
     const guests = ['fv0101', 'fv0202', 'fv0303']; // running, on fh06, fh11, fh16
     const r = await c.cli(['rpower', guests.join(','), 'off'], 'operator');

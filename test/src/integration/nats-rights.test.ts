@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NatsConnection } from 'nats';
-import { connectNats, inboxPrefix, subjects } from '@drover/contract';
+import { background, connectNats, inboxPrefix, subjects } from '@drover/contract';
 import { TestCluster } from '../support/cluster.js';
 import { waitFor } from '../support/procs.js';
 
@@ -27,9 +27,12 @@ after(async () => {
  */
 function recordForged(nc: NatsConnection, into: string[]): void {
   const sub = nc.subscribe('drover.v1.host.>');
-  void (async () => {
-    for await (const m of sub) if (m.data.length === 1) into.push(m.subject);
-  })();
+  background(
+    'subscription reader',
+    (async () => {
+      for await (const m of sub) if (m.data.length === 1) into.push(m.subject);
+    })(),
+  );
 }
 
 async function connectAs(who: 'node01' | 'node02' | 'server'): Promise<NatsConnection> {
@@ -53,9 +56,12 @@ test('nats rights - agent A cannot publish as agent B, and its connection report
 
   const a = await connectAs('node01');
   const errors: string[] = [];
-  void (async () => {
-    for await (const s of a.status()) if (s.type === 'error') errors.push(String(s.data));
-  })();
+  background(
+    'subscription reader',
+    (async () => {
+      for await (const s of a.status()) if (s.type === 'error') errors.push(String(s.data));
+    })(),
+  );
   a.publish(subjects.heartbeat('node02'), new Uint8Array([1]));
   a.publish(subjects.event('node02'), new Uint8Array([2]));
   a.publish(subjects.heartbeat('node01'), new Uint8Array([3]));
@@ -75,14 +81,20 @@ test('nats rights - agent A cannot publish as agent B, and its connection report
 test("nats rights - an agent cannot subscribe to other hosts' reports", async () => {
   const b = await connectAs('node02');
   const errors: string[] = [];
-  void (async () => {
-    for await (const s of b.status()) if (s.type === 'error') errors.push(String(s.data));
-  })();
+  background(
+    'subscription reader',
+    (async () => {
+      for await (const s of b.status()) if (s.type === 'error') errors.push(String(s.data));
+    })(),
+  );
   const sub = b.subscribe(subjects.heartbeat('node01'));
   let received = 0;
-  void (async () => {
-    for await (const _m of sub) received++;
-  })().catch(() => undefined);
+  background(
+    'subscription reader',
+    (async () => {
+      for await (const _m of sub) received++;
+    })(),
+  );
   await b.flush().catch(() => undefined);
   const a = await connectAs('node01');
   a.publish(subjects.heartbeat('node01'), new Uint8Array([4]));
@@ -96,9 +108,12 @@ test('nats rights - the server may not publish report subjects (commands go over
   void watcher;
   const s = await connectAs('server');
   const errors: string[] = [];
-  void (async () => {
-    for await (const st of s.status()) if (st.type === 'error') errors.push(String(st.data));
-  })();
+  background(
+    'subscription reader',
+    (async () => {
+      for await (const st of s.status()) if (st.type === 'error') errors.push(String(st.data));
+    })(),
+  );
   const listener = await connectAs('server');
   const got: string[] = [];
   recordForged(listener, got);

@@ -5,6 +5,7 @@
  * a detached watchdog (`lab down --id X --wait-pid P`) removes it even if the process is killed.
  */
 import { spawn } from 'node:child_process';
+import { background } from '@drover/contract';
 import { join } from 'node:path';
 import { attachLab, startLab, type Lab } from './lab';
 import { resetHosts } from './guest';
@@ -44,7 +45,7 @@ export function getSharedLab(): Promise<Lab> {
     process.on('beforeExit', () => {
       if (stopped) return;
       stopped = true;
-      void lab.stop();
+      background('lab teardown', lab.stop());
     });
     return lab;
   })();

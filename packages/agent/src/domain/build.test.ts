@@ -9,7 +9,7 @@ import { fullSpec, minimalSpec, UUID } from './fixtures.testkit.js';
 import { virtXmlValidate } from './virt-xml-validate.testkit.js';
 
 // Parsed XML is loosely typed; the assertions check its shape.
-type El = Record<string, any>;
+type El = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const dom = (spec: GuestSpec): El => (readXml(buildDomainXml(spec)) as El).domain as El;
 
 /** Every variant the agent can produce; each must pass libvirt's domain schema. */

@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { Connection, ErrorCode, LibvirtError, type CloseEventInfo, type LifecycleEventInfo } from '@drover/libvirt';
-import { DroverError, type HostFacts, type Logger } from '@drover/contract';
+import { DroverError, type HostFacts, type Logger, background } from '@drover/contract';
 import type { HostReporter } from '../agent.js';
 import { collectFacts, type Facts } from './facts.js';
 import { isConnectionLost } from './errors.js';
@@ -85,9 +85,9 @@ export class LibvirtManager extends EventEmitter implements HostReporter {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    void this.connect();
+    background('libvirt connect', this.connect(), this.log);
     if (this.opts.facts !== false) {
-      this.factsTimer = setInterval(() => void this.refreshFacts(), this.opts.factsEveryMs ?? 5000);
+      this.factsTimer = setInterval(() => background('host facts refresh', this.refreshFacts(), this.log), this.opts.factsEveryMs ?? 5000);
       this.factsTimer.unref();
     }
   }
@@ -260,7 +260,7 @@ export class LibvirtManager extends EventEmitter implements HostReporter {
     this.everConnected = true;
     this.log.info({ uri: this.opts.uri, reconnect }, reconnect ? 'libvirt reconnected' : 'libvirt connected');
     this.emit('connected', c, { reconnect });
-    void this.refreshFacts();
+    background('host facts refresh', this.refreshFacts(), this.log);
   }
 
   private detach(c: Connection, reason: string): void {
@@ -278,7 +278,7 @@ export class LibvirtManager extends EventEmitter implements HostReporter {
     const d = delayMs ?? (this.delay = nextBackoff(this.delay, this.opts.reconnectMinMs ?? 500, this.opts.reconnectMaxMs ?? 30_000));
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
-      void this.connect();
+      background('libvirt reconnect', this.connect(), this.log);
     }, d);
   }
 }

@@ -27,6 +27,7 @@ import {
   type CompareCpuResponse,
   type GuestCpuResponse,
   type Logger,
+  background,
 } from '@drover/contract';
 import { ErrorCode, JobType, LibvirtError, MigrateFlags, type Domain, type JobStats, type MigrateParams } from '@drover/libvirt';
 import type { ServiceDeps } from '../service/context.js';
@@ -210,8 +211,13 @@ export class Migrations {
     const job = this.runner.migrate(dom, req.destUri, params, flags);
     this.monitor(live, o.timeoutS, o.stallS);
     job.then(
-      () => void this.finish(live, 'JOB_STATE_COMPLETED'),
-      (e: unknown) => void this.finish(live, live.rec.abortRequested ? 'JOB_STATE_CANCELLED' : 'JOB_STATE_FAILED', e),
+      () => background('migration finish', this.finish(live, 'JOB_STATE_COMPLETED'), live.log),
+      (e: unknown) =>
+        background(
+          'migration finish',
+          this.finish(live, live.rec.abortRequested ? 'JOB_STATE_CANCELLED' : 'JOB_STATE_FAILED', e),
+          live.log,
+        ),
     );
     return { jobId: rec.jobId, alreadyRunning: false };
   }
@@ -219,42 +225,41 @@ export class Migrations {
   private monitor(live: Live, timeoutS: number, stallS: number): void {
     const every = this.deps.cfg.migration.progressEveryMs;
     const deadline = timeoutS > 0 ? live.rec.startedMs + timeoutS * 1000 : 0;
-    live.timer = setInterval(() => {
-      void (async () => {
-        if (FINAL.includes(live.rec.state)) return;
-        let st: JobStats | undefined;
-        try {
-          st = await this.runner.jobStats(live.dom);
-        } catch {
-          return;
-        }
-        const p = this.progressOf(live.rec, st);
-        live.rec.progress = p;
-        this.publishProgress(p);
-        const now = Date.now();
-        const remaining = Number(p.dataRemaining ?? 0);
-        if (remaining < live.lastRemaining) {
-          live.lastRemaining = remaining;
-          live.lastProgressMs = now;
-        }
-        if (
-          live.rec.abortRequested &&
-          !live.abortPending &&
-          (live.aborts ?? 0) < ABORT_TRIES &&
-          now - (live.abortAtMs ?? 0) >= ABORT_EVERY_MS
-        ) {
-          // Still running after an abort: libvirt holds or refuses one sent during the handshake
-          // with the destination; send it again until the job ends.
-          await this.sendAbort(live, 'abort again: the job is still running');
-        } else if (deadline && now > deadline && !live.rec.abortRequested) {
-          live.rec.error = `timed out after ${timeoutS}s`;
-          await this.abortLive(live, 'timeout');
-        } else if (stallS > 0 && now - live.lastProgressMs > stallS * 1000 && !live.rec.abortRequested) {
-          live.rec.error = `no progress for ${stallS}s (remaining ${remaining} bytes)`;
-          await this.abortLive(live, 'stalled');
-        }
-      })();
-    }, every);
+    const tick = async (): Promise<void> => {
+      if (FINAL.includes(live.rec.state)) return;
+      let st: JobStats | undefined;
+      try {
+        st = await this.runner.jobStats(live.dom);
+      } catch {
+        return;
+      }
+      const p = this.progressOf(live.rec, st);
+      live.rec.progress = p;
+      this.publishProgress(p);
+      const now = Date.now();
+      const remaining = Number(p.dataRemaining ?? 0);
+      if (remaining < live.lastRemaining) {
+        live.lastRemaining = remaining;
+        live.lastProgressMs = now;
+      }
+      if (
+        live.rec.abortRequested &&
+        !live.abortPending &&
+        (live.aborts ?? 0) < ABORT_TRIES &&
+        now - (live.abortAtMs ?? 0) >= ABORT_EVERY_MS
+      ) {
+        // Still running after an abort: libvirt holds or refuses one sent during the handshake
+        // with the destination; send it again until the job ends.
+        await this.sendAbort(live, 'abort again: the job is still running');
+      } else if (deadline && now > deadline && !live.rec.abortRequested) {
+        live.rec.error = `timed out after ${timeoutS}s`;
+        await this.abortLive(live, 'timeout');
+      } else if (stallS > 0 && now - live.lastProgressMs > stallS * 1000 && !live.rec.abortRequested) {
+        live.rec.error = `no progress for ${stallS}s (remaining ${remaining} bytes)`;
+        await this.abortLive(live, 'stalled');
+      }
+    };
+    live.timer = setInterval(() => background('migration monitor', tick(), live.log), every);
   }
 
   private progressOf(r: MigrationRecord, st: JobStats | undefined): MigrationProgress {
@@ -441,7 +446,7 @@ export class Migrations {
   async recover(log: Logger): Promise<void> {
     for (const r of this.journal.all()) {
       if (FINAL.includes(r.state)) {
-        if (!r.published) void this.publishOutcome(r);
+        if (!r.published) background('outcome publication', this.publishOutcome(r), log);
         continue;
       }
       let dom: Domain | undefined;
@@ -451,7 +456,7 @@ export class Migrations {
         dom = undefined;
       }
       log.info({ op: r.opId, step: r.stepId, guest: r.guest, found: !!dom }, 'following a migration started before this agent restarted');
-      void this.followOrphan(r, dom, log);
+      background('following a migration', this.followOrphan(r, dom, log), log);
     }
   }
 

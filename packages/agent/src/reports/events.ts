@@ -4,7 +4,7 @@
  * on reconnect; when the buffer overflows the waiting events are dropped, and what is sent first
  * on reconnect is a gap marker followed by a full inventory.
  */
-import { codec, subjects, type GuestEvent, type Logger, type PowerState__Output } from '@drover/contract';
+import { codec, subjects, type GuestEvent, type Logger, type PowerState__Output, background } from '@drover/contract';
 import type { LifecycleEventInfo } from '@drover/libvirt';
 
 const evCodec = codec<GuestEvent>('GuestEvent');
@@ -108,7 +108,7 @@ export class EventPublisher {
     const ge = guestEventOf(this.o.host, this.nextId(), ev, (this.o.now ?? Date.now)());
     this.buffer.push(ge);
     this.log.debug({ node: ge.guest, kind: ge.kind, detail: ge.detail, id: ge.eventId }, 'guest event');
-    void this.pump();
+    background('event publication', this.pump(), this.log);
   }
 
   stop(): void {
@@ -157,7 +157,7 @@ export class EventPublisher {
       if (!this.retry && !this.stopped) {
         this.retry = setTimeout(() => {
           this.retry = undefined;
-          void this.pump();
+          background('event publication', this.pump(), this.log);
         }, this.o.retryMs ?? 1000);
         this.retry.unref();
       }

@@ -1,7 +1,7 @@
 /** The agent's reports over NATS: inventory and lifecycle events, fed by the libvirt manager. */
 import type { NatsConnection } from 'nats';
 import type { LifecycleEventInfo } from '@drover/libvirt';
-import type { Logger } from '@drover/contract';
+import { background, type Logger } from '@drover/contract';
 import type { LibvirtManager } from '../libvirt/manager.js';
 import { listGuests } from '../libvirt/guests.js';
 import { InventoryReporter } from './inventory.js';
@@ -46,34 +46,34 @@ export class Reports {
         if (o.nc.isClosed()) throw new Error('NATS connection closed');
         await js.publish(subject, data, { msgID, timeout: 3000 });
       },
-      onGap: () => void this.inventory.full('events lost'),
+      onGap: () => background('full inventory', this.inventory.full('events lost'), o.log),
     });
   }
 
   start(): void {
     const { lv } = this.o;
-    lv.on('connected', () => void this.inventory.full('libvirt connected'));
+    lv.on('connected', () => background('full inventory', this.inventory.full('libvirt connected'), this.o.log));
     lv.on('lifecycle', (ev) => {
       this.events.record(ev);
       this.inventory.changed();
       this.o.onLifecycle?.(ev);
     });
     this.inventory.start();
-    if (lv.connection) void this.inventory.full('agent started');
-    void this.watchNats();
+    if (lv.connection) background('full inventory', this.inventory.full('agent started'), this.o.log);
+    background('NATS status watch', this.watchNats(), this.o.log);
   }
 
   private async watchNats(): Promise<void> {
     for await (const s of this.o.nc.status()) {
       if (this.stopped) break;
       if (s.type === 'reconnect') {
-        void this.events.pump();
-        void this.inventory.full('NATS reconnected');
+        background('event publication', this.events.pump(), this.o.log);
+        background('full inventory', this.inventory.full('NATS reconnected'), this.o.log);
         // Core NATS delivers only to subscribers connected at the time: the server may come back
         // a moment after this agent, so the full list is sent once more when things settled.
         // (The heartbeat's inventory_seq lets the server spot anything still missed.)
         setTimeout(() => {
-          if (!this.stopped) void this.inventory.full('NATS reconnected (settled)');
+          if (!this.stopped) background('full inventory', this.inventory.full('NATS reconnected (settled)'), this.o.log);
         }, 2000).unref();
       }
     }

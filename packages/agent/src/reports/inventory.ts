@@ -4,7 +4,7 @@
  * lifecycle events; a reconcile every ~30 s re-lists everything and sends a diff when anything
  * drifted (an event lost, a change libvirt does not announce).
  */
-import { codec, subjects, type GuestStatus__Output, type Inventory, type Logger } from '@drover/contract';
+import { codec, subjects, type GuestStatus__Output, type Inventory, type Logger, background } from '@drover/contract';
 
 export type GuestRow = GuestStatus__Output;
 
@@ -59,7 +59,7 @@ export class InventoryReporter {
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.sync('reconcile'), this.o.reconcileMs);
+    this.timer = setInterval(() => background('inventory sync', this.sync('reconcile'), this.log), this.o.reconcileMs);
     this.timer.unref();
   }
 
@@ -79,7 +79,7 @@ export class InventoryReporter {
     if (this.debounce) return;
     this.debounce = setTimeout(() => {
       this.debounce = undefined;
-      void this.sync('event');
+      background('inventory sync', this.sync('event'), this.log);
     }, this.o.debounceMs ?? 50);
   }
 

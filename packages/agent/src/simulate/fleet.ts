@@ -92,6 +92,7 @@ export class SimulatedFleet {
         throw new UserFacingError(`${join(base, h, 'agent.yaml')}: not found; enrol ${h} first`, 2);
     const layout: SimLayout | undefined = o.layout ? readLayout(o.layout) : undefined;
     mkdirSync(o.stateDir, { recursive: true });
+    // eslint-disable-next-line prefer-const -- read by the peer server made before it is set
     let fleet: SimulatedFleet | undefined;
     const peers = new SimPeerServer(
       (h) => fleet?.hosts.get(h)?.runtime.lv as LibvirtManager | undefined,

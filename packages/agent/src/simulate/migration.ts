@@ -12,7 +12,7 @@
  */
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { JobType, MigrateFlags, type Domain, type JobStats } from '@drover/libvirt';
-import type { Logger } from '@drover/contract';
+import { background, type Logger } from '@drover/contract';
 import type { MigrationRunner } from '../migration/migrations.js';
 import type { LibvirtManager } from '../libvirt/manager.js';
 
@@ -39,7 +39,7 @@ export class SimPeerServer {
   ) {}
 
   async start(ip: string): Promise<void> {
-    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server = createServer((req, res) => background('simulated migration request', this.handle(req, res)));
     await new Promise<void>((res, rej) => {
       this.server!.once('error', rej);
       this.server!.listen(0, ip, () => res());

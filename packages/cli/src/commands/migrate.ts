@@ -99,8 +99,8 @@ export async function watchOperation(api: Api, id: string, output: string): Prom
     if (interrupted) return;
     interrupted = true;
     multi?.stop();
-    void askCancel().then(async (yes) => {
-      if (yes) {
+    const answer = async (): Promise<void> => {
+      if (await askCancel()) {
         await api.call('CancelOperation', { id });
         process.stderr.write(`cancelling ${id}...\n`);
         interrupted = false;
@@ -108,6 +108,11 @@ export async function watchOperation(api: Api, id: string, output: string): Prom
         process.stderr.write(`leaving ${id} running; watch it with: drover ops show ${id} --watch\n`);
         stream.cancel();
       }
+    };
+    // A refused cancel is said on stderr; the watch goes on and shows how the operation ends.
+    answer().catch((e: Error) => {
+      process.stderr.write(`Error: ${e.message}\n`);
+      interrupted = false;
     });
   };
   process.on('SIGINT', onSigint);

@@ -8,7 +8,7 @@
  */
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { webcrypto, createHash, randomBytes, X509Certificate } from 'node:crypto';
+import { webcrypto, createHash, randomBytes } from 'node:crypto';
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;

@@ -18,6 +18,7 @@ import {
   type GuestEvent__Output,
   type MigrationOutcome__Output,
   type GuestList__Output,
+  background,
 } from '@drover/contract';
 import type { HostRegistry } from '../hosts/registry.js';
 import type { InventoryStore } from '../inventory/store.js';
@@ -112,8 +113,8 @@ export class ReportIngest {
         },
       }),
     );
-    void this.consumeEvents();
-    this.resyncTimer = setInterval(() => void this.resync(), 500);
+    background('event consumer', this.consumeEvents(), this.log);
+    this.resyncTimer = setInterval(() => background('inventory resync', this.resync(), this.log), 500);
     this.resyncTimer.unref();
   }
 

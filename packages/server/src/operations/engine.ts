@@ -10,6 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 import type { NatsConnection, Subscription } from 'nats';
 import {
+  background,
   codec,
   DroverError,
   subjects,
@@ -326,7 +327,7 @@ export class OperationEngine {
     if (!dryRun) {
       this.runs.set(id, run);
       this.follow(run);
-      void this.pump(run);
+      background('operation pump', this.pump(run), run.log);
     }
     return this.toOperation(run);
   }
@@ -337,7 +338,7 @@ export class OperationEngine {
   private follow(run: OpRun): void {
     // Progress of every step of this operation, from whichever source host runs it.
     run.sub = this.nc.subscribe(`${subjects.allMigrations.replace(/\*$/, '')}${run.id}`);
-    void (async () => {
+    const progress = async (): Promise<void> => {
       for await (const m of run.sub!) {
         try {
           const p = progressCodec.decode(m.data);
@@ -349,7 +350,8 @@ export class OperationEngine {
           // best effort
         }
       }
-    })();
+    };
+    background('progress subscription', progress(), run.log);
   }
 
   private stepOfGuest(guest: string): StepRow | undefined {
@@ -411,7 +413,7 @@ export class OperationEngine {
           }
           const step = s;
           this.transition(run, step, 'preparing');
-          void this.runStep(run, step).catch((e: Error) => run.log.error({ step: step.stepId, err: e.stack }, 'step crashed'));
+          this.runStep(run, step).catch((e: Error) => run.log.error({ step: step.stepId, err: e.stack }, 'step crashed'));
         }
       }
     } finally {
@@ -525,7 +527,7 @@ export class OperationEngine {
       }
     } finally {
       s.outcome = undefined;
-      void this.pump(run);
+      background('operation pump', this.pump(run), run.log);
     }
   }
 
@@ -824,7 +826,7 @@ export class OperationEngine {
           .catch((e: Error) => run.log.warn({ step: s.stepId, err: e.message }, 'abort request failed')),
       ),
     );
-    void this.pump(run);
+    background('operation pump', this.pump(run), run.log);
     return this.toOperation(run);
   }
 
@@ -1003,7 +1005,7 @@ export class OperationEngine {
       this.runs.set(id, run);
       this.follow(run);
       run.log.warn({ steps: run.steps.filter((s) => !isFinal(s.state)).length }, 'recovering an operation interrupted by a server restart');
-      void (async () => {
+      const resume = async (): Promise<void> => {
         await this.waitForHosts(run);
         await Promise.all(
           run.steps
@@ -1014,8 +1016,9 @@ export class OperationEngine {
               }),
             ),
         );
-        void this.pump(run);
-      })();
+        await this.pump(run);
+      };
+      background('operation recovery', resume(), run.log);
     }
   }
 
