@@ -23,8 +23,8 @@ if ((${#missing[@]})); then
     log "missing Debian packages: ${missing[*]}; run as root, or: apt-get install ${missing[*]}"; exit 1
   fi
   log "installing Debian packages: ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$state/apt.log" 2>&1 \
+  apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >"$state/apt.log" 2>&1 \
     || { log "apt-get install failed; see $state/apt.log"; tail -5 "$state/apt.log" >&2; exit 1; }
 fi
 
