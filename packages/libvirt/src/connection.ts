@@ -1,5 +1,6 @@
 /** Connection: one libvirt connection (any URI), its host facts, lookups and events. */
 import { EventEmitter } from 'node:events';
+import type { ConnectionRef } from './connection-ref';
 import { Domain } from './domain';
 import {
   CloseReason,
@@ -79,7 +80,7 @@ export declare interface Connection {
   emit<K extends keyof ConnectionEvents>(event: K, ...args: ConnectionEvents[K]): boolean;
 }
 
-export class Connection extends EventEmitter implements ConnSink {
+export class Connection extends EventEmitter implements ConnSink, ConnectionRef {
   private closedFlag = false;
   private closing: Promise<void> | undefined;
   private readonly queues = new Set<AsyncQueue<ConnectionEvent>>();

@@ -1,5 +1,5 @@
 /** Domain: one guest on one connection. */
-import type { Connection } from './connection';
+import type { ConnectionRef } from './connection-ref';
 import {
   AbortJobFlags,
   ConsoleFlags,
@@ -48,7 +48,7 @@ export class Domain {
 
   /** @internal */
   constructor(
-    readonly connection: Connection,
+    readonly connection: ConnectionRef,
     child: NamedChild<DomainHandle>,
   ) {
     this.handle = child.handle;
@@ -233,7 +233,7 @@ export class Domain {
   }
 
   /** Migrates to a destination connection (virDomainMigrate3) and returns the domain there. */
-  async migrate(dest: Connection, params: MigrateParams = {}, flags: MigrateFlags | number = 0): Promise<Domain> {
+  async migrate(dest: ConnectionRef, params: MigrateParams = {}, flags: MigrateFlags | number = 0): Promise<Domain> {
     const child = await this.run('migrate', () => binding().domMigrate3(this.handle, dest.handle, toNativeParams(params), flags));
     return new Domain(dest, child);
   }

@@ -6,6 +6,7 @@ import { binding } from './internal/registry';
 import type { HandleCounts } from './types';
 
 export { Connection, type ConnectionEvents, type OpenOptions } from './connection';
+export type { ConnectionRef } from './connection-ref';
 export { Domain, openConsole, type ConsoleOptions } from './domain';
 export { StoragePool, StorageVolume, type PoolInfo, type VolumeInfo } from './storage';
 export { ConsoleStream } from './stream';

@@ -1,5 +1,5 @@
 /** StoragePool and StorageVolume. */
-import type { Connection } from './connection';
+import type { ConnectionRef } from './connection-ref';
 import {
   StoragePoolBuildFlags,
   StoragePoolState,
@@ -35,7 +35,7 @@ export class StoragePool {
 
   /** @internal */
   constructor(
-    readonly connection: Connection,
+    readonly connection: ConnectionRef,
     child: NamedChild<PoolHandle>,
   ) {
     this.handle = child.handle;
@@ -132,7 +132,7 @@ export class StorageVolume {
 
   /** @internal */
   constructor(
-    readonly connection: Connection,
+    readonly connection: ConnectionRef,
     child: VolChild,
   ) {
     this.handle = child.handle;
