@@ -2,15 +2,10 @@
 import { EventEmitter } from 'node:events';
 import type { ConnectionRef } from './connection-ref';
 import { Domain } from './domain';
-import {
-  CloseReason,
-  CPUCompareResult,
-  JobType,
-  DomainCreateFlags,
-  DomainDefineFlags,
-  ListDomainsFlags,
-  ListStoragePoolsFlags,
-} from './enums';
+import { ConnectCloseReason } from './generated/libvirt-common';
+import { ConnectListAllDomainsFlags, DomainCreateFlags, DomainDefineFlags, DomainJobType } from './generated/libvirt-domain';
+import { CPUCompareResult } from './generated/libvirt-host';
+import { ConnectListAllStoragePoolsFlags } from './generated/libvirt-storage';
 import { invoke } from './errors';
 import { AsyncQueue } from './internal/queue';
 import {
@@ -128,7 +123,7 @@ export class Connection extends EventEmitter implements ConnSink, ConnectionRef 
     for (const c of this.consoles) c.destroy();
     this.consoles.clear();
     this.closing = invoke('Connection.close', () => binding().connClose(this.handle)).then(() => {
-      const ev: CloseEventInfo = { type: 'close', reason: CloseReason.CLIENT, reasonName: 'CLIENT' };
+      const ev: CloseEventInfo = { type: 'close', reason: ConnectCloseReason.CLIENT, reasonName: 'CLIENT' };
       for (const q of this.queues) q.end();
       this.queues.clear();
       this.emit('close', ev);
@@ -216,7 +211,7 @@ export class Connection extends EventEmitter implements ConnSink, ConnectionRef 
 
   // ---- domains ----
 
-  async listAllDomains(flags: ListDomainsFlags | number = 0): Promise<Domain[]> {
+  async listAllDomains(flags: ConnectListAllDomainsFlags | number = 0): Promise<Domain[]> {
     const list = await invoke('Connection.listAllDomains', () => binding().domListAll(this.handle, flags));
     return list.map((c) => new Domain(this, c));
   }
@@ -245,7 +240,7 @@ export class Connection extends EventEmitter implements ConnSink, ConnectionRef 
 
   // ---- storage ----
 
-  async listAllStoragePools(flags: ListStoragePoolsFlags | number = 0): Promise<StoragePool[]> {
+  async listAllStoragePools(flags: ConnectListAllStoragePoolsFlags | number = 0): Promise<StoragePool[]> {
     const list = await invoke('Connection.listAllStoragePools', () => binding().poolListAll(this.handle, flags));
     return list.map((c) => new StoragePool(this, c));
   }
@@ -336,8 +331,8 @@ export class Connection extends EventEmitter implements ConnSink, ConnectionRef 
     if (ev.kind === 'close') {
       const info: CloseEventInfo = {
         type: 'close',
-        reason: ev.reason as CloseReason,
-        reasonName: CloseReason[ev.reason] ?? String(ev.reason),
+        reason: ev.reason as ConnectCloseReason,
+        reasonName: ConnectCloseReason[ev.reason] ?? String(ev.reason),
       };
       this.publish(info);
       for (const q of this.queues) q.end();
@@ -358,7 +353,7 @@ export class Connection extends EventEmitter implements ConnSink, ConnectionRef 
         info = { type: 'migration-iteration', domain: ev.domain, iteration: ev.iteration };
         break;
       case 'job-completed': {
-        info = { type: 'job-completed', domain: ev.domain, stats: toJobStats(JobType.COMPLETED, ev.stats) };
+        info = { type: 'job-completed', domain: ev.domain, stats: toJobStats(DomainJobType.COMPLETED, ev.stats) };
         break;
       }
       case 'device-removed':

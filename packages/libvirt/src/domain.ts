@@ -1,22 +1,22 @@
 /** Domain: one guest on one connection. */
 import type { ConnectionRef } from './connection-ref';
 import {
-  AbortJobFlags,
-  ConsoleFlags,
-  DestroyFlags,
-  DeviceModifyFlags,
+  DomainAbortJobFlagsValues,
+  DomainConsoleFlags,
   DomainCreateFlags,
-  InterfaceAddressesSource,
-  JobStatsFlags,
-  MemoryModFlags,
-  MigrateFlags,
-  RebootFlags,
-  SaveRestoreFlags,
-  ShutdownFlags,
-  UndefineFlags,
-  VcpuFlags,
-  XMLFlags,
-} from './enums';
+  DomainDestroyFlagsValues,
+  DomainDeviceModifyFlags,
+  DomainGetJobStatsFlags,
+  DomainInterfaceAddressesSource,
+  DomainMemoryModFlags,
+  DomainMigrateFlags,
+  DomainRebootFlagValues,
+  DomainSaveRestoreFlags,
+  DomainShutdownFlagValues,
+  DomainUndefineFlagsValues,
+  DomainVcpuFlags,
+  DomainXMLFlags,
+} from './generated/libvirt-domain';
 import { invoke } from './errors';
 import { binding } from './internal/registry';
 import type { DomainHandle, NamedChild } from './native';
@@ -90,15 +90,15 @@ export class Domain {
     return this.start(flags);
   }
 
-  async shutdown(flags: ShutdownFlags | number = 0): Promise<void> {
+  async shutdown(flags: DomainShutdownFlagValues | number = 0): Promise<void> {
     await this.run('shutdown', () => binding().domShutdown(this.handle, flags));
   }
 
-  async destroy(flags: DestroyFlags | number = 0): Promise<void> {
+  async destroy(flags: DomainDestroyFlagsValues | number = 0): Promise<void> {
     await this.run('destroy', () => binding().domDestroy(this.handle, flags));
   }
 
-  async reboot(flags: RebootFlags | number = 0): Promise<void> {
+  async reboot(flags: DomainRebootFlagValues | number = 0): Promise<void> {
     await this.run('reboot', () => binding().domReboot(this.handle, flags));
   }
 
@@ -114,7 +114,7 @@ export class Domain {
     await this.run('resume', () => binding().domResume(this.handle, 0));
   }
 
-  async managedSave(flags: SaveRestoreFlags | number = 0): Promise<void> {
+  async managedSave(flags: DomainSaveRestoreFlags | number = 0): Promise<void> {
     await this.run('managedSave', () => binding().domManagedSave(this.handle, flags));
   }
 
@@ -127,7 +127,7 @@ export class Domain {
   }
 
   /** Removes the definition (flags: MANAGED_SAVE, SNAPSHOTS_METADATA, NVRAM, KEEP_NVRAM, CHECKPOINTS_METADATA...). */
-  async undefine(flags: UndefineFlags | number = 0): Promise<void> {
+  async undefine(flags: DomainUndefineFlagsValues | number = 0): Promise<void> {
     await this.run('undefine', () => binding().domUndefine(this.handle, flags));
   }
 
@@ -143,7 +143,7 @@ export class Domain {
   }
 
   /** The domain XML (flags: SECURE, INACTIVE, UPDATE_CPU, MIGRATABLE). */
-  getXMLDesc(flags: XMLFlags | number = 0): Promise<string> {
+  getXMLDesc(flags: DomainXMLFlags | number = 0): Promise<string> {
     return this.run('getXMLDesc', () => binding().domGetXMLDesc(this.handle, flags));
   }
 
@@ -156,31 +156,31 @@ export class Domain {
   }
 
   /** Sets the memory (KiB); flags LIVE/CONFIG/MAXIMUM. */
-  setMemory(kib: number, flags: MemoryModFlags | number = 0): Promise<void> {
+  setMemory(kib: number, flags: DomainMemoryModFlags | number = 0): Promise<void> {
     return this.run('setMemory', () => binding().domSetMemory(this.handle, kib, flags));
   }
 
-  setVcpus(count: number, flags: VcpuFlags | number = 0): Promise<void> {
+  setVcpus(count: number, flags: DomainVcpuFlags | number = 0): Promise<void> {
     return this.run('setVcpus', () => binding().domSetVcpus(this.handle, count, flags));
   }
 
-  attachDevice(xml: string, flags: DeviceModifyFlags | number = 0): Promise<void> {
+  attachDevice(xml: string, flags: DomainDeviceModifyFlags | number = 0): Promise<void> {
     return this.run('attachDevice', () => binding().domAttachDevice(this.handle, xml, flags));
   }
 
-  detachDevice(xml: string, flags: DeviceModifyFlags | number = 0): Promise<void> {
+  detachDevice(xml: string, flags: DomainDeviceModifyFlags | number = 0): Promise<void> {
     return this.run('detachDevice', () => binding().domDetachDevice(this.handle, xml, flags));
   }
 
-  detachDeviceAlias(alias: string, flags: DeviceModifyFlags | number = 0): Promise<void> {
+  detachDeviceAlias(alias: string, flags: DomainDeviceModifyFlags | number = 0): Promise<void> {
     return this.run('detachDeviceAlias', () => binding().domDetachDeviceAlias(this.handle, alias, flags));
   }
 
-  updateDevice(xml: string, flags: DeviceModifyFlags | number = 0): Promise<void> {
+  updateDevice(xml: string, flags: DomainDeviceModifyFlags | number = 0): Promise<void> {
     return this.run('updateDevice', () => binding().domUpdateDevice(this.handle, xml, flags));
   }
 
-  interfaceAddresses(source: InterfaceAddressesSource = InterfaceAddressesSource.LEASE): Promise<DomainInterface[]> {
+  interfaceAddresses(source: DomainInterfaceAddressesSource = DomainInterfaceAddressesSource.LEASE): Promise<DomainInterface[]> {
     return this.run('interfaceAddresses', () => binding().domInterfaceAddresses(this.handle, source));
   }
 
@@ -195,13 +195,13 @@ export class Domain {
     return (await this.run('jobInfo', () => binding().domJobInfo(this.handle))) as unknown as JobInfo;
   }
 
-  /** Statistics of the running job (or, with JobStatsFlags.COMPLETED, of the last completed one). */
-  async jobStats(flags: JobStatsFlags | number = 0): Promise<JobStats> {
+  /** Statistics of the running job (or, with DomainGetJobStatsFlags.COMPLETED, of the last completed one). */
+  async jobStats(flags: DomainGetJobStatsFlags | number = 0): Promise<JobStats> {
     const r = await this.run('jobStats', () => binding().domJobStats(this.handle, flags));
     return toJobStats(r.type, r.params);
   }
 
-  async abortJob(flags: AbortJobFlags | number = 0): Promise<void> {
+  async abortJob(flags: DomainAbortJobFlagsValues | number = 0): Promise<void> {
     await this.run('abortJob', () => binding().domAbortJob(this.handle, flags));
   }
 
@@ -224,16 +224,16 @@ export class Domain {
   }
 
   /**
-   * Migrates the domain (virDomainMigrateToURI3). With MigrateFlags.PEER2PEER, `dconnuri` is the
+   * Migrates the domain (virDomainMigrateToURI3). With DomainMigrateFlags.PEER2PEER, `dconnuri` is the
    * destination libvirtd's URI (qemu+tcp://host/system). The call lasts the whole migration and
    * runs on a thread of its own, so any number can be in flight without starving other calls.
    */
-  migrateToURI3(dconnuri: string | undefined, params: MigrateParams = {}, flags: MigrateFlags | number = 0): Promise<void> {
+  migrateToURI3(dconnuri: string | undefined, params: MigrateParams = {}, flags: DomainMigrateFlags | number = 0): Promise<void> {
     return this.run('migrateToURI3', () => binding().domMigrateToURI3(this.handle, dconnuri, toNativeParams(params), flags));
   }
 
   /** Migrates to a destination connection (virDomainMigrate3) and returns the domain there. */
-  async migrate(dest: ConnectionRef, params: MigrateParams = {}, flags: MigrateFlags | number = 0): Promise<Domain> {
+  async migrate(dest: ConnectionRef, params: MigrateParams = {}, flags: DomainMigrateFlags | number = 0): Promise<Domain> {
     const child = await this.run('migrate', () => binding().domMigrate3(this.handle, dest.handle, toNativeParams(params), flags));
     return new Domain(dest, child);
   }
@@ -245,7 +245,7 @@ export class Domain {
    * stream over a non-blocking virStream. It ends when the guest stops.
    */
   async openConsole(device?: string, options: ConsoleOptions = {}): Promise<ConsoleStream> {
-    const flags = (options.force ? ConsoleFlags.FORCE : 0) | (options.safe ? ConsoleFlags.SAFE : 0);
+    const flags = (options.force ? DomainConsoleFlags.FORCE : 0) | (options.safe ? DomainConsoleFlags.SAFE : 0);
     const r = await this.run('openConsole', () => binding().domOpenConsole(this.handle, device, flags));
     const s = new ConsoleStream(r.handle, r.id);
     this.connection.trackConsole(s);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ErrorCode, ErrorDomain } from './codes';
+import { ErrorDomain, ErrorNumber } from './generated/virterror';
 import { invoke, LibvirtError, toLibvirtError } from './errors';
 
 function nativeError(code: number, message: string): Error {
@@ -8,9 +8,9 @@ function nativeError(code: number, message: string): Error {
 }
 
 test('libvirt errors - native failures become LibvirtError with code, domain and operation', () => {
-  const e = toLibvirtError(nativeError(ErrorCode.NO_DOMAIN, 'Domain not found'), 'Connection.lookupDomainByName');
+  const e = toLibvirtError(nativeError(ErrorNumber.NO_DOMAIN, 'Domain not found'), 'Connection.lookupDomainByName');
   assert.ok(e instanceof LibvirtError);
-  assert.equal(e.code, ErrorCode.NO_DOMAIN);
+  assert.equal(e.code, ErrorNumber.NO_DOMAIN);
   assert.equal(e.codeName, 'NO_DOMAIN');
   assert.equal(e.domain, ErrorDomain.QEMU);
   assert.equal(e.operation, 'Connection.lookupDomainByName');
@@ -23,7 +23,7 @@ test('libvirt errors - other errors pass through unchanged', () => {
 });
 
 async function callerFrameMarker(): Promise<unknown> {
-  return invoke('Test.op', () => Promise.reject(nativeError(ErrorCode.OPERATION_INVALID, 'nope'))).catch((e: unknown) => e);
+  return invoke('Test.op', () => Promise.reject(nativeError(ErrorNumber.OPERATION_INVALID, 'nope'))).catch((e: unknown) => e);
 }
 
 test('libvirt errors - invoke keeps the stack of the calling code', async () => {
@@ -36,8 +36,8 @@ test('libvirt errors - invoke keeps the stack of the calling code', async () => 
 test('libvirt errors - invoke turns synchronous throws into rejections', async () => {
   await assert.rejects(
     invoke('Test.sync', () => {
-      throw nativeError(ErrorCode.INVALID_CONN, 'closed');
+      throw nativeError(ErrorNumber.INVALID_CONN, 'closed');
     }),
-    (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.INVALID_CONN,
+    (e: unknown) => e instanceof LibvirtError && e.code === ErrorNumber.INVALID_CONN,
   );
 });

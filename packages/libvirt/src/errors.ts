@@ -2,17 +2,11 @@
  * LibvirtError: every failure of the binding. It carries libvirt's own error fields, read on the
  * thread where the call failed, and the stack of the JavaScript code that made the call.
  */
-import { ErrorCode, ErrorDomain } from './codes';
+import { ErrorDomain, ErrorLevel, ErrorNumber } from './generated/virterror';
 import type { NativeError } from './native';
 
-export enum ErrorLevel {
-  NONE = 0,
-  WARNING = 1,
-  ERROR = 2,
-}
-
 export interface LibvirtErrorFields {
-  code: ErrorCode;
+  code: ErrorNumber;
   domain: ErrorDomain;
   level: ErrorLevel;
   message: string;
@@ -26,8 +20,8 @@ export interface LibvirtErrorFields {
 
 export class LibvirtError extends Error {
   override readonly name = 'LibvirtError';
-  /** libvirt's virErrorNumber, e.g. ErrorCode.NO_DOMAIN. */
-  readonly code: ErrorCode;
+  /** libvirt's virErrorNumber, e.g. ErrorNumber.NO_DOMAIN. */
+  readonly code: ErrorNumber;
   /** Where in libvirt the error came from (virErrorDomain). */
   readonly domain: ErrorDomain;
   readonly level: ErrorLevel;
@@ -54,7 +48,7 @@ export class LibvirtError extends Error {
 
   /** The symbolic name of the code, e.g. 'NO_DOMAIN'. */
   get codeName(): string {
-    return ErrorCode[this.code] ?? String(this.code);
+    return ErrorNumber[this.code] ?? String(this.code);
   }
 }
 
@@ -67,7 +61,7 @@ export function toLibvirtError(e: unknown, operation: string, callerStack?: stri
   if (e instanceof LibvirtError) return e;
   if (!isNativeError(e)) return e;
   const err = new LibvirtError({
-    code: e.code as ErrorCode,
+    code: e.code as ErrorNumber,
     domain: e.domain as ErrorDomain,
     level: e.level as ErrorLevel,
     message: e.message,
@@ -80,7 +74,7 @@ export function toLibvirtError(e: unknown, operation: string, callerStack?: stri
   });
   if (callerStack) {
     const frames = callerStack.split('\n').slice(1).join('\n');
-    err.stack = `LibvirtError: ${e.message} [${ErrorCode[e.code] ?? e.code} in ${operation}]\n${frames}`;
+    err.stack = `LibvirtError: ${e.message} [${ErrorNumber[e.code] ?? e.code} in ${operation}]\n${frames}`;
   }
   return err;
 }

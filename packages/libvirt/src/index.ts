@@ -10,9 +10,9 @@ export type { ConnectionRef } from './connection-ref';
 export { Domain, openConsole, type ConsoleOptions } from './domain';
 export { StoragePool, StorageVolume, type PoolInfo, type VolumeInfo } from './storage';
 export { ConsoleStream } from './stream';
-export { LibvirtError, ErrorLevel, type LibvirtErrorFields } from './errors';
-export { ErrorCode, ErrorDomain } from './codes';
-export * from './enums';
+export { LibvirtError, type LibvirtErrorFields } from './errors';
+/** Every enum of libvirt's domain, host, storage, stream and error headers, generated from libvirt-api.xml. */
+export * from './generated/index';
 export {
   describeState,
   unpackVersion,

@@ -3,11 +3,11 @@ import type { ConnectionRef } from './connection-ref';
 import {
   StoragePoolBuildFlags,
   StoragePoolState,
-  StorageVolDeleteFlags,
   StorageVolCreateFlags,
+  StorageVolDeleteFlags,
   StorageVolResizeFlags,
   StorageVolType,
-} from './enums';
+} from './generated/libvirt-storage';
 import { invoke } from './errors';
 import { binding } from './internal/registry';
 import type { NamedChild, PoolHandle, VolChild, VolHandle } from './native';

@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DomainState, JobType, LifecycleEvent, PausedReason, ShutoffReason, StoppedDetail } from './enums';
+import {
+  DomainEventStoppedDetailType,
+  DomainEventType,
+  DomainJobType,
+  DomainPausedReason,
+  DomainShutoffReason,
+  DomainState,
+} from './generated/libvirt-domain';
 import { describeState, lifecycleNames, toJobStats, toNativeParams, unpackVersion } from './types';
 
 test('libvirt types - versions unpack from libvirt packed numbers', () => {
@@ -9,19 +16,22 @@ test('libvirt types - versions unpack from libvirt packed numbers', () => {
 });
 
 test('libvirt types - state reasons are named by the state they belong to', () => {
-  assert.deepEqual(describeState(DomainState.PAUSED, PausedReason.MIGRATION), {
+  assert.deepEqual(describeState(DomainState.PAUSED, DomainPausedReason.MIGRATION), {
     state: DomainState.PAUSED,
-    reason: PausedReason.MIGRATION,
+    reason: DomainPausedReason.MIGRATION,
     stateName: 'PAUSED',
     reasonName: 'MIGRATION',
   });
-  assert.equal(describeState(DomainState.SHUTOFF, ShutoffReason.MIGRATED).reasonName, 'MIGRATED');
+  assert.equal(describeState(DomainState.SHUTOFF, DomainShutoffReason.MIGRATED).reasonName, 'MIGRATED');
   assert.equal(describeState(99, 7).stateName, '99');
 });
 
 test('libvirt types - lifecycle details are named per event', () => {
-  assert.deepEqual(lifecycleNames(LifecycleEvent.STOPPED, StoppedDetail.MIGRATED), { eventName: 'STOPPED', detailName: 'MIGRATED' });
-  assert.deepEqual(lifecycleNames(LifecycleEvent.STARTED, 1), { eventName: 'STARTED', detailName: 'MIGRATED' });
+  assert.deepEqual(lifecycleNames(DomainEventType.STOPPED, DomainEventStoppedDetailType.MIGRATED), {
+    eventName: 'STOPPED',
+    detailName: 'MIGRATED',
+  });
+  assert.deepEqual(lifecycleNames(DomainEventType.STARTED, 1), { eventName: 'STARTED', detailName: 'MIGRATED' });
 });
 
 test('libvirt types - job stats map libvirt field names to camelCase and keep the raw set', () => {
@@ -36,8 +46,8 @@ test('libvirt types - job stats map libvirt field names to camelCase and keep th
     errmsg: 'x',
     'future.field': 1,
   };
-  const s = toJobStats(JobType.UNBOUNDED, raw);
-  assert.equal(s.type, JobType.UNBOUNDED);
+  const s = toJobStats(DomainJobType.UNBOUNDED, raw);
+  assert.equal(s.type, DomainJobType.UNBOUNDED);
   assert.equal(s.timeElapsed, 1200);
   assert.equal(s.dataTotal, 100);
   assert.equal(s.dataProcessed, 40);

@@ -1,28 +1,28 @@
 /** Plain data types of the public API: host facts, domain facts, jobs, migration parameters, events. */
+import { ConnectCloseReason } from './generated/libvirt-common';
 import {
-  CloseReason,
-  CrashedDetail,
-  DefinedDetail,
+  DomainBlockedReason,
+  DomainCrashedReason,
+  DomainEventCrashedDetailType,
+  DomainEventDefinedDetailType,
+  DomainEventPMSuspendedDetailType,
+  DomainEventResumedDetailType,
+  DomainEventShutdownDetailType,
+  DomainEventStartedDetailType,
+  DomainEventStoppedDetailType,
+  DomainEventSuspendedDetailType,
+  DomainEventType,
+  DomainEventUndefinedDetailType,
+  DomainJobOperation,
+  DomainJobType,
+  DomainNostateReason,
+  DomainPausedReason,
+  DomainPMSuspendedReason,
+  DomainRunningReason,
+  DomainShutdownReason,
+  DomainShutoffReason,
   DomainState,
-  JobOperation,
-  JobType,
-  LifecycleEvent,
-  PMSuspendedDetail,
-  ResumedDetail,
-  ShutdownDetail,
-  StartedDetail,
-  StoppedDetail,
-  SuspendedDetail,
-  UndefinedDetail,
-  BlockedReason,
-  CrashedReason,
-  NoStateReason,
-  PausedReason,
-  PMSuspendedReason,
-  RunningReason,
-  ShutdownReason,
-  ShutoffReason,
-} from './enums';
+} from './generated/libvirt-domain';
 import type { NativeParam, TypedParamValue } from './native';
 
 export interface Version {
@@ -57,19 +57,19 @@ export interface DomainInfo {
 }
 
 const REASONS: Record<number, Record<number, string>> = {
-  [DomainState.NOSTATE]: NoStateReason,
-  [DomainState.RUNNING]: RunningReason,
-  [DomainState.BLOCKED]: BlockedReason,
-  [DomainState.PAUSED]: PausedReason,
-  [DomainState.SHUTDOWN]: ShutdownReason,
-  [DomainState.SHUTOFF]: ShutoffReason,
-  [DomainState.CRASHED]: CrashedReason,
-  [DomainState.PMSUSPENDED]: PMSuspendedReason,
+  [DomainState.NOSTATE]: DomainNostateReason,
+  [DomainState.RUNNING]: DomainRunningReason,
+  [DomainState.BLOCKED]: DomainBlockedReason,
+  [DomainState.PAUSED]: DomainPausedReason,
+  [DomainState.SHUTDOWN]: DomainShutdownReason,
+  [DomainState.SHUTOFF]: DomainShutoffReason,
+  [DomainState.CRASHED]: DomainCrashedReason,
+  [DomainState.PMSUSPENDED]: DomainPMSuspendedReason,
 };
 
 export interface DomainStateInfo {
   state: DomainState;
-  /** The reason code; its enum depends on the state (RunningReason, PausedReason, ShutoffReason...). */
+  /** The reason code; its enum depends on the state (DomainRunningReason, DomainPausedReason, DomainShutoffReason...). */
   reason: number;
   /** Names, e.g. 'SHUTOFF' and 'DESTROYED'. */
   stateName: string;
@@ -104,7 +104,7 @@ export interface BlockInfo {
 
 /** virDomainGetJobInfo: the old fixed-field job summary. */
 export interface JobInfo {
-  type: JobType;
+  type: DomainJobType;
   timeElapsed: number;
   timeRemaining: number;
   dataTotal: number;
@@ -120,8 +120,8 @@ export interface JobInfo {
 
 /** virDomainGetJobStats (and the job-completed event), with libvirt's field names in camelCase. Times in ms, sizes in bytes. */
 export interface JobStats {
-  type: JobType;
-  operation?: JobOperation;
+  type: DomainJobType;
+  operation?: DomainJobOperation;
   timeElapsed?: number;
   timeElapsedNet?: number;
   timeRemaining?: number;
@@ -167,7 +167,7 @@ function camel(s: string): string {
 }
 
 export function toJobStats(type: number, params: Record<string, TypedParamValue>): JobStats {
-  const out: Record<string, unknown> = { type: type as JobType, raw: params };
+  const out: Record<string, unknown> = { type: type as DomainJobType, raw: params };
   for (const [k, v] of Object.entries(params)) {
     const key = k === 'memory_postcopy_requests' ? 'memoryPostcopyRequests' : camel(k);
     out[key] = v;
@@ -191,13 +191,13 @@ export interface MigrateParams {
   migrateDisks?: string[];
   disksPort?: number;
   disksUri?: string;
-  /** Compression methods, e.g. ['xbzrle'] or ['mt']; needs MigrateFlags.COMPRESSED. */
+  /** Compression methods, e.g. ['xbzrle'] or ['mt']; needs DomainMigrateFlags.COMPRESSED. */
   compression?: string[];
   compressionMtLevel?: number;
   compressionMtThreads?: number;
   compressionMtDthreads?: number;
   compressionXbzrleCache?: number;
-  /** Initial and step throttle percentages with MigrateFlags.AUTO_CONVERGE. */
+  /** Initial and step throttle percentages with DomainMigrateFlags.AUTO_CONVERGE. */
   autoConvergeInitial?: number;
   autoConvergeIncrement?: number;
   parallelConnections?: number;
@@ -256,26 +256,26 @@ export interface DomainRef {
 }
 
 const DETAILS: Record<number, Record<number, string>> = {
-  [LifecycleEvent.DEFINED]: DefinedDetail,
-  [LifecycleEvent.UNDEFINED]: UndefinedDetail,
-  [LifecycleEvent.STARTED]: StartedDetail,
-  [LifecycleEvent.SUSPENDED]: SuspendedDetail,
-  [LifecycleEvent.RESUMED]: ResumedDetail,
-  [LifecycleEvent.STOPPED]: StoppedDetail,
-  [LifecycleEvent.SHUTDOWN]: ShutdownDetail,
-  [LifecycleEvent.PMSUSPENDED]: PMSuspendedDetail,
-  [LifecycleEvent.CRASHED]: CrashedDetail,
+  [DomainEventType.DEFINED]: DomainEventDefinedDetailType,
+  [DomainEventType.UNDEFINED]: DomainEventUndefinedDetailType,
+  [DomainEventType.STARTED]: DomainEventStartedDetailType,
+  [DomainEventType.SUSPENDED]: DomainEventSuspendedDetailType,
+  [DomainEventType.RESUMED]: DomainEventResumedDetailType,
+  [DomainEventType.STOPPED]: DomainEventStoppedDetailType,
+  [DomainEventType.SHUTDOWN]: DomainEventShutdownDetailType,
+  [DomainEventType.PMSUSPENDED]: DomainEventPMSuspendedDetailType,
+  [DomainEventType.CRASHED]: DomainEventCrashedDetailType,
 };
 
 export function lifecycleNames(event: number, detail: number): { eventName: string; detailName: string } {
-  return { eventName: LifecycleEvent[event] ?? String(event), detailName: DETAILS[event]?.[detail] ?? String(detail) };
+  return { eventName: DomainEventType[event] ?? String(event), detailName: DETAILS[event]?.[detail] ?? String(detail) };
 }
 
 export interface LifecycleEventInfo {
   type: 'lifecycle';
   domain: DomainRef;
-  event: LifecycleEvent;
-  /** Its enum depends on the event: StartedDetail, StoppedDetail, SuspendedDetail... */
+  event: DomainEventType;
+  /** Its enum depends on the event: DomainEventStartedDetailType, DomainEventStoppedDetailType, DomainEventSuspendedDetailType... */
   detail: number;
   eventName: string;
   detailName: string;
@@ -303,7 +303,7 @@ export type DomainEvent = LifecycleEventInfo | RebootEventInfo | MigrationIterat
 
 export interface CloseEventInfo {
   type: 'close';
-  reason: CloseReason;
+  reason: ConnectCloseReason;
   reasonName: string;
 }
 

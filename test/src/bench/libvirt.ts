@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs, promisify } from 'node:util';
-import { Connection, MigrateFlags } from '@drover/libvirt';
+import { Connection, DomainMigrateFlags } from '@drover/libvirt';
 import { attachLab, defineCounterGuest, limitLink, resetHosts, startLab, unlimitLink, waitForCount, type Lab, type LabHost } from '../lab';
 
 const exec = promisify(execFile);
@@ -120,7 +120,7 @@ export async function run(args: string[]): Promise<void> {
       const probeDom = await a.lookupDomainByName(probe);
       h.enable();
       const migrations = doms.map((d) =>
-        d.migrateToURI3(dst.uri, { bandwidth: 1 }, MigrateFlags.LIVE | MigrateFlags.PEER2PEER | MigrateFlags.UNSAFE).then(
+        d.migrateToURI3(dst.uri, { bandwidth: 1 }, DomainMigrateFlags.LIVE | DomainMigrateFlags.PEER2PEER | DomainMigrateFlags.UNSAFE).then(
           () => 'done',
           (e: unknown) => e,
         ),

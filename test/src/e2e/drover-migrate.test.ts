@@ -20,7 +20,7 @@ import {
   restoreLink,
   type Lab,
 } from '../lab/index.js';
-import { Connection, LifecycleEvent, ResumedDetail, StartedDetail, type DomainEvent } from '@drover/libvirt';
+import { Connection, DomainEventType, DomainEventResumedDetailType, DomainEventStartedDetailType, type DomainEvent } from '@drover/libvirt';
 import type { TestCluster } from '../support/cluster.js';
 import { BIN, waitFor } from '../support/procs.js';
 import { onTerminal } from '../support/terminal.js';
@@ -273,8 +273,9 @@ async function watchIncoming(host: string): Promise<{ conn: Connection; spans: M
   const spans = new Map<string, { start: number; end?: number }>();
   conn.on('event', (e: DomainEvent) => {
     if (e.type !== 'lifecycle') return;
-    if (e.event === LifecycleEvent.STARTED && e.detail === StartedDetail.MIGRATED) spans.set(e.domain.name, { start: Date.now() });
-    if (e.event === LifecycleEvent.RESUMED && e.detail === ResumedDetail.MIGRATED) {
+    if (e.event === DomainEventType.STARTED && e.detail === DomainEventStartedDetailType.MIGRATED)
+      spans.set(e.domain.name, { start: Date.now() });
+    if (e.event === DomainEventType.RESUMED && e.detail === DomainEventResumedDetailType.MIGRATED) {
       const s = spans.get(e.domain.name);
       if (s) s.end = Date.now();
     }

@@ -2,7 +2,7 @@
 // than libuv has pool threads, other calls still answer promptly.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Connection, DomainState, ErrorCode, LibvirtError, MigrateFlags, type Domain } from '@drover/libvirt';
+import { Connection, DomainState, ErrorNumber, LibvirtError, DomainMigrateFlags, type Domain } from '@drover/libvirt';
 import { defineCounterGuest, getSharedLab, limitLink, resetHosts, unlimitLink, waitForCount, type Lab, type LabHost } from '../lab';
 
 let lab: Lab;
@@ -36,7 +36,7 @@ test('libvirt e2e - more migrations in flight than pool threads leave other call
     const settled = new Set<number>();
     const outcomes = doms.map((d, i) =>
       d
-        .migrateToURI3(dst.uri, {}, MigrateFlags.LIVE | MigrateFlags.PEER2PEER | MigrateFlags.UNSAFE)
+        .migrateToURI3(dst.uri, {}, DomainMigrateFlags.LIVE | DomainMigrateFlags.PEER2PEER | DomainMigrateFlags.UNSAFE)
         .then(
           () => 'completed',
           (e: unknown) => e,
@@ -70,7 +70,7 @@ test('libvirt e2e - more migrations in flight than pool threads leave other call
     assert.ok(max < 1500, `calls took up to ${max.toFixed(0)} ms with migrations in flight`);
     await Promise.all(doms.map((d, i) => (settled.has(i) ? undefined : d.abortJob().catch(() => undefined))));
     const results = await Promise.all(outcomes);
-    const aborted = results.filter((o) => o instanceof LibvirtError && o.code === ErrorCode.OPERATION_ABORTED).length;
+    const aborted = results.filter((o) => o instanceof LibvirtError && o.code === ErrorNumber.OPERATION_ABORTED).length;
     // a migration still in its prepare phase has no job to abort yet and completes instead
     assert.ok(
       results.every((o) => o === 'completed' || o instanceof LibvirtError),

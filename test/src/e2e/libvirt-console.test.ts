@@ -1,7 +1,7 @@
 // @drover/libvirt console streams and connection close events against real lab hosts.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CloseReason, Connection, ErrorCode, LibvirtError, liveHandles, type CloseEventInfo } from '@drover/libvirt';
+import { ConnectCloseReason, Connection, ErrorNumber, LibvirtError, liveHandles, type CloseEventInfo } from '@drover/libvirt';
 import { defineCounterGuest, getSharedLab, killLibvirtd, resetHosts, startLibvirtd, waitForCount, type Lab, type LabHost } from '../lab';
 
 let lab: Lab;
@@ -108,9 +108,12 @@ test('libvirt e2e - a killed libvirtd raises the close event with its reason', {
       closed,
       new Promise<never>((_, rej) => setTimeout(() => rej(new Error('no close event within 15 s')), 15_000)),
     ]);
-    assert.ok([CloseReason.EOF, CloseReason.ERROR, CloseReason.KEEPALIVE].includes(ev.reason), `reason ${ev.reasonName}`);
+    assert.ok(
+      [ConnectCloseReason.EOF, ConnectCloseReason.ERROR, ConnectCloseReason.KEEPALIVE].includes(ev.reason),
+      `reason ${ev.reasonName}`,
+    );
     assert.equal(await c.isAlive(), false);
-    await assert.rejects(c.hostname(), (e: unknown) => e instanceof LibvirtError && e.code !== ErrorCode.OK);
+    await assert.rejects(c.hostname(), (e: unknown) => e instanceof LibvirtError && e.code !== ErrorNumber.OK);
   } finally {
     await c.close();
     await startLibvirtd(host);

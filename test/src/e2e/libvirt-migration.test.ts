@@ -6,15 +6,15 @@ import assert from 'node:assert/strict';
 import {
   Connection,
   DomainState,
-  ErrorCode,
-  JobType,
+  ErrorNumber,
+  DomainJobType,
   LibvirtError,
-  LifecycleEvent,
-  MigrateFlags,
-  ResumedDetail,
-  StartedDetail,
-  StoppedDetail,
-  SuspendedDetail,
+  DomainEventType,
+  DomainMigrateFlags,
+  DomainEventResumedDetailType,
+  DomainEventStartedDetailType,
+  DomainEventStoppedDetailType,
+  DomainEventSuspendedDetailType,
   type DomainEvent,
   type JobStats,
 } from '@drover/libvirt';
@@ -81,7 +81,7 @@ test('libvirt e2e - live p2p migration of the counter guest, job stats sampled, 
       while (migrating) {
         try {
           const s = await d.jobStats();
-          if (s.type !== JobType.NONE) samples.push(s);
+          if (s.type !== DomainJobType.NONE) samples.push(s);
         } catch {
           /* the domain leaves the source at the end */
         }
@@ -92,7 +92,11 @@ test('libvirt e2e - live p2p migration of the counter guest, job stats sampled, 
     await d.migrateToURI3(
       dst.uri,
       { bandwidth: 4 }, // slow enough that samples land while memory is being copied
-      MigrateFlags.LIVE | MigrateFlags.PEER2PEER | MigrateFlags.PERSIST_DEST | MigrateFlags.UNDEFINE_SOURCE | MigrateFlags.UNSAFE,
+      DomainMigrateFlags.LIVE |
+        DomainMigrateFlags.PEER2PEER |
+        DomainMigrateFlags.PERSIST_DEST |
+        DomainMigrateFlags.UNDEFINE_SOURCE |
+        DomainMigrateFlags.UNSAFE,
     );
     const wall = Date.now() - t0;
     migrating = false;
@@ -102,7 +106,7 @@ test('libvirt e2e - live p2p migration of the counter guest, job stats sampled, 
     const moved = await b.lookupDomainByName(name);
     const st = await moved.state();
     assert.equal(st.state, DomainState.RUNNING);
-    await assert.rejects(a.lookupDomainByName(name), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.NO_DOMAIN);
+    await assert.rejects(a.lookupDomainByName(name), (e: unknown) => e instanceof LibvirtError && e.code === ErrorNumber.NO_DOMAIN);
     assertCountRises(await sampleCounts(dst, name, 6, 250), `${name} after migration`);
     assertCountRises(readCounts(dst, name), `${name} whole history`);
 
@@ -110,7 +114,7 @@ test('libvirt e2e - live p2p migration of the counter guest, job stats sampled, 
     assert.ok(samples.length >= 2, `jobStats sampled ${samples.length} times during a ${wall} ms migration`);
     // The first sample can come before QEMU has counted anything: judge the fullest one.
     const last = samples.reduce((a, b) => ((b.dataTotal ?? 0) > (a.dataTotal ?? 0) ? b : a), samples[0] as JobStats);
-    assert.equal(last.type, JobType.UNBOUNDED);
+    assert.equal(last.type, DomainJobType.UNBOUNDED);
     assert.ok((last.dataTotal ?? 0) > 0, `dataTotal reported (samples: ${samples.map((x) => x.dataTotal ?? '-').join(',')})`);
     assert.ok((last.memoryTotal ?? 0) >= 64 * 1024 * 1024 * 0.9, `memoryTotal ${last.memoryTotal}`);
     assert.ok((last.timeElapsed ?? 0) > 0, 'timeElapsed reported');
@@ -130,13 +134,13 @@ test('libvirt e2e - live p2p migration of the counter guest, job stats sampled, 
       10_000,
       () =>
         evA.some((e) => e.type === 'job-completed' && e.domain.name === name) &&
-        lifecycle(evA, name).some(([ev, det]) => ev === LifecycleEvent.STOPPED && det === StoppedDetail.MIGRATED),
+        lifecycle(evA, name).some(([ev, det]) => ev === DomainEventType.STOPPED && det === DomainEventStoppedDetailType.MIGRATED),
     );
     await waitUntil('destination RESUMED/MIGRATED', 10_000, () =>
-      lifecycle(evB, name).some(([ev, det]) => ev === LifecycleEvent.RESUMED && det === ResumedDetail.MIGRATED),
+      lifecycle(evB, name).some(([ev, det]) => ev === DomainEventType.RESUMED && det === DomainEventResumedDetailType.MIGRATED),
     );
     assert.ok(
-      lifecycle(evA, name).some(([ev, det]) => ev === LifecycleEvent.SUSPENDED && det === SuspendedDetail.MIGRATED),
+      lifecycle(evA, name).some(([ev, det]) => ev === DomainEventType.SUSPENDED && det === DomainEventSuspendedDetailType.MIGRATED),
       'source saw SUSPENDED/MIGRATED',
     );
     assert.ok(
@@ -144,12 +148,12 @@ test('libvirt e2e - live p2p migration of the counter guest, job stats sampled, 
       'source saw migration-iteration',
     );
     assert.ok(
-      lifecycle(evB, name).some(([ev, det]) => ev === LifecycleEvent.STARTED && det === StartedDetail.MIGRATED),
+      lifecycle(evB, name).some(([ev, det]) => ev === DomainEventType.STARTED && det === DomainEventStartedDetailType.MIGRATED),
       'destination saw STARTED/MIGRATED',
     );
     const done = evA.find((e) => e.type === 'job-completed' && e.domain.name === name);
     assert.ok(done && done.type === 'job-completed');
-    assert.equal(done.stats.type, JobType.COMPLETED);
+    assert.equal(done.stats.type, DomainJobType.COMPLETED);
     assert.ok((done.stats.downtime ?? -1) >= 0, `downtime ${done.stats.downtime}`);
     assert.ok((done.stats.dataProcessed ?? 0) > 0);
   } finally {
@@ -173,7 +177,7 @@ test(
       const migration = d.migrateToURI3(
         dst.uri,
         {},
-        MigrateFlags.LIVE | MigrateFlags.PEER2PEER | MigrateFlags.PERSIST_DEST | MigrateFlags.UNSAFE,
+        DomainMigrateFlags.LIVE | DomainMigrateFlags.PEER2PEER | DomainMigrateFlags.PERSIST_DEST | DomainMigrateFlags.UNSAFE,
       );
       const outcome = migration.then(
         () => 'completed',
@@ -183,7 +187,7 @@ test(
       let stats: JobStats | undefined;
       await waitUntil('the migration job to start moving data', 30_000, async () => {
         stats = await d.jobStats();
-        return stats.type === JobType.UNBOUNDED && (stats.dataProcessed ?? 0) > 0;
+        return stats.type === DomainJobType.UNBOUNDED && (stats.dataProcessed ?? 0) > 0;
       });
       // other calls on the same connection are answered while the migration runs
       const t0 = Date.now();
@@ -193,14 +197,17 @@ test(
       await d.abortJob();
       const err = await outcome;
       assert.ok(err instanceof LibvirtError, `migration should fail after abort, got ${String(err)}`);
-      assert.equal(err.code, ErrorCode.OPERATION_ABORTED, `code ${err.codeName}: ${err.message}`);
+      assert.equal(err.code, ErrorNumber.OPERATION_ABORTED, `code ${err.codeName}: ${err.message}`);
       assert.equal(err.operation, 'Domain.migrateToURI3');
       assert.equal((await d.state()).state, DomainState.RUNNING);
-      await assert.rejects(b.lookupDomainByName(name), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.NO_DOMAIN);
+      await assert.rejects(b.lookupDomainByName(name), (e: unknown) => e instanceof LibvirtError && e.code === ErrorNumber.NO_DOMAIN);
       assertCountRises(await sampleCounts(src, name, 6, 250), `${name} after abort`);
       assertCountRises(readCounts(src, name), `${name} whole history`);
-      const completed = await d.jobStats(1 /* JobStatsFlags.COMPLETED */);
-      assert.ok([JobType.CANCELLED, JobType.FAILED, JobType.NONE].includes(completed.type), `completed job type ${completed.type}`);
+      const completed = await d.jobStats(1 /* DomainGetJobStatsFlags.COMPLETED */);
+      assert.ok(
+        [DomainJobType.CANCELLED, DomainJobType.FAILED, DomainJobType.NONE].includes(completed.type),
+        `completed job type ${completed.type}`,
+      );
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
@@ -223,7 +230,11 @@ test('libvirt e2e - copy-storage migration of a guest on local disks', { timeout
     await d.migrateToURI3(
       dst.uri,
       { migrateDisks: ['hda'] },
-      MigrateFlags.LIVE | MigrateFlags.PEER2PEER | MigrateFlags.PERSIST_DEST | MigrateFlags.UNDEFINE_SOURCE | MigrateFlags.NON_SHARED_DISK,
+      DomainMigrateFlags.LIVE |
+        DomainMigrateFlags.PEER2PEER |
+        DomainMigrateFlags.PERSIST_DEST |
+        DomainMigrateFlags.UNDEFINE_SOURCE |
+        DomainMigrateFlags.NON_SHARED_DISK,
     );
     const moved = await b.lookupDomainByName(name);
     assert.equal((await moved.state()).state, DomainState.RUNNING);

@@ -3,7 +3,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { Connection, ErrorCode, LibvirtError, liveHandles, writeTestHost, CloseReason, type CloseEventInfo } from '@drover/libvirt';
+import {
+  Connection,
+  ErrorNumber,
+  LibvirtError,
+  liveHandles,
+  writeTestHost,
+  ConnectCloseReason,
+  type CloseEventInfo,
+} from '@drover/libvirt';
 
 function host() {
   const h = writeTestHost({ domains: [{ name: 'alpha' }, { name: 'beta', state: 'shutoff' }] });
@@ -53,7 +61,7 @@ test('libvirt connection - unknown domain rejects with NO_DOMAIN and the caller 
       (e: unknown) => e,
     );
     assert.ok(err instanceof LibvirtError);
-    assert.equal(err.code, ErrorCode.NO_DOMAIN);
+    assert.equal(err.code, ErrorNumber.NO_DOMAIN);
     assert.equal(err.codeName, 'NO_DOMAIN');
     assert.equal(err.operation, 'Connection.lookupDomainByName');
     assert.equal(err.level, 2);
@@ -71,12 +79,12 @@ test('libvirt connection - invalid XML rejects with an XML error code', async ()
   try {
     await assert.rejects(c.defineDomain('<domain type="test"><name>x</name'), (e: unknown) => {
       assert.ok(e instanceof LibvirtError);
-      assert.ok([ErrorCode.XML_ERROR, ErrorCode.XML_DETAIL].includes(e.code), `code ${e.codeName}`);
+      assert.ok([ErrorNumber.XML_ERROR, ErrorNumber.XML_DETAIL].includes(e.code), `code ${e.codeName}`);
       return true;
     });
     await assert.rejects(
       c.defineDomain('<domain type="test"></domain>'),
-      (e: unknown) => e instanceof LibvirtError && e.code !== ErrorCode.OK,
+      (e: unknown) => e instanceof LibvirtError && e.code !== ErrorNumber.OK,
     );
   } finally {
     await c.close();
@@ -86,13 +94,13 @@ test('libvirt connection - invalid XML rejects with an XML error code', async ()
 test('libvirt connection - unknown URI scheme and missing file reject with a code', async () => {
   await assert.rejects(Connection.open('nosuchdriver:///system'), (e: unknown) => {
     assert.ok(e instanceof LibvirtError);
-    assert.notEqual(e.code, ErrorCode.OK);
+    assert.notEqual(e.code, ErrorNumber.OK);
     assert.equal(e.operation, 'Connection.open');
     return true;
   });
   await assert.rejects(
     Connection.open('test:///nonexistent/dir/host.xml'),
-    (e: unknown) => e instanceof LibvirtError && e.code !== ErrorCode.OK,
+    (e: unknown) => e instanceof LibvirtError && e.code !== ErrorNumber.OK,
   );
   await waitForZero();
 });
@@ -101,10 +109,10 @@ test('libvirt connection - unsupported calls reject with NO_SUPPORT', async () =
   using h = host();
   const c = await Connection.open(h.uri);
   try {
-    await assert.rejects(c.setKeepAlive(5, 3), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.NO_SUPPORT);
+    await assert.rejects(c.setKeepAlive(5, 3), (e: unknown) => e instanceof LibvirtError && e.code === ErrorNumber.NO_SUPPORT);
     await assert.rejects(
       c.compareCPU('<cpu><arch>x86_64</arch></cpu>'),
-      (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.NO_SUPPORT,
+      (e: unknown) => e instanceof LibvirtError && e.code === ErrorNumber.NO_SUPPORT,
     );
   } finally {
     await c.close();
@@ -120,20 +128,20 @@ test('libvirt connection - calls on a closed connection or its domains reject cl
   c.on('close', (ev) => (closeEvent = ev));
   await c.close();
   assert.equal(c.closed, true);
-  assert.equal(closeEvent?.reason, CloseReason.CLIENT);
+  assert.equal(closeEvent?.reason, ConnectCloseReason.CLIENT);
   await c.close(); // idempotent
   await assert.rejects(c.hostname(), (e: unknown) => {
     assert.ok(e instanceof LibvirtError);
-    assert.equal(e.code, ErrorCode.INVALID_CONN);
+    assert.equal(e.code, ErrorNumber.INVALID_CONN);
     assert.match(e.message, /closed/);
     return true;
   });
   await assert.rejects(
     d.state(),
-    (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.INVALID_CONN && /closed/.test(e.message),
+    (e: unknown) => e instanceof LibvirtError && e.code === ErrorNumber.INVALID_CONN && /closed/.test(e.message),
   );
-  await assert.rejects(d.destroy(), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.INVALID_CONN);
-  await assert.rejects(c.listAllDomains(), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.INVALID_CONN);
+  await assert.rejects(d.destroy(), (e: unknown) => e instanceof LibvirtError && e.code === ErrorNumber.INVALID_CONN);
+  await assert.rejects(c.listAllDomains(), (e: unknown) => e instanceof LibvirtError && e.code === ErrorNumber.INVALID_CONN);
   assert.equal(pool, undefined); // the file defines no pools
   await waitForZero();
 });
@@ -148,7 +156,7 @@ test('libvirt connection - a freed domain handle rejects with INVALID_DOMAIN', a
     d.free(); // twice is harmless
     await assert.rejects(
       d.state(),
-      (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.INVALID_DOMAIN && /closed/.test(e.message),
+      (e: unknown) => e instanceof LibvirtError && e.code === ErrorNumber.INVALID_DOMAIN && /closed/.test(e.message),
     );
   } finally {
     await c.close();
@@ -205,7 +213,7 @@ test('libvirt connection - closing with calls in flight settles every call witho
   for (const r of results) {
     if (r.status === 'rejected') {
       assert.ok(r.reason instanceof LibvirtError, String(r.reason));
-      assert.equal(r.reason.code, ErrorCode.INVALID_CONN);
+      assert.equal(r.reason.code, ErrorNumber.INVALID_CONN);
     }
   }
   await waitForZero();

@@ -6,16 +6,16 @@ import { rmSync } from 'node:fs';
 import {
   Connection,
   DomainState,
-  ErrorCode,
+  ErrorNumber,
   LibvirtError,
-  ListDomainsFlags,
-  MemoryModFlags,
-  MigrateFlags,
-  PausedReason,
-  RunningReason,
-  ShutoffReason,
-  UndefineFlags,
-  XMLFlags,
+  ConnectListAllDomainsFlags,
+  DomainMemoryModFlags,
+  DomainMigrateFlags,
+  DomainPausedReason,
+  DomainRunningReason,
+  DomainShutoffReason,
+  DomainUndefineFlagsValues,
+  DomainXMLFlags,
   writeTestHost,
   type Domain,
 } from '@drover/libvirt';
@@ -51,13 +51,13 @@ const names = (ds: Domain[]) => ds.map((d) => d.name).sort();
 test('libvirt domain - listAll honours state filter flags', async () => {
   await withHost(async (c) => {
     assert.deepEqual(names(await c.listAllDomains()), ['off1', 'paused1', 'run1']);
-    assert.deepEqual(names(await c.listAllDomains(ListDomainsFlags.ACTIVE)), ['paused1', 'run1']);
-    assert.deepEqual(names(await c.listAllDomains(ListDomainsFlags.INACTIVE)), ['off1']);
-    assert.deepEqual(names(await c.listAllDomains(ListDomainsFlags.RUNNING)), ['run1']);
-    assert.deepEqual(names(await c.listAllDomains(ListDomainsFlags.PAUSED)), ['paused1']);
-    assert.deepEqual(names(await c.listAllDomains(ListDomainsFlags.SHUTOFF)), ['off1']);
-    assert.deepEqual(names(await c.listAllDomains(ListDomainsFlags.PERSISTENT)), ['off1', 'paused1', 'run1']);
-    assert.deepEqual(names(await c.listAllDomains(ListDomainsFlags.TRANSIENT)), []);
+    assert.deepEqual(names(await c.listAllDomains(ConnectListAllDomainsFlags.ACTIVE)), ['paused1', 'run1']);
+    assert.deepEqual(names(await c.listAllDomains(ConnectListAllDomainsFlags.INACTIVE)), ['off1']);
+    assert.deepEqual(names(await c.listAllDomains(ConnectListAllDomainsFlags.RUNNING)), ['run1']);
+    assert.deepEqual(names(await c.listAllDomains(ConnectListAllDomainsFlags.PAUSED)), ['paused1']);
+    assert.deepEqual(names(await c.listAllDomains(ConnectListAllDomainsFlags.SHUTOFF)), ['off1']);
+    assert.deepEqual(names(await c.listAllDomains(ConnectListAllDomainsFlags.PERSISTENT)), ['off1', 'paused1', 'run1']);
+    assert.deepEqual(names(await c.listAllDomains(ConnectListAllDomainsFlags.TRANSIENT)), []);
   });
 });
 
@@ -73,9 +73,9 @@ test('libvirt domain - lookup by name, UUID and id agree', async () => {
     assert.equal(await (await c.lookupDomainByName('off1')).id(), -1);
     await assert.rejects(
       c.lookupDomainByUUID('99999999-2222-3333-4444-555555555555'),
-      (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.NO_DOMAIN,
+      (e: unknown) => e instanceof LibvirtError && e.code === ErrorNumber.NO_DOMAIN,
     );
-    await assert.rejects(c.lookupDomainByID(9999), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.NO_DOMAIN);
+    await assert.rejects(c.lookupDomainByID(9999), (e: unknown) => e instanceof LibvirtError && e.code === ErrorNumber.NO_DOMAIN);
   });
 });
 
@@ -85,25 +85,25 @@ test('libvirt domain - lifecycle calls move through states with reasons', async 
     assert.equal((await d.state()).state, DomainState.RUNNING);
     await d.suspend();
     let s = await d.state();
-    assert.deepEqual([s.state, s.reason, s.stateName, s.reasonName], [DomainState.PAUSED, PausedReason.USER, 'PAUSED', 'USER']);
+    assert.deepEqual([s.state, s.reason, s.stateName, s.reasonName], [DomainState.PAUSED, DomainPausedReason.USER, 'PAUSED', 'USER']);
     await d.resume();
     s = await d.state();
-    assert.deepEqual([s.state, s.reason], [DomainState.RUNNING, RunningReason.UNPAUSED]);
+    assert.deepEqual([s.state, s.reason], [DomainState.RUNNING, DomainRunningReason.UNPAUSED]);
     await d.reboot();
     await d.reset();
     assert.equal((await d.state()).state, DomainState.RUNNING);
     await d.shutdown();
     s = await d.state();
-    assert.deepEqual([s.state, s.reason, s.reasonName], [DomainState.SHUTOFF, ShutoffReason.SHUTDOWN, 'SHUTDOWN']);
+    assert.deepEqual([s.state, s.reason, s.reasonName], [DomainState.SHUTOFF, DomainShutoffReason.SHUTDOWN, 'SHUTDOWN']);
     assert.equal(await d.isActive(), false);
     await d.start();
     s = await d.state();
-    assert.deepEqual([s.state, s.reason], [DomainState.RUNNING, RunningReason.BOOTED]);
+    assert.deepEqual([s.state, s.reason], [DomainState.RUNNING, DomainRunningReason.BOOTED]);
     assert.equal(await d.isActive(), true);
     await d.destroy();
-    assert.equal((await d.state()).reason, ShutoffReason.DESTROYED);
+    assert.equal((await d.state()).reason, DomainShutoffReason.DESTROYED);
     // destroying a stopped domain or starting a running one fails
-    await assert.rejects(d.destroy(), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.OPERATION_INVALID);
+    await assert.rejects(d.destroy(), (e: unknown) => e instanceof LibvirtError && e.code === ErrorNumber.OPERATION_INVALID);
     await d.create();
     await assert.rejects(d.start(), (e: unknown) => e instanceof LibvirtError && /already running/.test(e.message));
   });
@@ -115,7 +115,7 @@ test('libvirt domain - managed save stops the domain and start restores it', asy
     assert.equal(await d.hasManagedSave(), false);
     await d.managedSave();
     const s = await d.state();
-    assert.deepEqual([s.state, s.reason], [DomainState.SHUTOFF, ShutoffReason.SAVED]);
+    assert.deepEqual([s.state, s.reason], [DomainState.SHUTOFF, DomainShutoffReason.SAVED]);
     assert.equal(await d.hasManagedSave(), true);
     await d.start();
     assert.equal((await d.state()).state, DomainState.RUNNING);
@@ -134,11 +134,11 @@ test('libvirt domain - info reports memory and vcpus, setters change them', asyn
     assert.equal(i.maxMemKiB, 65536);
     assert.equal(i.memoryKiB, 65536);
     assert.equal(i.vcpus, 1);
-    await d.setMemory(32768, MemoryModFlags.LIVE);
+    await d.setMemory(32768, DomainMemoryModFlags.LIVE);
     assert.equal((await d.info()).memoryKiB, 32768);
     await assert.rejects(
-      d.setMemory(10 * 65536, MemoryModFlags.LIVE),
-      (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.INVALID_ARG,
+      d.setMemory(10 * 65536, DomainMemoryModFlags.LIVE),
+      (e: unknown) => e instanceof LibvirtError && e.code === ErrorNumber.INVALID_ARG,
     );
     await d.setVcpus(1);
     assert.equal(await d.getAutostart(), false);
@@ -154,39 +154,39 @@ test('libvirt domain - define, XML round trip, createXML transient, undefine', a
     assert.match(d.uuid, /^[0-9a-f-]{36}$/);
     assert.equal(await d.isPersistent(), true);
     assert.equal((await d.state()).state, DomainState.SHUTOFF);
-    const xml = await d.getXMLDesc(XMLFlags.INACTIVE);
+    const xml = await d.getXMLDesc(DomainXMLFlags.INACTIVE);
     assert.match(xml, /<name>fresh<\/name>/);
     assert.match(xml, new RegExp(`<uuid>${d.uuid}</uuid>`));
     assert.match(xml, /<memory unit='KiB'>131072<\/memory>/);
-    assert.match(await d.getXMLDesc(XMLFlags.MIGRATABLE | XMLFlags.SECURE), /<name>fresh<\/name>/);
+    assert.match(await d.getXMLDesc(DomainXMLFlags.MIGRATABLE | DomainXMLFlags.SECURE), /<name>fresh<\/name>/);
     // redefining from the dumped XML keeps the identity
     const again = await c.defineDomain(xml);
     assert.equal(again.uuid, d.uuid);
-    await d.undefine(UndefineFlags.MANAGED_SAVE | UndefineFlags.SNAPSHOTS_METADATA);
-    await assert.rejects(c.lookupDomainByName('fresh'), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.NO_DOMAIN);
+    await d.undefine(DomainUndefineFlagsValues.MANAGED_SAVE | DomainUndefineFlagsValues.SNAPSHOTS_METADATA);
+    await assert.rejects(c.lookupDomainByName('fresh'), (e: unknown) => e instanceof LibvirtError && e.code === ErrorNumber.NO_DOMAIN);
 
     const t = await c.createDomain(NEW_DOMAIN.replace('fresh', 'temp'));
     assert.equal(await t.isPersistent(), false);
     assert.equal((await t.state()).state, DomainState.RUNNING);
     await t.destroy();
-    await assert.rejects(c.lookupDomainByName('temp'), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.NO_DOMAIN);
+    await assert.rejects(c.lookupDomainByName('temp'), (e: unknown) => e instanceof LibvirtError && e.code === ErrorNumber.NO_DOMAIN);
   });
 });
 
 test('libvirt domain - what the test driver lacks rejects with NO_SUPPORT or a clear code', async () => {
   await withHost(async (c) => {
     const d = await c.lookupDomainByName('run1');
-    const noSupport = (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.NO_SUPPORT;
+    const noSupport = (e: unknown) => e instanceof LibvirtError && e.code === ErrorNumber.NO_SUPPORT;
     await assert.rejects(d.jobInfo(), noSupport);
     await assert.rejects(d.jobStats(), noSupport);
     await assert.rejects(d.abortJob(), noSupport);
     await assert.rejects(d.migrateSetMaxSpeed(10), noSupport);
     await assert.rejects(d.attachDevice("<disk type='file' device='disk'><source file='/x.img'/><target dev='vdb'/></disk>"), noSupport);
     await assert.rejects(d.openConsole(), noSupport);
-    await assert.rejects(d.blockInfo('vdz'), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.INVALID_ARG);
+    await assert.rejects(d.blockInfo('vdz'), (e: unknown) => e instanceof LibvirtError && e.code === ErrorNumber.INVALID_ARG);
     await assert.rejects(
-      d.migrateToURI3('test:///default', {}, MigrateFlags.LIVE | MigrateFlags.PEER2PEER),
-      (e: unknown) => e instanceof LibvirtError && e.code !== ErrorCode.OK && e.operation === 'Domain.migrateToURI3',
+      d.migrateToURI3('test:///default', {}, DomainMigrateFlags.LIVE | DomainMigrateFlags.PEER2PEER),
+      (e: unknown) => e instanceof LibvirtError && e.code !== ErrorNumber.OK && e.operation === 'Domain.migrateToURI3',
     );
     assert.deepEqual(await d.interfaceAddresses(), []);
   });

@@ -5,13 +5,13 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import {
   Connection,
-  DefinedDetail,
-  LifecycleEvent,
-  ResumedDetail,
-  StartedDetail,
-  StoppedDetail,
-  SuspendedDetail,
-  UndefinedDetail,
+  DomainEventDefinedDetailType,
+  DomainEventType,
+  DomainEventResumedDetailType,
+  DomainEventStartedDetailType,
+  DomainEventStoppedDetailType,
+  DomainEventSuspendedDetailType,
+  DomainEventUndefinedDetailType,
   writeTestHost,
   type ConnectionEvent,
   type LifecycleEventInfo,
@@ -70,10 +70,10 @@ test('libvirt events - lifecycle events carry typed event and detail', async () 
     assert.deepEqual(
       evs.map((e) => [e.event, e.detail]),
       [
-        [LifecycleEvent.SUSPENDED, SuspendedDetail.PAUSED],
-        [LifecycleEvent.RESUMED, ResumedDetail.UNPAUSED],
-        [LifecycleEvent.STOPPED, StoppedDetail.DESTROYED],
-        [LifecycleEvent.STARTED, StartedDetail.BOOTED],
+        [DomainEventType.SUSPENDED, DomainEventSuspendedDetailType.PAUSED],
+        [DomainEventType.RESUMED, DomainEventResumedDetailType.UNPAUSED],
+        [DomainEventType.STOPPED, DomainEventStoppedDetailType.DESTROYED],
+        [DomainEventType.STARTED, DomainEventStartedDetailType.BOOTED],
       ],
     );
     assert.deepEqual(
@@ -97,8 +97,8 @@ test('libvirt events - define and undefine raise DEFINED/ADDED and UNDEFINED/REM
     assert.deepEqual(
       evs.map((e) => [e.domain.name, e.event, e.detail]),
       [
-        ['newbie', LifecycleEvent.DEFINED, DefinedDetail.ADDED],
-        ['newbie', LifecycleEvent.UNDEFINED, UndefinedDetail.REMOVED],
+        ['newbie', DomainEventType.DEFINED, DomainEventDefinedDetailType.ADDED],
+        ['newbie', DomainEventType.UNDEFINED, DomainEventUndefinedDetailType.REMOVED],
       ],
     );
   });

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { Connection, ErrorCode, LibvirtError, liveHandles, writeTestHost, type HandleCounts } from '@drover/libvirt';
+import { Connection, ErrorNumber, LibvirtError, liveHandles, writeTestHost, type HandleCounts } from '@drover/libvirt';
 
 const CHILD_ENV = 'DROVER_LIBVIRT_STRESS_CHILD';
 
@@ -70,7 +70,7 @@ async function child(): Promise<void> {
     () => pool.listVolumes(),
     () =>
       c.lookupDomainByName('missing').catch((e: unknown) => {
-        if (!(e instanceof LibvirtError) || e.code !== ErrorCode.NO_DOMAIN) throw e;
+        if (!(e instanceof LibvirtError) || e.code !== ErrorNumber.NO_DOMAIN) throw e;
         errors++;
       }),
     () =>

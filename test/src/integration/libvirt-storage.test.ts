@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Connection, ErrorCode, LibvirtError, StoragePoolState, StorageVolType, writeTestHost } from '@drover/libvirt';
+import { Connection, ErrorNumber, LibvirtError, StoragePoolState, StorageVolType, writeTestHost } from '@drover/libvirt';
 
 async function withHost(fn: (c: Connection, dir: string) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'drover-lvstore-'));
@@ -37,7 +37,7 @@ test('libvirt storage - pools from the host file are listed and described', asyn
     assert.equal(await p.isActive(), true);
     await assert.rejects(
       c.lookupStoragePoolByName('nope'),
-      (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.NO_STORAGE_POOL,
+      (e: unknown) => e instanceof LibvirtError && e.code === ErrorNumber.NO_STORAGE_POOL,
     );
   });
 });
@@ -62,7 +62,7 @@ test('libvirt storage - define, build, start, refresh, autostart, destroy, undef
     await p.undefine();
     await assert.rejects(
       c.lookupStoragePoolByName('extra'),
-      (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.NO_STORAGE_POOL,
+      (e: unknown) => e instanceof LibvirtError && e.code === ErrorNumber.NO_STORAGE_POOL,
     );
 
     const t = await c.createStoragePool(xml.replace('extra', 'transient'));
@@ -100,15 +100,15 @@ test('libvirt storage - sparse raw and qcow2 volumes: create, info, path, lookup
     assert.equal((await p.lookupVolumeByName('disk.qcow2')).key, join(dir, 'images', 'disk.qcow2'));
     await assert.rejects(
       p.createVolume(`<volume><name>disk.img</name><capacity>1</capacity></volume>`),
-      (e: unknown) => e instanceof LibvirtError && e.code !== ErrorCode.OK,
+      (e: unknown) => e instanceof LibvirtError && e.code !== ErrorNumber.OK,
     );
     await raw.delete();
     await assert.rejects(
       c.lookupStorageVolumeByPath(path),
-      (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.NO_STORAGE_VOL,
+      (e: unknown) => e instanceof LibvirtError && e.code === ErrorNumber.NO_STORAGE_VOL,
     );
-    await assert.rejects(raw.info(), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.NO_STORAGE_VOL);
+    await assert.rejects(raw.info(), (e: unknown) => e instanceof LibvirtError && e.code === ErrorNumber.NO_STORAGE_VOL);
     // the test driver has no resize: a clear NO_SUPPORT
-    await assert.rejects(q.resize(4 * GiB), (e: unknown) => e instanceof LibvirtError && e.code === ErrorCode.NO_SUPPORT);
+    await assert.rejects(q.resize(4 * GiB), (e: unknown) => e instanceof LibvirtError && e.code === ErrorNumber.NO_SUPPORT);
   });
 });

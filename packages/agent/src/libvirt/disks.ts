@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { DroverError } from '@drover/contract';
-import { ErrorCode, LibvirtError, StoragePoolBuildFlags, type Connection, type StoragePool } from '@drover/libvirt';
+import { ErrorNumber, LibvirtError, StoragePoolBuildFlags, type Connection, type StoragePool } from '@drover/libvirt';
 import { volumeXml, type PoolDef } from '../storage/index.js';
 
 const run = promisify(execFile);
@@ -134,7 +134,7 @@ export class LibvirtDiskStore implements DiskStore {
         p = await find();
         break;
       } catch (e) {
-        if (!(e instanceof LibvirtError && e.code === ErrorCode.NO_STORAGE_POOL)) throw e;
+        if (!(e instanceof LibvirtError && e.code === ErrorNumber.NO_STORAGE_POOL)) throw e;
       }
     }
     if (!p) {
@@ -153,7 +153,7 @@ export class LibvirtDiskStore implements DiskStore {
       const i = await v.info();
       return { exists: true, capacityBytes: i.capacity, allocationBytes: i.allocation };
     } catch (e) {
-      if (e instanceof LibvirtError && e.code === ErrorCode.NO_STORAGE_VOL) {
+      if (e instanceof LibvirtError && e.code === ErrorNumber.NO_STORAGE_VOL) {
         // A file libvirt has not seen yet (its pool not refreshed, or no pool at all) still exists.
         if (existsSync(path)) {
           const st = statSync(path);
@@ -176,7 +176,7 @@ export class LibvirtDiskStore implements DiskStore {
       if (!force) throw alreadyExists(t.path, 'path');
       await old.delete();
     } catch (e) {
-      if (!(e instanceof LibvirtError && e.code === ErrorCode.NO_STORAGE_VOL)) throw e;
+      if (!(e instanceof LibvirtError && e.code === ErrorNumber.NO_STORAGE_VOL)) throw e;
     }
     await p.createVolume(
       volumeXml({ name: t.volumeName, capacityBytes: t.capacityBytes, format: t.format, sparse: t.pool.kind !== 'logical' }),
@@ -189,7 +189,7 @@ export class LibvirtDiskStore implements DiskStore {
       await v.delete();
       return true;
     } catch (e) {
-      if (e instanceof LibvirtError && e.code === ErrorCode.NO_STORAGE_VOL) return false;
+      if (e instanceof LibvirtError && e.code === ErrorNumber.NO_STORAGE_VOL) return false;
       throw e;
     }
   }

@@ -4,41 +4,41 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { DroverError } from '@drover/contract';
-import { ErrorCode, LibvirtError } from '@drover/libvirt';
+import { ErrorNumber, LibvirtError } from '@drover/libvirt';
 
-const STATUS: Partial<Record<ErrorCode, grpc.status>> = {
-  [ErrorCode.NO_DOMAIN]: grpc.status.NOT_FOUND,
-  [ErrorCode.NO_STORAGE_POOL]: grpc.status.NOT_FOUND,
-  [ErrorCode.NO_STORAGE_VOL]: grpc.status.NOT_FOUND,
-  [ErrorCode.NO_NETWORK]: grpc.status.NOT_FOUND,
-  [ErrorCode.DOM_EXIST]: grpc.status.ALREADY_EXISTS,
-  [ErrorCode.STORAGE_VOL_EXIST]: grpc.status.ALREADY_EXISTS,
-  [ErrorCode.XML_ERROR]: grpc.status.INVALID_ARGUMENT,
-  [ErrorCode.XML_DETAIL]: grpc.status.INVALID_ARGUMENT,
-  [ErrorCode.XML_INVALID_SCHEMA]: grpc.status.INVALID_ARGUMENT,
-  [ErrorCode.INVALID_ARG]: grpc.status.INVALID_ARGUMENT,
-  [ErrorCode.INVALID_MAC]: grpc.status.INVALID_ARGUMENT,
-  [ErrorCode.NO_SUPPORT]: grpc.status.UNIMPLEMENTED,
-  [ErrorCode.ARGUMENT_UNSUPPORTED]: grpc.status.UNIMPLEMENTED,
-  [ErrorCode.OPERATION_UNSUPPORTED]: grpc.status.UNIMPLEMENTED,
-  [ErrorCode.CONFIG_UNSUPPORTED]: grpc.status.FAILED_PRECONDITION,
-  [ErrorCode.OPERATION_INVALID]: grpc.status.FAILED_PRECONDITION,
-  [ErrorCode.OPERATION_DENIED]: grpc.status.PERMISSION_DENIED,
-  [ErrorCode.ACCESS_DENIED]: grpc.status.PERMISSION_DENIED,
-  [ErrorCode.OPERATION_TIMEOUT]: grpc.status.DEADLINE_EXCEEDED,
-  [ErrorCode.AGENT_UNRESPONSIVE]: grpc.status.DEADLINE_EXCEEDED,
-  [ErrorCode.OPERATION_ABORTED]: grpc.status.ABORTED,
-  [ErrorCode.RESOURCE_BUSY]: grpc.status.UNAVAILABLE,
-  [ErrorCode.NO_CONNECT]: grpc.status.UNAVAILABLE,
-  [ErrorCode.INVALID_CONN]: grpc.status.UNAVAILABLE,
-  [ErrorCode.RPC]: grpc.status.UNAVAILABLE,
-  [ErrorCode.SYSTEM_ERROR]: grpc.status.INTERNAL,
-  [ErrorCode.INTERNAL_ERROR]: grpc.status.INTERNAL,
-  [ErrorCode.OPERATION_FAILED]: grpc.status.FAILED_PRECONDITION,
+const STATUS: Partial<Record<ErrorNumber, grpc.status>> = {
+  [ErrorNumber.NO_DOMAIN]: grpc.status.NOT_FOUND,
+  [ErrorNumber.NO_STORAGE_POOL]: grpc.status.NOT_FOUND,
+  [ErrorNumber.NO_STORAGE_VOL]: grpc.status.NOT_FOUND,
+  [ErrorNumber.NO_NETWORK]: grpc.status.NOT_FOUND,
+  [ErrorNumber.DOM_EXIST]: grpc.status.ALREADY_EXISTS,
+  [ErrorNumber.STORAGE_VOL_EXIST]: grpc.status.ALREADY_EXISTS,
+  [ErrorNumber.XML_ERROR]: grpc.status.INVALID_ARGUMENT,
+  [ErrorNumber.XML_DETAIL]: grpc.status.INVALID_ARGUMENT,
+  [ErrorNumber.XML_INVALID_SCHEMA]: grpc.status.INVALID_ARGUMENT,
+  [ErrorNumber.INVALID_ARG]: grpc.status.INVALID_ARGUMENT,
+  [ErrorNumber.INVALID_MAC]: grpc.status.INVALID_ARGUMENT,
+  [ErrorNumber.NO_SUPPORT]: grpc.status.UNIMPLEMENTED,
+  [ErrorNumber.ARGUMENT_UNSUPPORTED]: grpc.status.UNIMPLEMENTED,
+  [ErrorNumber.OPERATION_UNSUPPORTED]: grpc.status.UNIMPLEMENTED,
+  [ErrorNumber.CONFIG_UNSUPPORTED]: grpc.status.FAILED_PRECONDITION,
+  [ErrorNumber.OPERATION_INVALID]: grpc.status.FAILED_PRECONDITION,
+  [ErrorNumber.OPERATION_DENIED]: grpc.status.PERMISSION_DENIED,
+  [ErrorNumber.ACCESS_DENIED]: grpc.status.PERMISSION_DENIED,
+  [ErrorNumber.OPERATION_TIMEOUT]: grpc.status.DEADLINE_EXCEEDED,
+  [ErrorNumber.AGENT_UNRESPONSIVE]: grpc.status.DEADLINE_EXCEEDED,
+  [ErrorNumber.OPERATION_ABORTED]: grpc.status.ABORTED,
+  [ErrorNumber.RESOURCE_BUSY]: grpc.status.UNAVAILABLE,
+  [ErrorNumber.NO_CONNECT]: grpc.status.UNAVAILABLE,
+  [ErrorNumber.INVALID_CONN]: grpc.status.UNAVAILABLE,
+  [ErrorNumber.RPC]: grpc.status.UNAVAILABLE,
+  [ErrorNumber.SYSTEM_ERROR]: grpc.status.INTERNAL,
+  [ErrorNumber.INTERNAL_ERROR]: grpc.status.INTERNAL,
+  [ErrorNumber.OPERATION_FAILED]: grpc.status.FAILED_PRECONDITION,
 };
 
 /** Codes that mean the connection itself is gone (reconnect), not that one call failed. */
-const CONNECTION_LOST = new Set<ErrorCode>([ErrorCode.NO_CONNECT, ErrorCode.INVALID_CONN, ErrorCode.RPC]);
+const CONNECTION_LOST = new Set<ErrorNumber>([ErrorNumber.NO_CONNECT, ErrorNumber.INVALID_CONN, ErrorNumber.RPC]);
 
 export function isConnectionLost(e: unknown): boolean {
   return e instanceof LibvirtError && CONNECTION_LOST.has(e.code);

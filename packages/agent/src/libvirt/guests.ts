@@ -1,5 +1,5 @@
 /** Guest status as drover reports it (GuestStatus), read from libvirt domains. */
-import { DomainState, ErrorCode, LibvirtError, type Connection, type Domain } from '@drover/libvirt';
+import { DomainState, ErrorNumber, LibvirtError, type Connection, type Domain } from '@drover/libvirt';
 import type { GuestStatus__Output, PowerState__Output as PowerState } from '@drover/contract';
 
 /** drover's namespace for the metadata element it puts into the domains it defines. */
@@ -64,7 +64,7 @@ export async function listGuests(conn: Connection, managedCache?: Map<string, bo
     try {
       out.push(await guestStatus(d, managedCache));
     } catch (e) {
-      if (e instanceof LibvirtError && e.code === ErrorCode.NO_DOMAIN) continue;
+      if (e instanceof LibvirtError && e.code === ErrorNumber.NO_DOMAIN) continue;
       throw e;
     }
   }

@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
-import { Connection, ErrorCode, LibvirtError, type CloseEventInfo, type LifecycleEventInfo } from '@drover/libvirt';
+import { Connection, ErrorNumber, LibvirtError, type CloseEventInfo, type LifecycleEventInfo } from '@drover/libvirt';
 import { DroverError, type HostFacts, type Logger, background } from '@drover/contract';
 import type { HostReporter } from '../agent.js';
 import { collectFacts, type Facts } from './facts.js';
@@ -234,7 +234,7 @@ export class LibvirtManager extends EventEmitter implements HostReporter {
     } catch (e) {
       // Local drivers (test, and qemu:///system without a daemon) have no keepalive: fine.
       const level =
-        e instanceof LibvirtError && (e.code === ErrorCode.NO_SUPPORT || e.code === ErrorCode.INTERNAL_ERROR) ? 'debug' : 'warn';
+        e instanceof LibvirtError && (e.code === ErrorNumber.NO_SUPPORT || e.code === ErrorNumber.INTERNAL_ERROR) ? 'debug' : 'warn';
       this.log[level]({ err: (e as Error).message }, 'libvirt keepalive not enabled');
     }
   }

@@ -5,7 +5,7 @@
  * (virConnectCompareHypervisorCPU: for KVM the host CPU as KVM exposes it, for TCG what QEMU
  * emulates), and libvirt names the features it lacks.
  */
-import { CompareCPUFlags, CPUCompareResult, ErrorCode, LibvirtError, type Connection } from '@drover/libvirt';
+import { ConnectCompareCPUFlags, CPUCompareResult, ErrorNumber, LibvirtError, type Connection } from '@drover/libvirt';
 import type { CompareCpuRequest__Output, CompareCpuResponse__Output, GuestCpuResponse__Output, HostFacts } from '@drover/contract';
 import { ATTR, buildXml } from '../domain/xml.js';
 import { parseDomainXml } from '../domain/parse.js';
@@ -54,13 +54,13 @@ export async function compareGuestCpu(
   if (!req.model) return { verdict: 'compatible', detail: 'no CPU model required' };
   const xml = guestCpuXml(req.model, req.features);
   try {
-    const r = await conn.compareHypervisorCPU(xml, req.hvType ? { virttype: req.hvType } : {}, CompareCPUFlags.FAIL_INCOMPATIBLE);
+    const r = await conn.compareHypervisorCPU(xml, req.hvType ? { virttype: req.hvType } : {}, ConnectCompareCPUFlags.FAIL_INCOMPATIBLE);
     return r === CPUCompareResult.INCOMPATIBLE
       ? { verdict: 'incompatible', detail: 'libvirt found the CPU incompatible' }
       : { verdict: 'compatible', detail: r === CPUCompareResult.IDENTICAL ? 'identical' : 'the host provides more' };
   } catch (e) {
-    if (e instanceof LibvirtError && e.code === ErrorCode.CPU_INCOMPATIBLE) return { verdict: 'incompatible', detail: e.message };
-    if (e instanceof LibvirtError && e.code === ErrorCode.NO_SUPPORT)
+    if (e instanceof LibvirtError && e.code === ErrorNumber.CPU_INCOMPATIBLE) return { verdict: 'incompatible', detail: e.message };
+    if (e instanceof LibvirtError && e.code === ErrorNumber.NO_SUPPORT)
       return { verdict: 'unchecked', detail: `this host's libvirt driver cannot compare CPUs (${e.message})` };
     throw e;
   }

@@ -29,7 +29,15 @@ import {
   type Logger,
   background,
 } from '@drover/contract';
-import { ErrorCode, JobType, LibvirtError, MigrateFlags, type Domain, type JobStats, type MigrateParams } from '@drover/libvirt';
+import {
+  ErrorNumber,
+  DomainJobType,
+  LibvirtError,
+  DomainMigrateFlags,
+  type Domain,
+  type JobStats,
+  type MigrateParams,
+} from '@drover/libvirt';
 import type { ServiceDeps } from '../service/context.js';
 import { lookupGuest } from '../service/context.js';
 import { guestStatus } from '../libvirt/guests.js';
@@ -63,7 +71,7 @@ export const libvirtRunner: MigrationRunner = {
   abort: (dom) => dom.abortJob(),
   jobActive: async (dom) => {
     const ji = await dom.jobInfo().catch(() => undefined);
-    return !!ji && (ji.type === JobType.BOUNDED || ji.type === JobType.UNBOUNDED);
+    return !!ji && (ji.type === DomainJobType.BOUNDED || ji.type === DomainJobType.UNBOUNDED);
   },
 };
 
@@ -170,12 +178,16 @@ export class Migrations {
       tls: false,
     };
     let flags =
-      MigrateFlags.LIVE | MigrateFlags.PEER2PEER | MigrateFlags.PERSIST_DEST | MigrateFlags.UNDEFINE_SOURCE | MigrateFlags.ABORT_ON_ERROR;
-    if (o.unsafeShared) flags |= MigrateFlags.UNSAFE;
-    if (o.copyStorage) flags |= MigrateFlags.NON_SHARED_DISK;
-    if (o.autoConverge) flags |= MigrateFlags.AUTO_CONVERGE;
-    if (o.postcopy) flags |= MigrateFlags.POSTCOPY;
-    if (o.tls) flags |= MigrateFlags.TLS;
+      DomainMigrateFlags.LIVE |
+      DomainMigrateFlags.PEER2PEER |
+      DomainMigrateFlags.PERSIST_DEST |
+      DomainMigrateFlags.UNDEFINE_SOURCE |
+      DomainMigrateFlags.ABORT_ON_ERROR;
+    if (o.unsafeShared) flags |= DomainMigrateFlags.UNSAFE;
+    if (o.copyStorage) flags |= DomainMigrateFlags.NON_SHARED_DISK;
+    if (o.autoConverge) flags |= DomainMigrateFlags.AUTO_CONVERGE;
+    if (o.postcopy) flags |= DomainMigrateFlags.POSTCOPY;
+    if (o.tls) flags |= DomainMigrateFlags.TLS;
     const attempt = (existing?.attempt ?? 0) + 1;
     const rec: MigrationRecord = {
       opId: req.operationId,
@@ -403,7 +415,7 @@ export class Migrations {
     try {
       dom = name ? await this.deps.lv.conn().lookupDomainByName(name) : undefined;
     } catch (e) {
-      if (!(e instanceof LibvirtError && e.code === ErrorCode.NO_DOMAIN)) throw e;
+      if (!(e instanceof LibvirtError && e.code === ErrorNumber.NO_DOMAIN)) throw e;
     }
     const status = dom ? await guestStatus(dom) : undefined;
     let state: JobState = rec?.state ?? 'JOB_STATE_UNKNOWN';
@@ -466,7 +478,7 @@ export class Migrations {
       : undefined;
     for (let i = 0; dom && i < 36_000; i++) {
       const ji = await dom.jobInfo().catch(() => undefined);
-      if (!ji || (ji.type !== JobType.BOUNDED && ji.type !== JobType.UNBOUNDED)) break;
+      if (!ji || (ji.type !== DomainJobType.BOUNDED && ji.type !== DomainJobType.UNBOUNDED)) break;
       try {
         const p = this.progressOf(r, await dom.jobStats());
         r.progress = p;

@@ -5,7 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { AttrError, DroverError, invalidArgument, notFound, type Logger } from '@drover/contract';
-import { ErrorCode, LibvirtError, type Connection, type Domain } from '@drover/libvirt';
+import { ErrorNumber, LibvirtError, type Connection, type Domain } from '@drover/libvirt';
 import type { AgentConfig } from '../config.js';
 import type { LibvirtManager } from '../libvirt/manager.js';
 import { fromLibvirt, isConnectionLost } from '../libvirt/errors.js';
@@ -99,7 +99,7 @@ export async function lookupGuest(deps: ServiceDeps, conn: Connection, name: str
   try {
     return await conn.lookupDomainByName(name);
   } catch (e) {
-    if (e instanceof LibvirtError && e.code === ErrorCode.NO_DOMAIN) {
+    if (e instanceof LibvirtError && e.code === ErrorNumber.NO_DOMAIN) {
       throw Object.assign(notFound(`guest '${name}' is not defined on ${deps.cfg.host}`, { host: deps.cfg.host, node: name }), {});
     }
     throw e;

@@ -17,7 +17,7 @@ import {
   type UndefineGuestResponse,
   type Disk__Output,
 } from '@drover/contract';
-import { ErrorCode, LibvirtError, UndefineFlags, XMLFlags, type Domain } from '@drover/libvirt';
+import { ErrorNumber, LibvirtError, DomainUndefineFlagsValues, DomainXMLFlags, type Domain } from '@drover/libvirt';
 import { buildDomainXml, parseDomainXml, setBootOrder, type Hypervisor } from '../domain/index.js';
 import { guestStatus, listGuests } from '../libvirt/guests.js';
 import { failedPrecondition, handle, lookupGuest, type ServiceDeps } from './context.js';
@@ -38,9 +38,11 @@ function defaultHypervisor(deps: ServiceDeps): Hypervisor {
 
 async function undefineDomain(dom: Domain): Promise<void> {
   try {
-    await dom.undefine(UndefineFlags.MANAGED_SAVE | UndefineFlags.SNAPSHOTS_METADATA | UndefineFlags.NVRAM);
+    await dom.undefine(
+      DomainUndefineFlagsValues.MANAGED_SAVE | DomainUndefineFlagsValues.SNAPSHOTS_METADATA | DomainUndefineFlagsValues.NVRAM,
+    );
   } catch (e) {
-    if (e instanceof LibvirtError && [ErrorCode.NO_SUPPORT, ErrorCode.INVALID_ARG, ErrorCode.ARGUMENT_UNSUPPORTED].includes(e.code))
+    if (e instanceof LibvirtError && [ErrorNumber.NO_SUPPORT, ErrorNumber.INVALID_ARG, ErrorNumber.ARGUMENT_UNSUPPORTED].includes(e.code))
       await dom.undefine(0);
     else throw e;
   }
@@ -127,7 +129,7 @@ export function guestHandlers(deps: ServiceDeps) {
         const r = call.request;
         const dom = await lookupGuest(deps, deps.lv.conn(), r.guest);
         const disks = r.deleteDisks
-          ? parseDomainXml(await dom.getXMLDesc(XMLFlags.INACTIVE))
+          ? parseDomainXml(await dom.getXMLDesc(DomainXMLFlags.INACTIVE))
               .disks.filter((d) => d.kind === 'disk' && d.path)
               .map((d): Disk__Output => ({
                 url: '',
@@ -165,7 +167,10 @@ export function guestHandlers(deps: ServiceDeps) {
           });
         let xml: string;
         try {
-          xml = setBootOrder(await dom.getXMLDesc(XMLFlags.INACTIVE | XMLFlags.SECURE), r.bootOrder as Parameters<typeof setBootOrder>[1]);
+          xml = setBootOrder(
+            await dom.getXMLDesc(DomainXMLFlags.INACTIVE | DomainXMLFlags.SECURE),
+            r.bootOrder as Parameters<typeof setBootOrder>[1],
+          );
         } catch (e) {
           specInvalid(e, '');
         }

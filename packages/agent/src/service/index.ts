@@ -1,5 +1,5 @@
 /** The agent's command service (AgentService): one handler file per area, joined here. */
-import { LibvirtError, ErrorCode } from '@drover/libvirt';
+import { LibvirtError, ErrorNumber } from '@drover/libvirt';
 import { ConsoleHubs } from '../console/hub.js';
 import type { RestartRunner } from '../hypervisor/restart.js';
 import { consoleHandlers } from './console.js';
@@ -47,5 +47,5 @@ export function agentHandlers(
 }
 
 export function isNoDomain(e: unknown): boolean {
-  return e instanceof LibvirtError && e.code === ErrorCode.NO_DOMAIN;
+  return e instanceof LibvirtError && e.code === ErrorNumber.NO_DOMAIN;
 }

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type * as grpc from '@grpc/grpc-js';
 import type { VncInfo, VncRequest__Output } from '@drover/contract';
-import { DeviceModifyFlags } from '@drover/libvirt';
+import { DomainDeviceModifyFlags } from '@drover/libvirt';
 import { parseDomainXml, vncGraphicsXml } from '../domain/index.js';
 import { failedPrecondition, handle, lookupGuest, type ServiceDeps } from './context.js';
 
@@ -45,7 +45,7 @@ export function vncHandlers(deps: ServiceDeps, advertise: () => string) {
               ...(!info.vnc.autoport && info.vnc.port ? { port: info.vnc.port } : {}),
               connected: 'keep',
             }),
-            DeviceModifyFlags.LIVE,
+            DomainDeviceModifyFlags.LIVE,
           );
         } catch (e) {
           // QEMU: "Could not set password" when the display was started without password authentication.

@@ -11,7 +11,7 @@
  * `sim+http://127.0.0.1:<port>/<host>` as its migration URI.
  */
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { JobType, MigrateFlags, type Domain, type JobStats } from '@drover/libvirt';
+import { DomainJobType, DomainMigrateFlags, type Domain, type JobStats } from '@drover/libvirt';
 import { background, type Logger } from '@drover/contract';
 import type { MigrationRunner } from '../migration/migrations.js';
 import type { LibvirtManager } from '../libvirt/manager.js';
@@ -140,7 +140,7 @@ export class SimMigrationRunner implements MigrationRunner {
       if (addr === `127.0.0.1:${this.peers.port}` || addr === `localhost:${this.peers.port}`) await this.peers.receive(dest, xml, start);
       else await post(addr, dest, { xml, start });
       if (start) await dom.destroy();
-      if (flags & MigrateFlags.UNDEFINE_SOURCE) await dom.undefine();
+      if (flags & DomainMigrateFlags.UNDEFINE_SOURCE) await dom.undefine();
     } finally {
       this.jobs.delete(dom.uuid);
     }
@@ -148,12 +148,12 @@ export class SimMigrationRunner implements MigrationRunner {
 
   async jobStats(dom: Domain): Promise<JobStats> {
     const j = this.jobs.get(dom.uuid);
-    if (!j) return { type: JobType.NONE, raw: {} };
+    if (!j) return { type: DomainJobType.NONE, raw: {} };
     const elapsed = Date.now() - j.startMs;
     const done = Math.min(1, elapsed / Math.max(1, this.opts.durationMs));
     const processed = Math.round(j.bytes * done);
     return {
-      type: JobType.UNBOUNDED,
+      type: DomainJobType.UNBOUNDED,
       timeElapsed: elapsed,
       timeRemaining: Math.max(0, this.opts.durationMs - elapsed),
       dataTotal: j.bytes,
