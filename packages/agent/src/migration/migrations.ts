@@ -33,8 +33,8 @@ import { ErrorCode, JobType, LibvirtError, MigrateFlags, type Domain, type JobSt
 import type { ServiceDeps } from '../service/context.js';
 import { lookupGuest } from '../service/context.js';
 import { guestStatus } from '../libvirt/guests.js';
-import { resolveDisks } from '../service/diskplan.js';
-import { LibvirtDiskStore } from '../libvirt/disks.js';
+import { resolveDisks } from '../disks/resolve.js';
+import { LibvirtDiskStore } from '../disks/store.js';
 import { MigrationJournal, type MigrationRecord } from './journal.js';
 import { compareGuestCpu, describeGuestCpu } from './cpu.js';
 

@@ -21,8 +21,8 @@ import { ErrorCode, LibvirtError, UndefineFlags, XMLFlags, type Domain } from '@
 import { buildDomainXml, parseDomainXml, setBootOrder, type Hypervisor } from '../domain/index.js';
 import { guestStatus, listGuests } from '../libvirt/guests.js';
 import { failedPrecondition, handle, lookupGuest, type ServiceDeps } from './context.js';
-import { resolveDisks } from './diskplan.js';
-import { createDisks, deleteDisks, diskOut } from './disks.js';
+import { resolveDisks } from '../disks/resolve.js';
+import { createDisks, deleteDisks, diskOut } from '../disks/service.js';
 import { specInvalid, toGuestSpec, withDroverMetadata } from './spec.js';
 import { AGENT_VERSION } from '../version.js';
 import { oneTimePassword } from './vnc.js';

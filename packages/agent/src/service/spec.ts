@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { invalidArgument, type GuestSpec__Output } from '@drover/contract';
 import { SpecError, validateSpec, type GuestDisk, type GuestNic, type GuestSpec, type Hypervisor } from '../domain/index.js';
-import type { ResolvedDisk } from './diskplan.js';
+import type { ResolvedDisk } from '../disks/resolve.js';
 
 const FIELD_NAMES: [RegExp, string][] = [
   [/^memoryMiB/, 'memory_mib'],

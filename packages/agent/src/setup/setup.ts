@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { createTwoFilesPatch } from 'diff';
 import { parseStorageList, underRoot, writeFileAtomic } from '@drover/contract';
 import type { AgentConfig } from '../config.js';
-import { hostCommandsFor, type HostStep } from '../storage/index.js';
+import { hostCommandsFor, type HostStep } from '../disks/index.js';
 import { applyEdits, bootloaderEdits, planRelocationConfig, type Edit } from '../hostconfig/index.js';
 
 const run = promisify(execFile);

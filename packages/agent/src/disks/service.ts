@@ -10,11 +10,11 @@ import {
   type ListDisksRequest__Output,
 } from '@drover/contract';
 import type { Connection } from '@drover/libvirt';
-import { alreadyExists, FileDiskStore, LibvirtDiskStore, type DiskStore } from '../libvirt/disks.js';
+import { alreadyExists, FileDiskStore, LibvirtDiskStore, type DiskStore } from './store.js';
 import { parseDomainXml } from '../domain/index.js';
-import { checkPathAllowed } from '../storage/index.js';
-import { allowedRoots, resolveDisks, type ResolvedDisk } from './diskplan.js';
-import { handle, lookupGuest, type ServiceDeps } from './context.js';
+import { checkPathAllowed } from './paths.js';
+import { allowedRoots, resolveDisks, type ResolvedDisk } from './resolve.js';
+import { handle, lookupGuest, type ServiceDeps } from '../service/context.js';
 
 const stores = new WeakMap<Connection, DiskStore>();
 

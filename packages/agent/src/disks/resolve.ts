@@ -5,7 +5,10 @@
  */
 import { posix } from 'node:path';
 import { AttrError, invalidArgument, parseStorageList, type Disk__Output, type DiskSpec } from '@drover/contract';
-import { checkPathAllowed, planDisk, StorageError, type PoolDef } from '../storage/index.js';
+import { StorageError } from './errors.js';
+import { checkPathAllowed } from './paths.js';
+import { planDisk } from './plan.js';
+import type { PoolDef } from './pool.js';
 import type { AgentConfig } from '../config.js';
 
 export interface ResolvedDisk {

@@ -11,7 +11,8 @@ import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { DroverError } from '@drover/contract';
 import { ErrorCode, LibvirtError, StoragePoolBuildFlags, type Connection, type StoragePool } from '@drover/libvirt';
-import { volumeXml, type PoolDef } from '../storage/index.js';
+import type { PoolDef } from './pool.js';
+import { volumeXml } from './volume.js';
 
 const run = promisify(execFile);
 
