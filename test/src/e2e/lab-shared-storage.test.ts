@@ -1,0 +1,191 @@
+/**
+ * Guests on real shared storage, moved live by drover: the lab's storage host serves an NFS export
+ * (nfs-ganesha) and iSCSI LUNs (tgtd); the lab hosts reach them with QEMU's and libvirt's
+ * user-space clients (this kernel has neither an NFS client nor an iSCSI initiator). Counter
+ * guests write their count to their disk before printing it, so after every move the disk holds
+ * at least the last count seen on the console, and never less than before.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import {
+  resetHosts,
+  virsh,
+  readCounts,
+  readCount,
+  readBoots,
+  assertCountRises,
+  sharedStorage,
+  stopNfsServer,
+  startNfsServer,
+  cutStorageLink,
+  restoreStorageLink,
+  denyIscsi,
+  allowIscsi,
+  domState,
+  type Lab,
+  type LabStorage,
+} from '../lab/index.js';
+import type { TestCluster } from '../support/cluster.js';
+import { waitFor } from '../support/procs.js';
+import { droverOnSharedLab, whereRunning } from '../support/labguests.js';
+import { addSharedCounterGuests, checkDiskCount, declareLabStorage, iscsiTarget, type SharedDisk } from '../support/sharedstorage.js';
+
+let lab: Lab;
+let c: TestCluster;
+let storage: LabStorage;
+const disks = new Map<string, SharedDisk>();
+const diskSeen = new Map<string, number>();
+
+before(async () => {
+  ({ lab, c } = await droverOnSharedLab());
+  storage = await sharedStorage(lab);
+  await declareLabStorage(c, lab, storage);
+});
+after(async () => {
+  await c?.stop();
+  if (lab) await resetHosts(lab);
+  for (const d of disks.values()) if (d.format === 'qcow2') rmSync(d.file, { force: true });
+});
+
+async function vmHost(node: string): Promise<string> {
+  const r = await c.cli(['nodels', node, 'vm.host']);
+  return r.stdout.trim().split(': ').pop() ?? '';
+}
+
+/** Where the guest runs per the hosts' libvirtd, vm.host agreeing, one boot, counts rising on console and disk. */
+async function checkGuest(name: string, allowed: string[]): Promise<string> {
+  const where = await whereRunning(lab, name, virsh);
+  assert.equal(where.length, 1, `${name} runs on exactly one host: ${where.join(',')}`);
+  assert.ok(allowed.includes(where[0]!), `${name} runs on ${where[0]}, expected one of ${allowed.join(',')}`);
+  assert.equal(await vmHost(name), where[0], `${name}: vm.host agrees with libvirt`);
+  const before = readCount(lab, name) ?? 0;
+  await waitFor(`${name} counting on ${where[0]}`, () => (readCount(lab, name) ?? 0) > before + 2, 30_000, 200);
+  assertCountRises(readCounts(lab, name), `${name} whole history`);
+  assert.equal(readBoots(lab, name), 1, `${name} booted once`);
+  diskSeen.set(name, await checkDiskCount(lab, name, disks.get(name)!, diskSeen.get(name) ?? 0));
+  return where[0]!;
+}
+
+async function movesMemoryOnly(name: string, dest: string): Promise<void> {
+  const dry = await c.cli(['rmigrate', name, dest, '--dry-run']);
+  assert.equal(dry.code, 0, `${dry.stdout}\n${dry.stderr}`);
+  assert.match(dry.stdout, new RegExp(`${name}: ok storage`), dry.stdout);
+  assert.doesNotMatch(dry.stdout, /copy-storage of/, 'nothing to copy');
+}
+
+for (const kind of ['nfs', 'iscsi'] as const) {
+  const p = kind === 'nfs' ? 'nf' : 'is';
+  const names = [1, 2, 3, 4, 5, 6, 7, 8].map((i) => `${p}${i}`);
+  test(
+    `shared storage ${kind} - revacuate of 8 guests and rmigrate move memory only; serial and disk counters continuous`,
+    { timeout: 300_000 },
+    async () => {
+      // iSCSI: one guest names its LUN the howto's way (/dev/disk/by-path/ip-...-iscsi-...-lun-N).
+      const made = await addSharedCounterGuests(c, lab, storage, kind, names, 'node01', kind === 'iscsi' ? { byPath: ['is3'] } : {});
+      for (const [n, d] of made) disks.set(n, d);
+      for (const n of names) diskSeen.set(n, await checkDiskCount(lab, n, disks.get(n)!));
+      await movesMemoryOnly(names[0]!, 'node02');
+      const ev = await c.cli(['revacuate', 'node01', '--max-out', '4', '--max-total', '8', '--max-in', '4']);
+      assert.equal(ev.code, 0, `${ev.stdout}\n${ev.stderr}`);
+      const placed = new Map<string, string>();
+      for (const n of names) placed.set(n, await checkGuest(n, ['node02', 'node03']));
+      assert.equal((await c.cli(['maintenance', 'node01', 'off'])).code, 0);
+      // and one back with rmigrate
+      const first = names[0]!;
+      const r = await c.cli(['rmigrate', first, 'node01']);
+      assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`${first}: done ${placed.get(first)} -> node01`));
+      await checkGuest(first, ['node01']);
+    },
+  );
+}
+
+test(
+  "shared storage - the NFS server restarted during the guests' I/O: their writes wait, they carry on by themselves within 60 s, nothing lost",
+  { timeout: 180_000 },
+  async () => {
+    const g = ['nf1', 'nf2'];
+    const before = new Map(g.map((n) => [n, readCount(lab, n) ?? 0]));
+    await stopNfsServer(lab);
+    await new Promise((res) => setTimeout(res, 3000));
+    await startNfsServer(lab);
+    const t0 = Date.now();
+    for (const n of g) {
+      await waitFor(`${n} counting again`, () => (readCount(lab, n) ?? 0) > (before.get(n) ?? 0) + 10, 60_000, 250);
+      const host = (await whereRunning(lab, n, virsh))[0]!;
+      assert.equal(
+        await domState(
+          lab.hosts.find((h) => h.name === host)!,
+          n,
+        ),
+        'running',
+        `${n} never paused`,
+      );
+      assertCountRises(readCounts(lab, n), `${n} across the NFS restart`);
+      diskSeen.set(n, await checkDiskCount(lab, n, disks.get(n)!, diskSeen.get(n) ?? 0));
+    }
+    assert.ok(Date.now() - t0 < 60_000);
+  },
+);
+
+test(
+  "shared storage - the storage host's link cut mid-migration: the move fails or completes cleanly, the guest runs exactly once",
+  { timeout: 180_000 },
+  async () => {
+    const name = 'nf3';
+    const from = (await whereRunning(lab, name, virsh))[0]!;
+    // node01 has room: the revacuations left it only the two guests rmigrate brought back.
+    const to = 'node01';
+    const started = await c.cliJson<{ id: string }>(['rmigrate', name, to, '--bandwidth', '1', '--no-watch', '-o', 'json']);
+    await waitFor(
+      `${name} migrating`,
+      async () =>
+        (await c.cliJson<{ steps: { state: string }[] }>(['ops', 'show', started.id, '-o', 'json'])).steps.some(
+          (s) => s.state === 'migrating',
+        ),
+      30_000,
+      100,
+    );
+    await cutStorageLink(lab);
+    try {
+      await new Promise((res) => setTimeout(res, 4000));
+    } finally {
+      await restoreStorageLink(lab);
+    }
+    const op = await waitFor(
+      'the operation to end',
+      async () => {
+        const o = await c.cliJson<{ state: string; steps: { state: string; error: string }[] }>(['ops', 'show', started.id, '-o', 'json']);
+        return o.state !== 'running' ? o : undefined;
+      },
+      150_000,
+      500,
+    );
+    const end = await checkGuest(name, [from, to]);
+    assert.equal(end, op.state === 'done' ? to : from, `${name} is where the operation says (${op.state}: ${op.steps[0]?.error ?? ''})`);
+  },
+);
+
+test(
+  'shared storage - a LUN the destination cannot see: the prepare-time check refuses, naming the host and the storage; the guest stays',
+  { timeout: 120_000 },
+  async () => {
+    const name = 'is2';
+    const from = (await whereRunning(lab, name, virsh))[0]!;
+    const to = lab.hosts.find((h) => h.name !== from)!;
+    await denyIscsi(lab, to.ip);
+    try {
+      const r = await c.cli(['rmigrate', name, to.name]);
+      assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+      assert.match(
+        `${r.stdout}\n${r.stderr}`,
+        new RegExp(`${to.name} cannot reach ${iscsiTarget(storage).replace(/[.]/g, '\\.')} for ${name}'s disk 0`),
+      );
+    } finally {
+      await allowIscsi(lab, to.ip);
+    }
+    assert.deepEqual(await whereRunning(lab, name, virsh), [from]);
+    await checkGuest(name, [from]);
+  },
+);
