@@ -4,7 +4,8 @@
  * checks that nothing was lost (the count each guest writes to its disk before printing it).
  */
 import assert from 'node:assert/strict';
-import { closeSync, copyFileSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { MigrateFlags } from '@drover/libvirt';
 import { join } from 'node:path';
 import { run } from '../lab/exec.js';
 import { counterImage, readCount, readDiskCount, serialLogPath, type Lab, type LabStorage } from '../lab/index.js';
@@ -101,4 +102,41 @@ export async function checkDiskCount(lab: Lab, name: string, disk: SharedDisk, p
   assert.ok(onDisk! >= serial, `${name}: disk count ${onDisk} is below the last count on the console ${serial} (a write was lost)`);
   assert.ok(onDisk! >= prev, `${name}: disk count went back from ${prev} to ${onDisk}`);
   return onDisk!;
+}
+
+/**
+ * The flags of every migration job the agents started for `guest` (their 'migration started' log
+ * lines): what libvirt was really asked to do, e.g. whether it copied disks (NON_SHARED_DISK).
+ */
+export function migrationFlags(c: TestCluster, hosts: readonly string[], guest: string): number[] {
+  const out: number[] = [];
+  for (const h of hosts) {
+    const file = join(c.dir, `agent-${h}.log`);
+    if (!existsSync(file)) continue;
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (!line.includes('"migration started"')) continue;
+      try {
+        const l = JSON.parse(line) as { msg?: string; step?: string; flags?: number };
+        if (
+          l.msg === 'migration started' &&
+          typeof l.flags === 'number' &&
+          [guest, `${guest}-retry`].includes(l.step?.split('-').slice(1).join('-') ?? '')
+        )
+          out.push(l.flags);
+      } catch {
+        // not a JSON line
+      }
+    }
+  }
+  return out;
+}
+
+/** Every migration of `guest` moved memory only: libvirt's unsafe flag for shared storage, never a disk copy. */
+export function assertMemoryOnly(c: TestCluster, hosts: readonly string[], guest: string, atLeast: number): void {
+  const flags = migrationFlags(c, hosts, guest);
+  assert.ok(flags.length >= atLeast, `${guest}: ${flags.length} migration(s) in the agents' logs, expected ${atLeast}`);
+  for (const f of flags) {
+    assert.equal(f & MigrateFlags.NON_SHARED_DISK, 0, `${guest}: a migration copied its disks (flags ${f})`);
+    assert.equal(f & MigrateFlags.UNSAFE, MigrateFlags.UNSAFE, `${guest}: shared storage is passed as such (flags ${f})`);
+  }
 }
