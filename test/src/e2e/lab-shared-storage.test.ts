@@ -7,7 +7,9 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
 import {
   resetHosts,
   virsh,
@@ -23,11 +25,13 @@ import {
   denyIscsi,
   allowIscsi,
   domState,
+  spawnInHost,
   type Lab,
+  type LabHost,
   type LabStorage,
 } from '../lab/index.js';
 import type { TestCluster } from '../support/cluster.js';
-import { waitFor } from '../support/procs.js';
+import { BIN, cleanupDir, tempDir, waitFor } from '../support/procs.js';
 import { droverOnSharedLab, whereRunning } from '../support/labguests.js';
 import {
   addSharedCounterGuests,
@@ -73,6 +77,64 @@ async function checkGuest(name: string, allowed: string[]): Promise<string> {
   diskSeen.set(name, await checkDiskCount(lab, name, disks.get(name)!, diskSeen.get(name) ?? 0));
   return where[0]!;
 }
+
+/** drover-agent setup-hypervisor run inside a lab host (its namespace, its libvirtd), as on a real hypervisor. */
+async function setupHypervisor(host: LabHost, config: string): Promise<{ code: number; out: string }> {
+  const p = spawnInHost(host, [process.execPath, BIN.agent, '--config', config, 'setup-hypervisor'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  p.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number>((res) => p.on('exit', (c) => res(c ?? 1)));
+  return { code, out };
+}
+
+test(
+  'setup-hypervisor - NFS and iSCSI settings against the lab storage host take the user-space path (no kernel clients here); a second run changes nothing',
+  { timeout: 120_000 },
+  async () => {
+    const host = lab.hosts[2]!;
+    const dir = tempDir('drover-setup-storage-');
+    try {
+      const config = join(dir, 'agent.yaml');
+      writeFileSync(
+        config,
+        stringify({
+          host: host.name,
+          tls: { ca: 'ca.pem', cert: 'agent.pem', key: 'agent-key.pem' },
+          nats: { url: 'nats://127.0.0.1:4222', seedFile: 'nats.seed' },
+          setup: {
+            storage: storage.nfs!.url,
+            iscsi: [{ portal: storage.iscsi!.portal, iqn: storage.iscsi!.iqns[0]! }],
+            // only this file is written outside the lab host's own libvirtd
+            systemd: { unitPath: join(dir, 'drover-agent.service') },
+          },
+        }),
+      );
+      // A fresh host: no drover pool left from an earlier run on this lab.
+      for (const name of (await virsh(host, ['pool-list', '--all', '--name'])).split('\n').map((x) => x.trim())) {
+        if (!name.startsWith('drover-iscsi-')) continue;
+        await virsh(host, ['pool-destroy', name]).catch(() => undefined);
+        await virsh(host, ['pool-undefine', name]);
+      }
+      const first = await setupHypervisor(host, config);
+      assert.equal(first.code, 0, first.out);
+      assert.match(first.out, new RegExp(`run: nfs-ls ${storage.nfs!.url.replace(/[.]/g, '\\.')}`));
+      assert.match(first.out, /libvirt pool drover-iscsi-\S+: defined, autostart on, started/);
+      assert.doesNotMatch(first.out, /iscsiadm|mount |fstab/, 'no kernel client commands');
+      const pool = /libvirt pool (\S+): defined/.exec(first.out)![1]!;
+      // libvirt on node03 logged in: the pool lists the target's LUNs
+      const vols = await virsh(host, ['vol-list', pool]);
+      assert.match(vols, /unit:0:0:1\s/);
+      assert.match(await virsh(host, ['pool-info', pool]), /Autostart:\s+yes/);
+      const second = await setupHypervisor(host, config);
+      assert.equal(second.code, 0, second.out);
+      assert.match(second.out, new RegExp(`unchanged libvirt pool ${pool} \\(defined, autostarted, running\\)`));
+      assert.match(second.out, /no changes: this host is set up/);
+    } finally {
+      cleanupDir(dir);
+    }
+  },
+);
 
 for (const kind of ['nfs', 'iscsi'] as const) {
   const p = kind === 'nfs' ? 'nf' : 'is';

@@ -6,6 +6,7 @@ import { initiatorIqn, kernelIscsi, kernelNfs, storageClients, type ClientProbe 
 import { ensureDiskAccess } from './access.js';
 import type { ResolvedDisk } from './resolve.js';
 import { iscsiDirectPool } from './pool.js';
+import { hostCommandsFor } from './host.js';
 import { buildDomainXml } from '../domain/build.js';
 import { type GuestDisk } from '../domain/spec.js';
 import { virtXmlValidate } from '../domain/virt-xml-validate.testkit.js';
@@ -124,4 +125,27 @@ test('shared storage - kernel initiator: discovery and login, exactly these comm
         )
       : Promise.resolve('');
   await assert.rejects(ensureDiskAccess({ ...deps, exec: denied }, 'web1', [d], { live: true }), /authorization failure/);
+});
+
+test('shared storage - setup-hypervisor steps in user space: an nfs-ls check, and the iscsi-direct pool (defined, autostarted, started by setup)', () => {
+  const user = { ...USER, initiatorIqn: 'iqn.2024-01.dev.drover:node01' };
+  assert.deepEqual(hostCommandsFor(parseStorageList('nfs://10.77.1.250/vms')[0]!, user), [
+    {
+      op: 'exec',
+      argv: ['nfs-ls', 'nfs://10.77.1.250/vms'],
+      purpose: "check nfs://10.77.1.250/vms answers QEMU's NFS client (no kernel NFS client here)",
+    },
+  ]);
+  const steps = hostCommandsFor({ kind: 'iscsi', portal: '10.77.1.250', iqn: IQN }, user);
+  // the same pool the agent defines when a guest needs it
+  assert.deepEqual(
+    steps.map((s) => (s.op === 'pool' ? s.pool : s)),
+    [iscsiDirectPool('10.77.1.250:3260', IQN, user.initiatorIqn)],
+  );
+  // the kernel's path is unchanged: discovery, login, login at boot
+  assert.equal(hostCommandsFor({ kind: 'iscsi', portal: '10.77.1.250', iqn: IQN }, KERNEL)[1]?.op, 'exec');
+  assert.deepEqual(
+    hostCommandsFor({ kind: 'iscsi', portal: '10.77.1.250', iqn: IQN }, KERNEL).map((s) => (s.op === 'exec' ? s.argv[0] : s.op)),
+    ['iscsiadm', 'iscsiadm', 'iscsiadm'],
+  );
 });
