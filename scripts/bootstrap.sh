@@ -11,21 +11,55 @@ log() { printf 'bootstrap: %s\n' "$*" >&2; }
 t0=$(date +%s%N)
 
 # 1. Debian packages (see shared docs lab.md; never libvirt-daemon-system: it replaces init).
+#    Shared storage in the lab (issue 16): QEMU's user-space NFS and iSCSI clients (qemu-block-extra:
+#    libnfs, libiscsi), libvirt's iscsi-direct pool, and the user-space servers the lab's storage
+#    host runs in its own namespace (nfs-ganesha with its VFS backend and rpcbind; tgt).
 pkgs=(nats-server libvirt-dev libvirt-daemon libvirt-clients libvirt-daemon-driver-qemu
       qemu-system-x86 qemu-utils binutils libxml2-utils isc-dhcp-server dnsmasq-base ipxe-qemu
-      iproute2 procps python3 make g++)
+      iproute2 procps python3 make g++
+      qemu-block-extra libnfs-utils libvirt-daemon-driver-storage-iscsi-direct nfs-ganesha nfs-ganesha-vfs rpcbind tgt)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+
+# The servers' package scripts would start rpcbind, ganesha and tgtd in this machine's own
+# namespace; the lab starts them inside its storage namespace instead. A deny-all policy-rc.d
+# (invoke-rc.d's hook: exit 101 = "action forbidden") holds while apt runs. An existing policy
+# is kept aside and put back; one left behind by an interrupted run is recognised by its marker.
+policy=/usr/sbin/policy-rc.d
+policy_saved=/usr/sbin/policy-rc.d.drover-saved
+policy_marker='# drover bootstrap: deny-all while installing'
+restore_policy() {
+  if [ -f "$policy" ] && grep -qF "$policy_marker" "$policy"; then
+    if [ -f "$policy_saved" ]; then mv -f "$policy_saved" "$policy"; else rm -f "$policy"; fi
+  fi
+}
+deny_services() {
+  restore_policy
+  [ -e "$policy" ] && cp -p "$policy" "$policy_saved"
+  printf '#!/bin/sh\n%s\nexit 101\n' "$policy_marker" >"$policy.tmp"
+  chmod 755 "$policy.tmp"
+  mv -f "$policy.tmp" "$policy"
+}
+
 if ((${#missing[@]})); then
   if [ "$(id -u)" != 0 ]; then
     log "missing Debian packages: ${missing[*]}; run as root, or: apt-get install ${missing[*]}"; exit 1
   fi
+  # One bootstrap at a time installs (the policy file is machine-wide).
+  mkdir -p /run/lock
+  exec 9>/run/lock/drover-bootstrap-apt.lock
+  flock -w 900 9 || { log "another bootstrap held the install lock for 15 minutes"; exit 1; }
   log "installing Debian packages: ${missing[*]}"
+  deny_services
+  trap restore_policy EXIT
   apt-get -o DPkg::Lock::Timeout=600 update -qq
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >"$state/apt.log" 2>&1 \
     || { log "apt-get install failed; see $state/apt.log"; tail -5 "$state/apt.log" >&2; exit 1; }
+  restore_policy
+  trap - EXIT
+  exec 9>&-
 fi
 
 # 2. The QEMU driver refuses to start without the libvirt-qemu user, even with user="root".

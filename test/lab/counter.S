@@ -4,6 +4,9 @@
 #   - prints "counter boot\r\n" once, then "count N\r\n" on COM1 (0x3f8) with N = 1, 2, 3, ...
 #     one line every 3 BIOS timer ticks (the BIOS tick runs at 18.2 Hz, so about 6 lines a second);
 #   - echoes every byte received on COM1 straight back (console writes can be proven);
+#   - before printing each count, writes it to sector 1 of the boot disk (LBA 1, through the BIOS
+#     disk services, int 13h): 8 bytes "DRCOUNT:" then the count as a 32-bit little-endian number,
+#     so a test can read from the disk image that nothing the guest wrote was lost;
 #   - sleeps in `hlt` between interrupts (BIOS timer on IRQ0, UART receive on IRQ4), so a guest costs
 #     almost no host CPU even under TCG.
 # Build: as --32 -o counter.o counter.S; ld -m elf_i386 --oformat binary -Ttext 0x7c00 -o counter.bin counter.o
@@ -21,6 +24,15 @@ _start:
         ljmp    $0, $main               # make CS:IP 0000:7cxx whatever the BIOS used
 
 main:
+        movb    %dl, drive              # the BIOS boots us with the boot drive in DL
+        movw    $0x0600, %di            # sector buffer at 0000:0600: zeroes, then the magic
+        movw    $256, %cx
+        xorw    %ax, %ax
+        cld
+        rep     stosw
+        movl    $0x4f435244, 0x0600     # "DRCO"
+        movl    $0x3a544e55, 0x0604     # "UNT:"
+
         # IRQ4 (COM1) is interrupt vector 0x0c; its IVT entry is at 0x30.
         movw    $uart_irq, 0x30
         movw    %ax, 0x32
@@ -80,8 +92,21 @@ tick:
         jb      idle
         movl    %ebx, last
         incl    count
+        call    write_count
         call    print_count
         jmp     idle
+
+# write the count to LBA 1 of the boot drive (CHS 0/0/2), one sector from 0000:0600
+write_count:
+        movl    count, %eax
+        movl    %eax, 0x0608
+        movw    $0x0301, %ax            # AH=03h write sectors, AL=1 sector
+        movw    $0x0002, %cx            # cylinder 0, sector 2
+        xorb    %dh, %dh                # head 0
+        movb    drive, %dl
+        movw    $0x0600, %bx            # ES:BX = 0000:0600
+        int     $0x13
+        ret
 
 # print "count <decimal>\r\n"
 print_count:
@@ -141,6 +166,7 @@ label:  .asciz  "count "
         .balign 4
 count:  .long   0
 last:   .long   0
+drive:  .byte   0
 
         .org    510
         .byte   0x55, 0xaa

@@ -40,6 +40,15 @@ export const AgentConfigSchema = z.object({
        */
       backend: z.enum(['auto', 'libvirt', 'files']).default('auto'),
       qemuImg: z.string().default('qemu-img'),
+      /**
+       * How nfs:// disks are reached: 'kernel' (an NFS mount under a netfs pool), 'qemu' (QEMU's own
+       * NFS client behind a network disk), 'auto' (the kernel's when it mounts NFS; see disks/clients.ts).
+       */
+      nfsClient: z.enum(['auto', 'kernel', 'qemu']).default('auto'),
+      /** How iscsi:// disks are reached: 'kernel' (iscsiadm login, /dev/disk/by-path), 'qemu' (libvirt's iscsi-direct pool), 'auto'. */
+      iscsiClient: z.enum(['auto', 'kernel', 'qemu']).default('auto'),
+      /** This host's iSCSI initiator name for iscsi-direct pools; '' derives iqn.2024-01.dev.drover:<host>. */
+      initiatorIqn: z.string().default(''),
     })
     .prefault({}),
   reports: z

@@ -4,7 +4,10 @@ import { createLogger, runMain, background } from '@drover/contract';
 import { loadAgentConfig } from './config.js';
 import { startAgentRuntime } from './runtime.js';
 import { enrollWithToken } from './enroll.js';
-import { planSetup, runSetup } from './setup/setup.js';
+import { Connection } from '@drover/libvirt';
+import { ensureSetupPool, planSetup, runSetup } from './setup/setup.js';
+import { hostClients } from './disks/resolve.js';
+import { initiatorIqn, type StorageClients } from './disks/clients.js';
 import { SimulatedFleet } from './simulate/index.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,8 +58,27 @@ export function main(argv: string[]): void {
     .option('--root <dir>', 'treat <dir> as / for every file (commands are then shown, not run)')
     .action(async (o: { dryRun?: boolean; root?: string }) => {
       const cfg = loadAgentConfig(program.opts<{ config: string }>().config);
-      const steps = planSetup(cfg.setup, cfg.storage.nfsMountBase);
-      await runSetup(steps, { ...(o.root ? { root: o.root } : {}), dryRun: !!o.dryRun, print: (t) => process.stdout.write(t) });
+      // The user-space storage path (libnfs check, iscsi-direct pool) where this kernel lacks the
+      // clients. Under --root the running kernel says nothing about the image: the kernel's path,
+      // unless the configuration says qemu.
+      const clients: StorageClients = o.root
+        ? { nfs: cfg.storage.nfsClient === 'qemu' ? 'qemu' : 'kernel', iscsi: cfg.storage.iscsiClient === 'qemu' ? 'qemu' : 'kernel' }
+        : hostClients(cfg);
+      const steps = planSetup(cfg.setup, cfg.storage.nfsMountBase, {
+        clients,
+        initiatorIqn: initiatorIqn(cfg.storage.initiatorIqn, cfg.host),
+      });
+      let conn: Connection | undefined;
+      try {
+        await runSetup(steps, {
+          ...(o.root ? { root: o.root } : {}),
+          dryRun: !!o.dryRun,
+          print: (t) => process.stdout.write(t),
+          pool: async (def) => ensureSetupPool((conn ??= await Connection.open(cfg.libvirt.uri)), def),
+        });
+      } finally {
+        await conn?.close();
+      }
     });
 
   program

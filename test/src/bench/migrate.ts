@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- migrate [--runs N]`: one live migration of a counter guest on shared storage
- * between two lab hosts, as the admin sees it.
+ * between two lab hosts, as the admin sees it. (`--storage nfs|iscsi`: see migrate-storage.ts.)
  *
  *   drover: `drover rmigrate <g> <dest>`: the CLI process's wall time, start-up included.
  *   virsh:  `virsh -c <source> migrate --live --p2p --unsafe --persistent --undefinesource <g> <dest uri>`
@@ -77,6 +77,8 @@ async function settle(c: TestCluster, lab: Lab, dest: string): Promise<void> {
 }
 
 export async function run(args: string[]): Promise<void> {
+  // --storage nfs|iscsi: shared storage against copy-storage (migrate-storage.ts).
+  if (args.some((a) => a === '--storage' || a.startsWith('--storage='))) return (await import('./migrate-storage.js')).run(args);
   const { values } = parseArgs({
     args,
     options: { runs: { type: 'string', default: '5' }, pause: { type: 'string', default: '1500' } },

@@ -3,7 +3,7 @@
  *
  * Three hypervisor hosts (libvirtd + QEMU in network namespaces), nats-server, drover-server and
  * one drover-agent inside each host; four counter guests added with nodeadd, powered on, listed,
- * their console read, one moved with rmigrate and a host emptied with revacuate — all through the
+ * their console read, one moved with rmigrate, one on NFS moved live, and a host emptied with revacuate — all through the
  * `drover` CLI, as an admin would type it.
  *
  *   npm run demo             the tour, then the cluster stays up for you to try (Ctrl-C tears it down)
@@ -11,7 +11,8 @@
  */
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { startLab, readCount, type Lab } from '../lab/index.js';
+import { startLab, startStorageHost, readCount, readDiskCount, type Lab } from '../lab/index.js';
+import { addSharedCounterGuests, declareLabStorage, nfsUrl } from '../support/sharedstorage.js';
 import { startLabCluster } from '../support/labcluster.js';
 import type { TestCluster } from '../support/cluster.js';
 import { BIN, waitFor } from '../support/procs.js';
@@ -84,6 +85,21 @@ async function main(): Promise<void> {
     await drover(c, ['rmigrate', 'vm1', 'node03', '--bandwidth', '1']);
     await waitFor('vm1 counting on node03', () => (readCount(lab!, 'vm1') ?? 0) > (before ?? 0), 20_000, 200);
     process.stdout.write(`vm1 count: ${before} before, ${readCount(lab, 'vm1')} after, never reset\n`);
+
+    say("A guest on NFS: the lab storage host exports /vms (nfs-ganesha); the hosts reach it with QEMU's own NFS client");
+    const storage = await startStorageHost(lab, { kinds: ['nfs'] });
+    await declareLabStorage(c, lab, storage);
+    process.stdout.write(`$ drover chtab url=${nfsUrl(storage)} storage.shared=1 storage.hosts=node01,node02,node03\n`);
+    process.stdout.write(`$ drover nodeadd nfs1 vm.host=node01 vm.memory=64M vm.storage=${nfsUrl(storage)}\n`);
+    const nfsDisk = (await addSharedCounterGuests(c, lab, storage, 'nfs', ['nfs1'], 'node01')).get('nfs1')!;
+    await drover(c, ['lsdef', 'nfs1']);
+    const nfsBefore = readCount(lab, 'nfs1');
+    await drover(c, ['rmigrate', 'nfs1', 'node03', '--bandwidth', '1']);
+    await waitFor('nfs1 counting on node03', () => (readCount(lab!, 'nfs1') ?? 0) > (nfsBefore ?? 0), 20_000, 200);
+    const onDisk = await readDiskCount(nfsDisk.file, nfsDisk.format);
+    process.stdout.write(
+      `nfs1 count: ${nfsBefore} before, ${readCount(lab, 'nfs1')} after; ${onDisk} in its disk on the export (memory moved, the disk stayed where it was)\n`,
+    );
 
     say('Emptying node02 in one planned, parallel schedule (it goes into maintenance)');
     await drover(c, ['revacuate', 'node02', '--bandwidth', '1']);

@@ -6,10 +6,11 @@
 import { parseArgs } from 'node:util';
 import { alive, sleep } from './exec';
 import { startLab, type Lab } from './lab';
+import { startStorageHost, type StorageKind } from './storage';
 import { LAB_ROOT, listLabIds, loadState } from './state';
 import { removeStaleClaims, teardownId } from './teardown';
 
-const USAGE = `usage: lab up --hosts N [--json] [--tls] [--id ID]
+const USAGE = `usage: lab up --hosts N [--json] [--tls] [--id ID] [--storage nfs,iscsi]
        lab down [--id ID] [--wait-pid PID]
        lab status [--json]`;
 
@@ -44,16 +45,23 @@ async function up(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       tls: { type: 'boolean', default: false },
       id: { type: 'string' },
+      storage: { type: 'string' },
     },
     strict: true,
   });
   const hosts = Number(values.hosts);
+  const kinds = (values.storage ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
+  for (const k of kinds) if (k !== 'nfs' && k !== 'iscsi') throw new Error(`lab: --storage takes nfs, iscsi or nfs,iscsi (got '${k}')`);
   const lab = await startLab({
     hosts,
     tls: values.tls ?? false,
     ...(values.id ? { id: values.id } : {}),
     log: values.json ? () => undefined : (line) => process.stderr.write(`${line}\n`),
   });
+  const storage = kinds.length ? await startStorageHost(lab, { kinds: kinds as StorageKind[] }) : undefined;
   if (values.json) {
     const doc = {
       id: lab.id,
@@ -68,9 +76,29 @@ async function up(argv: string[]): Promise<number> {
         pid: h.pid,
         ...(h.tlsUri ? { tlsUri: h.tlsUri } : {}),
       })),
+      ...(storage
+        ? {
+            storage: {
+              address: storage.address,
+              ...(storage.nfs ? { nfs: { export: storage.nfs.export } } : {}),
+              ...(storage.iscsi ? { iscsi: { portal: storage.iscsi.portal, iqns: storage.iscsi.iqns } } : {}),
+            },
+          }
+        : {}),
     };
     process.stdout.write(`${JSON.stringify(doc)}\n`);
-  } else printLab(lab);
+  } else {
+    printLab(lab);
+    if (storage) {
+      const lines = [`  storage     ${storage.address} netns ${storage.netns} (${storage.dir})`];
+      if (storage.nfs) lines.push(`    nfs        ${storage.nfs.url} (files in ${storage.nfs.dir})`);
+      if (storage.iscsi)
+        lines.push(
+          `    iscsi      iscsi://${storage.iscsi.portal}/${storage.iscsi.iqns[0]} LUNs ${Object.keys(storage.iscsi.luns).join(',')}`,
+        );
+      process.stdout.write(`${lines.join('\n')}\n`);
+    }
+  }
   return 0;
 }
 

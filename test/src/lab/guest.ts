@@ -4,7 +4,19 @@
  * the hash of its source.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { AssertionError } from 'node:assert';
 import { run } from './exec';
@@ -106,7 +118,7 @@ export function counterGuestXml(name: string, diskPath: string, logPath: string,
   <devices>
     <emulator>/usr/bin/qemu-system-x86_64</emulator>
     <disk type='file' device='disk'>
-      <driver name='qemu' type='qcow2'/>
+      <driver name='qemu' type='qcow2' cache='none'/>
       <source file='${e(diskPath)}'/>
       <target dev='hda' bus='ide'/>
     </disk>
@@ -145,6 +157,35 @@ export async function defineCounterGuest(host: LabHost, name: string, opts: Coun
 }
 
 const COUNT_LINE = /count (\d+)\r\n/g;
+
+/** The counter guest writes "DRCOUNT:" and its count (u32 LE) to LBA 1 before printing the count. */
+const DISK_MAGIC = Buffer.from('DRCOUNT:', 'latin1');
+
+/** The count in sector 1 of a counter guest's raw disk bytes, or null before the guest wrote one. */
+export function diskCountOf(sector: Buffer): number | null {
+  if (sector.length < 12 || !sector.subarray(0, 8).equals(DISK_MAGIC)) return null;
+  return sector.readUInt32LE(8);
+}
+
+/**
+ * The count the guest last wrote to its disk: read from the image file as any host sees it
+ * (qcow2 through qemu-io, shared lock; raw directly), or null before the first write.
+ */
+export async function readDiskCount(file: string, format: 'qcow2' | 'raw'): Promise<number | null> {
+  if (format === 'raw') {
+    const fd = openSync(file, 'r');
+    try {
+      const b = Buffer.alloc(12);
+      readSync(fd, b, 0, 12, 512);
+      return diskCountOf(b);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  const r = await run(['qemu-io', '-U', '-r', '-f', 'qcow2', '-c', 'read -v 512 16', file], { timeoutMs: 20_000 });
+  const bytes = [...r.stdout.matchAll(/^[0-9a-f]{8}:\s+((?:[0-9a-f]{2}\s)+)/gm)].flatMap((m) => (m[1] ?? '').trim().split(/\s+/));
+  return diskCountOf(Buffer.from(bytes.map((h) => parseInt(h, 16))));
+}
 
 /** Every count the guest printed, in order, across all hosts it ran on. */
 export function readCounts(host: LabHost | Lab, name: string): number[] {

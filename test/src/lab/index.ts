@@ -30,7 +30,24 @@ export {
   resetHosts,
   serialLogPath,
   counterGuestXml,
+  readDiskCount,
+  diskCountOf,
 } from './guest';
 export type { CounterGuest, CounterGuestOptions } from './guest';
 export { getSharedLab, startSharedLab } from './shared';
 export { footprint, remains, waitForCount, sampleCounts, domState, type LabFootprint } from './testing';
+export {
+  startStorageHost,
+  sharedStorage,
+  labStorage,
+  startNfsServer,
+  stopNfsServer,
+  denyIscsi,
+  allowIscsi,
+  tgtadm,
+  cutStorageLink,
+  restoreStorageLink,
+  lunFile,
+  type LabStorage,
+  type StorageKind,
+} from './storage';

@@ -54,6 +54,18 @@ export interface HostState {
   pidStart?: number;
 }
 
+/** The lab's storage host (storage.ts), when it has one. */
+export interface StorageState {
+  address: string;
+  netns: string;
+  vethRoot: string;
+  dir: string;
+  /** rpcbind, the namespace's anchor: the servers run in its mount namespace. */
+  anchorPid: number;
+  nfs?: { dir: string; pid?: number; pidStart?: number };
+  iscsi?: { iqn: string; luns: Record<number, string>; pid?: number; pidStart?: number };
+}
+
 export interface LabState {
   version: 1;
   id: string;
@@ -69,6 +81,7 @@ export interface LabState {
   localDir: string;
   clientPkiDir?: string;
   hosts: HostState[];
+  storage?: StorageState;
   resources: Resource[];
   timings: Record<string, number>;
   hostTimings: Record<string, Record<string, number>>;

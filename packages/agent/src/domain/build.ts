@@ -17,10 +17,29 @@ function diskEl(disk: GuestDisk, target: string, spec: GuestSpec): El {
   const isBlock = disk.device !== undefined;
   // libxl takes block devices through its "phy" backend and image files through QEMU's qdisk.
   const driverName = spec.hypervisor === 'xen' && isBlock ? 'phy' : 'qemu';
+  let type: string;
+  let source: El;
+  if (disk.network !== undefined) {
+    type = 'network';
+    source = {
+      ...attrs({ protocol: disk.network.protocol, name: disk.network.name }),
+      host: attrs({ name: disk.network.host }),
+      identity: attrs({ user: disk.network.identity.user, group: disk.network.identity.group }),
+    };
+  } else if (disk.volume !== undefined) {
+    type = 'volume';
+    source = attrs({ pool: disk.volume.pool, volume: disk.volume.volume });
+  } else if (isBlock) {
+    type = 'block';
+    source = attrs({ dev: disk.device });
+  } else {
+    type = 'file';
+    source = attrs({ file: disk.path });
+  }
   return {
-    ...attrs({ type: isBlock ? 'block' : 'file', device: 'disk' }),
-    driver: attrs({ name: driverName, type: disk.format }),
-    source: isBlock ? attrs({ dev: disk.device }) : attrs({ file: disk.path }),
+    ...attrs({ type, device: 'disk' }),
+    driver: attrs({ name: driverName, type: disk.format, cache: disk.cache }),
+    source,
     target: attrs({ dev: target, bus: disk.bus }),
   };
 }

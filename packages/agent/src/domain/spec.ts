@@ -32,10 +32,38 @@ interface DiskCommon {
   readonly bus: DiskBus;
   /** Target device name (vda, hda, sdb, xvda); derived from the bus and position when absent. */
   readonly target?: string;
+  /**
+   * Host page cache: 'none' (O_DIRECT; what shared storage wants, so that nothing a guest wrote
+   * waits in one host's cache when the guest moves). Absent: the hypervisor's default.
+   */
+  readonly cache?: 'none';
 }
-/** A disk backed by an image file, or by a block device (an LV, an iSCSI LUN, a local disk). */
+/** A file QEMU opens over NFS with its own client (`<disk type='network'><source protocol='nfs'>`). */
+export interface NetworkDisk {
+  readonly protocol: 'nfs';
+  /** The NFS server. */
+  readonly host: string;
+  /** Path of the file on the server. */
+  readonly name: string;
+  /**
+   * Who QEMU's NFS client says it is (AUTH_SYS): libvirt requires it in the XML. drover uses root,
+   * which the howto's export (`/vms *(rw,no_root_squash,sync)`) lets write the disk files it made.
+   */
+  readonly identity: { readonly user: string; readonly group: string };
+}
+/** A volume of a libvirt storage pool (`<disk type='volume'>`), e.g. a LUN of an iscsi-direct pool. */
+export interface PoolVolume {
+  readonly pool: string;
+  readonly volume: string;
+}
+type DiskSourceKey = 'path' | 'device' | 'network' | 'volume';
+type OnlySource<K extends DiskSourceKey, T> = DiskCommon & { readonly [P in K]: T } & { readonly [P in Exclude<DiskSourceKey, K>]?: never };
+/**
+ * A disk backed by an image file, a block device (an LV, a kernel-initiator iSCSI LUN, a local
+ * disk), a file on NFS opened by QEMU itself, or a pool volume (an iSCSI LUN through libiscsi).
+ */
 export type GuestDisk =
-  (DiskCommon & { readonly path: string; readonly device?: never }) | (DiskCommon & { readonly device: string; readonly path?: never });
+  OnlySource<'path', string> | OnlySource<'device', string> | OnlySource<'network', NetworkDisk> | OnlySource<'volume', PoolVolume>;
 
 /** CPU model the guest sees; absent means libvirt's default for the hypervisor. */
 export type CpuSpec =
@@ -204,9 +232,25 @@ export function validateSpec(spec: GuestSpec): void {
     const f = `disks[${i}]`;
     const hasPath = disk.path !== undefined;
     const hasDevice = disk.device !== undefined;
-    if (hasPath === hasDevice) invalid(f, disk, 'needs exactly one of path and device');
+    const sources = [hasPath, hasDevice, disk.network !== undefined, disk.volume !== undefined].filter(Boolean).length;
+    if (sources !== 1) invalid(f, disk, 'needs exactly one of path, device, network and volume');
     if (hasPath) checkPath(`${f}.path`, disk.path);
     if (hasDevice) checkPath(`${f}.device`, disk.device, '/dev/');
+    if (disk.network !== undefined) {
+      if (disk.network.protocol !== 'nfs') invalid(`${f}.network.protocol`, disk.network.protocol, 'must be nfs');
+      if (typeof disk.network.host !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(disk.network.host))
+        invalid(`${f}.network.host`, disk.network.host, 'must be a host name or IPv4 address');
+      checkPath(`${f}.network.name`, disk.network.name);
+      for (const k of ['user', 'group'] as const)
+        if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(disk.network.identity?.[k] ?? ''))
+          invalid(`${f}.network.identity.${k}`, disk.network.identity?.[k], 'must be a user or group name');
+    }
+    if (disk.volume !== undefined) {
+      for (const k of ['pool', 'volume'] as const)
+        if (typeof disk.volume[k] !== 'string' || !/^[A-Za-z0-9_.:+-]{1,255}$/.test(disk.volume[k]))
+          invalid(`${f}.volume.${k}`, disk.volume[k], 'must be 1 to 255 letters, digits and _ . : + -');
+    }
+    if (disk.cache !== undefined && disk.cache !== 'none') invalid(`${f}.cache`, disk.cache, 'must be none or absent');
     if (disk.format !== 'raw' && disk.format !== 'qcow2') invalid(`${f}.format`, disk.format, 'must be raw or qcow2');
     if (!Object.hasOwn(BUS_PREFIX, disk.bus)) invalid(`${f}.bus`, disk.bus, 'must be virtio, ide, sata or xen');
     if (!BUSES_FOR[hv].includes(disk.bus)) unsupported(`${f}.bus`, disk.bus, `not available on ${hv}; use ${BUSES_FOR[hv].join(' or ')}`);

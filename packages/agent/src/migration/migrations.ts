@@ -5,7 +5,6 @@
  * Timeouts and stalls are enforced here, next to the job, so they hold without the server.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import type { NatsConnection } from 'nats';
 import * as grpc from '@grpc/grpc-js';
@@ -41,8 +40,8 @@ import {
 import type { ServiceDeps } from '../service/context.js';
 import { lookupGuest } from '../service/context.js';
 import { guestStatus } from '../libvirt/guests.js';
-import { resolveDisks } from '../service/diskplan.js';
-import { LibvirtDiskStore } from '../libvirt/disks.js';
+import { resolveDisks } from '../disks/resolve.js';
+import { ensureDiskAccess } from '../disks/access.js';
 import { MigrationJournal, type MigrationRecord } from './journal.js';
 import { compareGuestCpu, describeGuestCpu } from './cpu.js';
 
@@ -122,16 +121,16 @@ export class Migrations {
   async prepare(req: PrepareMigrationRequest__Output, log: Logger): Promise<PrepareMigrationResponse> {
     const spec = req.spec;
     if (!spec?.name) throw invalidArgument('spec.name: required');
-    const prepared: string[] = [];
     const disks = resolveDisks(this.deps.cfg, spec.name, spec.disks, 'spec.disks');
-    const store = new LibvirtDiskStore(() => this.deps.lv.conn());
-    for (const d of disks) {
-      if (!d.pool) continue;
-      if (d.pool.kind === 'dir') mkdirSync(d.pool.targetPath, { recursive: true });
-      // copy-storage needs a pool at the disk's path here; shared storage needs it to see the files.
-      await store.ensurePool(d.pool);
-      prepared.push(`pool ${d.pool.name} (${d.pool.targetPath})`);
-    }
+    // copy-storage needs a pool at the disk's path here; shared storage needs this host to reach it
+    // now (export readable, LUN visible): checked live, so a move this host cannot take is refused
+    // before anything starts.
+    const prepared = await ensureDiskAccess(
+      { host: this.host, conn: () => this.deps.lv.conn(), qemuImg: this.deps.cfg.storage.qemuImg },
+      spec.name,
+      disks,
+      { live: true },
+    );
     const bridges = new Set(this.deps.lv.facts()?.bridges ?? []);
     for (const [i, n] of spec.nics.entries()) {
       if (n.bridge && !bridges.has(n.bridge)) {

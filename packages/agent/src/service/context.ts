@@ -10,7 +10,7 @@ import type { AgentConfig } from '../config.js';
 import type { LibvirtManager } from '../libvirt/manager.js';
 import { fromLibvirt, isConnectionLost } from '../libvirt/errors.js';
 import { SpecError } from '../domain/index.js';
-import { StorageError } from '../storage/index.js';
+import { StorageError } from '../disks/errors.js';
 import { HostConfigError } from '../hostconfig/index.js';
 
 export interface ServiceDeps {

@@ -21,8 +21,9 @@ import { ErrorNumber, LibvirtError, DomainUndefineFlagsValues, DomainXMLFlags, t
 import { buildDomainXml, parseDomainXml, setBootOrder, type Hypervisor } from '../domain/index.js';
 import { guestStatus, listGuests } from '../libvirt/guests.js';
 import { failedPrecondition, handle, lookupGuest, type ServiceDeps } from './context.js';
-import { resolveDisks } from './diskplan.js';
-import { createDisks, deleteDisks, diskOut } from './disks.js';
+import { resolveDisks } from '../disks/resolve.js';
+import { ensureDiskAccess } from '../disks/access.js';
+import { createDisks, deleteDisks, diskOut } from '../disks/service.js';
 import { specInvalid, toGuestSpec, withDroverMetadata } from './spec.js';
 import { AGENT_VERSION } from '../version.js';
 import { oneTimePassword } from './vnc.js';
@@ -111,6 +112,10 @@ export function guestHandlers(deps: ServiceDeps) {
               if (d.sizeBytes > 0 && d.path !== undefined) log.debug({ disk: i }, 'disk not created (create_disks not set)');
             }
           }
+          // Shared storage reached in user space or by login: the iSCSI target's pool, the kernel session.
+          const logins = disks.filter((d) => d.volume !== undefined || (d.storage?.startsWith('iscsi://') && d.device !== undefined));
+          if (logins.length)
+            await ensureDiskAccess({ host, conn: () => deps.lv.conn(), qemuImg: deps.cfg.storage.qemuImg }, name, logins, { live: false });
           const dom = await conn.defineDomain(xml);
           deps.lv.managedCache.set(dom.uuid, true);
           log.info({ uuid: dom.uuid, disks: created.length }, 'guest defined');

@@ -3,7 +3,7 @@ import { LibvirtError, ErrorNumber } from '@drover/libvirt';
 import { ConsoleHubs } from '../console/hub.js';
 import type { RestartRunner } from '../hypervisor/restart.js';
 import { consoleHandlers } from './console.js';
-import { diskHandlers } from './disks.js';
+import { diskHandlers } from '../disks/service.js';
 import { guestHandlers } from './guests.js';
 import { hypervisorHandlers } from './hypervisor.js';
 import { powerHandlers } from './power.js';

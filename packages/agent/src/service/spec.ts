@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { invalidArgument, type GuestSpec__Output } from '@drover/contract';
 import { SpecError, validateSpec, type GuestDisk, type GuestNic, type GuestSpec, type Hypervisor } from '../domain/index.js';
-import type { ResolvedDisk } from './diskplan.js';
+import type { ResolvedDisk } from '../disks/resolve.js';
+import { NFS_IDENTITY } from '../disks/plan.js';
 
 const FIELD_NAMES: [RegExp, string][] = [
   [/^memoryMiB/, 'memory_mib'],
@@ -45,7 +46,15 @@ export function toGuestSpec(spec: GuestSpec__Output, disks: readonly ResolvedDis
   });
   const gdisks: GuestDisk[] = disks.map((d) => {
     const bus = (d.disk.bus || (hv === 'xen' ? 'xen' : 'virtio')) as GuestDisk['bus'];
-    const common = { format: d.format, bus, ...(d.disk.target ? { target: d.disk.target } : {}) };
+    // Disks on shared storage bypass the host's page cache: a guest that moves leaves nothing behind.
+    const common = {
+      format: d.format,
+      bus,
+      ...(d.disk.target ? { target: d.disk.target } : {}),
+      ...(d.storage ? { cache: 'none' as const } : {}),
+    };
+    if (d.network) return { ...common, network: { protocol: 'nfs', host: d.network.server, name: d.network.name, identity: NFS_IDENTITY } };
+    if (d.volume !== undefined) return { ...common, volume: { pool: d.pool?.name ?? '', volume: d.volume } };
     return d.path !== undefined ? { ...common, path: d.path } : { ...common, device: d.device ?? '' };
   });
   let cpu: GuestSpec['cpu'];

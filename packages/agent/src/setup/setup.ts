@@ -11,7 +11,9 @@ import { promisify } from 'node:util';
 import { createTwoFilesPatch } from 'diff';
 import { parseStorageList, underRoot, writeFileAtomic } from '@drover/contract';
 import type { AgentConfig } from '../config.js';
-import { hostCommandsFor, type HostStep } from '../storage/index.js';
+import { ErrorNumber, LibvirtError, type Connection, type StoragePool } from '@drover/libvirt';
+import { hostCommandsFor, type HostStep, type PoolDef } from '../disks/index.js';
+import type { StorageClients } from '../disks/clients.js';
 import { applyEdits, bootloaderEdits, planRelocationConfig, type Edit } from '../hostconfig/index.js';
 
 const run = promisify(execFile);
@@ -49,18 +51,23 @@ export function systemdUnit(execStart: string): string {
 }
 
 /** Everything setup will do, in order, from the config alone (no I/O). */
-export function planSetup(s: SetupConfig, nfsMountBase: string): SetupStep[] {
+export function planSetup(
+  s: SetupConfig,
+  nfsMountBase: string,
+  user: { clients?: StorageClients; initiatorIqn?: string } = {},
+): SetupStep[] {
+  const opts = { nfsMountBase, ...user };
   const steps: SetupStep[] = [];
   const storage = s.storage.trim();
   if (storage) {
     const disks = parseStorageList(storage, 'setup.storage');
     for (const d of disks) {
       if (d.kind !== 'dir' && d.kind !== 'nfs') continue; // lvm/phy need no preparation beyond a check at define time
-      for (const step of hostCommandsFor(d, { nfsMountBase })) steps.push({ kind: 'host', what: `storage ${storage}`, step });
+      for (const step of hostCommandsFor(d, opts)) steps.push({ kind: 'host', what: `storage ${storage}`, step });
     }
   }
   for (const t of s.iscsi) {
-    for (const step of hostCommandsFor({ kind: 'iscsi', portal: t.portal, iqn: t.iqn }, { nfsMountBase }))
+    for (const step of hostCommandsFor({ kind: 'iscsi', portal: t.portal, iqn: t.iqn }, opts))
       steps.push({ kind: 'host', what: `iSCSI ${t.iqn}`, step });
   }
   if (s.relocation) {
@@ -105,6 +112,30 @@ export interface SetupOptions {
   exec?: (argv: readonly string[]) => Promise<string>;
   /** /proc/self/mounts, to see whether a mount point is mounted already. */
   mounts?: () => string;
+  /** Defines, autostarts and starts a libvirt pool as needed; resolves to what it did (empty: nothing). */
+  pool?: (def: PoolDef) => Promise<string[]>;
+}
+
+/** The `pool` option of runSetup on a libvirt connection. */
+export async function ensureSetupPool(conn: Connection, def: PoolDef): Promise<string[]> {
+  const did: string[] = [];
+  let p: StoragePool;
+  try {
+    p = await conn.lookupStoragePoolByName(def.name);
+  } catch (e) {
+    if (!(e instanceof LibvirtError && e.code === ErrorNumber.NO_STORAGE_POOL)) throw e;
+    p = await conn.defineStoragePool(def.xml);
+    did.push('defined');
+  }
+  if (!(await p.getAutostart())) {
+    await p.setAutostart(true);
+    did.push('autostart on');
+  }
+  if (!(await p.isActive())) {
+    await p.start();
+    did.push('started');
+  }
+  return did;
 }
 
 export interface SetupResult {
@@ -157,6 +188,19 @@ export async function runSetup(steps: readonly SetupStep[], o: SetupOptions): Pr
             mkdirSync(dir, { recursive: true, mode: st.mode });
             res.changed++;
             say(`created directory ${st.path}`);
+          }
+        } else if (st.op === 'pool') {
+          const name = st.pool.name;
+          if (o.dryRun) say(`would define, autostart and start libvirt pool ${name}  # ${st.purpose}\n${st.pool.xml}`);
+          else if (root) say(`not run under --root ${o.root}: libvirt pool ${name}  # ${st.purpose}`);
+          else if (!o.pool) throw new Error(`libvirt pool ${name}: no libvirt connection to define it with`);
+          else {
+            const did = await o.pool(st.pool);
+            if (did.length === 0) say(`unchanged libvirt pool ${name} (defined, autostarted, running)`);
+            else {
+              res.changed++;
+              say(`libvirt pool ${name}: ${did.join(', ')}  # ${st.purpose}`);
+            }
           }
         } else if (st.op === 'fstab') {
           const file = underRoot(root, '/etc/fstab');

@@ -40,12 +40,15 @@ Guest attribute syntax
                  dir:///DIR           file in a local directory pool, named for the node
                  nfs://SERVER/EXPORT  file on an NFS export (a subdirectory of an export
                                       may be given: nfs://filer/export/vms)
+                 iscsi://PORTAL/IQN/LUN  one LUN of an iSCSI target, used as is (raw);
+                                      /dev/disk/by-path/ip-ADDR:PORT-iscsi-IQN-lun-N
+                                      is read as the same LUN
                  lvm://VG             logical volume in volume group VG, named for the node
-                 phy:/dev/DEVICE      block device used as is (a local disk, an iSCSI LUN)
+                 phy:/dev/DEVICE      block device used as is (a local disk)
                  /DIR                 same as dir:///DIR
                  /PATH/FILE.qcow2     exactly that image file (also .img and .raw)
                Options: size=SIZE (for disks drover creates), format=raw|qcow2.
-               Default format: qcow2 for files, raw for lvm and phy and .img/.raw files.
+               Default format: qcow2 for files, raw for lvm, phy, iscsi and .img/.raw files.
                Files are named <node>.qcow2 (raw: <node>.img), further disks <node>_1.qcow2,
                <node>_2.qcow2 by list position; logical volumes <node>, <node>_1...
                Path characters: letters, digits and . _ + @ ~ : -

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AttrError } from './errors.js';
-import { diskVolumeName, formatStorageList, parseStorageList, STORAGE_SYNTAX, type DiskSpec } from './storage.js';
+import { diskVolumeName, formatStorageList, parseIscsiUrl, parseStorageList, STORAGE_SYNTAX, type DiskSpec } from './storage.js';
 
 const G = 1024 ** 3;
 
@@ -33,7 +33,8 @@ test('storage - several disks with options, blank means none', () => {
   assert.equal(disks.length, 3);
   assert.deepEqual(disks[0], { kind: 'dir', dir: '/vms', format: 'raw', sizeBytes: 20 * G });
   assert.deepEqual(disks[1], { kind: 'lvm', vg: 'vg0', format: 'raw', sizeBytes: 1024 * G });
-  assert.equal(disks[2]?.kind, 'phy');
+  // the howto's kernel-initiator name of a LUN is that LUN
+  assert.deepEqual(disks[2], { kind: 'iscsi', portal: '10.0.0.1:3260', iqn: 'iqn.2004-01.com.example:t1', lun: 0, format: 'raw' });
   assert.deepEqual(parseStorageList(''), []);
   assert.deepEqual(parseStorageList('  '), []);
 });
@@ -122,4 +123,35 @@ test('storage - volume names follow the node and the list position', () => {
   assert.notEqual(diskVolumeName('web-1', 0, dir), diskVolumeName('web', 1, dir));
   assert.throws(() => diskVolumeName('web', 0, file), RangeError);
   assert.throws(() => diskVolumeName('web', -1, dir), RangeError);
+});
+
+test("storage - iSCSI LUNs: iscsi://PORTAL/IQN/LUN and the howto's /dev/disk/by-path name read alike", () => {
+  const lun = { kind: 'iscsi', portal: 'san1:3260', iqn: 'iqn.2004-01.com.example:vms', lun: 3, format: 'raw' };
+  assert.deepEqual(parseStorageList('iscsi://SAN1/iqn.2004-01.com.example:VMS/3'), [lun]);
+  assert.deepEqual(parseStorageList('iscsi://san1:3260/iqn.2004-01.com.example:vms/3'), [lun]);
+  assert.deepEqual(parseStorageList('/dev/disk/by-path/ip-san1:3260-iscsi-iqn.2004-01.com.example:vms-lun-3'), [lun]);
+  assert.deepEqual(parseStorageList('phy:/dev/disk/by-path/ip-san1:3260-iscsi-iqn.2004-01.com.example:vms-lun-3'), [lun]);
+  assert.equal(
+    formatStorageList(parseStorageList('iscsi://SAN1/iqn.2004-01.com.example:VMS/3')),
+    'iscsi://san1:3260/iqn.2004-01.com.example:vms/3',
+  );
+  assert.deepEqual(parseIscsiUrl('iscsi://10.0.0.5/iqn.2004-01.com.example:vms', true), {
+    portal: '10.0.0.5:3260',
+    iqn: 'iqn.2004-01.com.example:vms',
+  });
+  for (const [bad, part] of [
+    ['iscsi://10.0.0.5/iqn.2004-01.com.example:vms', 'iscsi://10.0.0.5/iqn.2004-01.com.example:vms'],
+    ['iscsi://10.0.0.5/not-an-iqn/0', 'iscsi://10.0.0.5/not-an-iqn/0'],
+    ['iscsi://10.0.0.5:99999/iqn.2004-01.com.example:vms/0', 'iscsi://10.0.0.5:99999/iqn.2004-01.com.example:vms/0'],
+    ['iscsi://10.0.0.5/iqn.2004-01.com.example:vms/x', 'iscsi://10.0.0.5/iqn.2004-01.com.example:vms/x'],
+  ] as const) {
+    assert.throws(
+      () => parseStorageList(bad),
+      (e: unknown) => e instanceof AttrError && e.code === 'ATTR_SYNTAX' && e.part === part,
+      bad,
+    );
+  }
+  // a LUN has its own size and holds a raw disk
+  assert.throws(() => parseStorageList('iscsi://s/iqn.2004-01.com.example:vms/1?size=10G'), /size/);
+  assert.throws(() => parseStorageList('iscsi://s/iqn.2004-01.com.example:vms/1?format=qcow2'), /raw/);
 });

@@ -39,12 +39,25 @@ export interface PhyDiskSpec extends DiskCommon {
   readonly device: string;
 }
 
+/**
+ * `iscsi://PORTAL/IQN/LUN`: one LUN of an iSCSI target, used as is (raw). The Xen howto's
+ * `/dev/disk/by-path/ip-ADDR:PORT-iscsi-IQN-lun-N` (bare or after `phy:`) reads as the same LUN.
+ */
+export interface IscsiDiskSpec extends DiskCommon {
+  readonly kind: 'iscsi';
+  /** `host:port` (port 3260 when not written), lower case. */
+  readonly portal: string;
+  /** The target's iSCSI name, lower case. */
+  readonly iqn: string;
+  readonly lun: number;
+}
+
 /** One entry of `vm.storage`. */
-export type DiskSpec = DirDiskSpec | FileDiskSpec | NfsDiskSpec | LvmDiskSpec | PhyDiskSpec;
+export type DiskSpec = DirDiskSpec | FileDiskSpec | NfsDiskSpec | LvmDiskSpec | PhyDiskSpec | IscsiDiskSpec;
 
 /** Short summary of the `vm.storage` syntax, shown in errors. */
 export const STORAGE_SYNTAX =
-  'disks separated by ",", each dir:///DIR, nfs://SERVER/EXPORT[/SUBDIR], lvm://VG, phy:/dev/DEVICE, ' +
+  'disks separated by ",", each dir:///DIR, nfs://SERVER/EXPORT[/SUBDIR], iscsi://PORTAL/IQN/LUN, lvm://VG, phy:/dev/DEVICE, ' +
   '/DIR or /PATH/FILE.qcow2|.img|.raw, optionally followed by ?size=SIZE&format=raw|qcow2 (e.g. dir:///vms?size=20G)';
 
 const OPTIONS = ['size', 'format'] as const;
@@ -52,6 +65,54 @@ const IMAGE_EXT_RE = /\.(qcow2|img|raw)$/i;
 const HOST_RE = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 // LVM's own rule for VG names, minus the names it reserves.
 const VG_RE = /^(?!-)[A-Za-z0-9+_.-]{1,127}$/;
+// iSCSI names (RFC 3720 3.2.6.3): iqn.YYYY-MM.reversed.domain[:anything], eui. + 16 hex, naa. + 16 or 32 hex.
+const IQN_RE = /^iqn\.\d{4}-(?:0[1-9]|1[0-2])\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::[a-z0-9.:-]+)?$/;
+const EUI_NAA_RE = /^(?:eui\.[0-9a-f]{16}|naa\.(?:[0-9a-f]{16}|[0-9a-f]{32}))$/;
+/** The udev name of a kernel-initiator LUN, as the Xen howto writes it. */
+const BY_PATH_RE = /^\/dev\/disk\/by-path\/ip-(.+)-iscsi-(.+)-lun-(\d+)$/;
+
+/** An iSCSI portal as `host:port` (port 3260 when absent), lower case; undefined when it is not one. */
+export function canonicalPortal(text: string): string | undefined {
+  const m = /^([^:/[\]]+)(?::(\d{1,5}))?$/.exec(text);
+  if (!m || !HOST_RE.test(m[1] ?? '')) return undefined;
+  const port = m[2] === undefined ? 3260 : Number(m[2]);
+  if (port < 1 || port > 65535) return undefined;
+  return `${(m[1] ?? '').toLowerCase()}:${port}`;
+}
+
+/** An iSCSI name, lower case (they compare without case); undefined when it is not one. */
+export function canonicalIqn(text: string): string | undefined {
+  const n = text.toLowerCase();
+  return n.length <= 223 && (IQN_RE.test(n) || EUI_NAA_RE.test(n)) ? n : undefined;
+}
+
+/**
+ * An iSCSI location: `iscsi://PORTAL/IQN/LUN`, or the target alone (`iscsi://PORTAL/IQN`) when
+ * `target` is allowed (a `storage` table declaration covers every LUN of its target). Returns the
+ * parts in canonical form, or a problem to report.
+ */
+export function parseIscsiUrl(url: string, allowTarget = false): { portal: string; iqn: string; lun?: number } | { problem: string } {
+  const m = /^iscsi:\/\/([^/]+)\/([^/]+)(?:\/([^/]*))?\/?$/.exec(url);
+  if (!m) return { problem: 'an iSCSI URL is iscsi://PORTAL/IQN/LUN' };
+  const portal = canonicalPortal(m[1] ?? '');
+  if (!portal) return { problem: `${m[1]} is not a portal HOST[:PORT]` };
+  const iqn = canonicalIqn(m[2] ?? '');
+  if (!iqn) return { problem: `${m[2]} is not an iSCSI name such as iqn.2004-01.com.example:storage` };
+  if (m[3] === undefined || m[3] === '')
+    return allowTarget ? { portal, iqn } : { problem: 'an iSCSI disk names its LUN: iscsi://PORTAL/IQN/LUN' };
+  if (!/^\d{1,5}$/.test(m[3]) || Number(m[3]) > 16383) return { problem: `LUN ${m[3]} is not a number from 0 to 16383` };
+  return { portal, iqn, lun: Number(m[3]) };
+}
+
+/** The udev path a kernel initiator gives a LUN: /dev/disk/by-path/ip-PORTAL-iscsi-IQN-lun-N. */
+export function iscsiByPath(d: Pick<IscsiDiskSpec, 'portal' | 'iqn' | 'lun'>): string {
+  return `/dev/disk/by-path/ip-${d.portal}-iscsi-${d.iqn}-lun-${d.lun}`;
+}
+
+/** `iscsi://PORTAL/IQN/LUN` of a LUN, canonical. */
+export function iscsiUrl(d: Pick<IscsiDiskSpec, 'portal' | 'iqn' | 'lun'>): string {
+  return `iscsi://${d.portal}/${d.iqn}/${d.lun}`;
+}
 
 /**
  * Parses `vm.storage`: see {@link STORAGE_SYNTAX} and ATTR_SYNTAX_HELP. The format defaults to
@@ -98,6 +159,17 @@ function parseDisk(item: ListItem, ctx: { attribute: string; value: string; acce
   });
 
   const t = item.target;
+  const byPath = BY_PATH_RE.exec(t.startsWith('phy:') ? t.slice('phy:'.length) : t);
+  if (byPath) {
+    // The howto's kernel-initiator name of a LUN: the same LUN, whichever way this host reaches it.
+    const portal = canonicalPortal(byPath[1] ?? '');
+    const iqn = canonicalIqn(byPath[2] ?? '');
+    if (!portal) fail(`${byPath[1]} is not a portal ADDR:PORT`, t);
+    if (!iqn) fail(`${byPath[2]} is not an iSCSI name`, t);
+    if (sizeBytes !== undefined) fail('a LUN has its own size; drop size=', `size=${sizeOpt}`, 'ATTR_CONFLICT');
+    if (explicitFormat === 'qcow2') fail('a LUN holds a raw disk', 'format=qcow2', 'ATTR_CONFLICT');
+    return { kind: 'iscsi', portal: portal ?? '', iqn: iqn ?? '', lun: Number(byPath[3]), format: 'raw' };
+  }
   if (t.startsWith('/')) {
     const path = checkPath(t);
     const ext = IMAGE_EXT_RE.exec(path)?.[1]?.toLowerCase();
@@ -120,6 +192,13 @@ function parseDisk(item: ListItem, ctx: { attribute: string; value: string; acce
       if (!HOST_RE.test(server)) fail('the NFS server must be a host name or IPv4 address', server || t);
       if (m?.[2] === undefined) fail('an NFS URL needs the exported path: nfs://SERVER/EXPORT');
       return { kind: 'nfs', server: server.toLowerCase(), exportPath: checkPath(m?.[2] ?? ''), ...common('qcow2') };
+    }
+    case 'iscsi': {
+      const r = parseIscsiUrl(t);
+      if ('problem' in r) return fail(r.problem);
+      if (sizeBytes !== undefined) fail('a LUN has its own size; drop size=', `size=${sizeOpt}`, 'ATTR_CONFLICT');
+      if (explicitFormat === 'qcow2') fail('a LUN holds a raw disk', 'format=qcow2', 'ATTR_CONFLICT');
+      return { kind: 'iscsi', portal: r.portal, iqn: r.iqn, lun: r.lun ?? 0, format: 'raw' };
     }
     case 'lvm': {
       const vg = /^lvm:\/\/([^/]*)\/?$/.exec(t)?.[1] ?? '';
@@ -163,6 +242,10 @@ export function formatDiskSpec(disk: DiskSpec): string {
       target = `phy:${disk.device}`;
       defaultFormat = 'raw';
       break;
+    case 'iscsi':
+      target = iscsiUrl(disk);
+      defaultFormat = 'raw';
+      break;
   }
   const opts: string[] = [];
   if (disk.sizeBytes !== undefined) opts.push(`size=${formatSize(disk.sizeBytes)}`);
@@ -180,10 +263,10 @@ export function formatStorageList(disks: readonly DiskSpec[]): string {
  * disk of the list is `<node>.qcow2` (`<node>.img` when raw; `<node>` on LVM), the disk at list
  * position n (counting from 0) is `<node>_<n>.qcow2`. The separator is `_` rather than `-` because
  * node names may contain `-` (node `web` disk 1 and node `web-1` disk 0 must not share a file).
- * Only for disks that live in a pool (dir, nfs, lvm); file and phy disks name their path already.
+ * Only for disks that live in a pool (dir, nfs, lvm); file, phy and iscsi disks name their place already.
  */
 export function diskVolumeName(node: string, index: number, disk: DiskSpec): string {
-  if (disk.kind === 'file' || disk.kind === 'phy') {
+  if (disk.kind === 'file' || disk.kind === 'phy' || disk.kind === 'iscsi') {
     throw new RangeError(`diskVolumeName: a ${disk.kind} disk has no volume name of its own`);
   }
   if (!Number.isSafeInteger(index) || index < 0) throw new RangeError(`diskVolumeName: bad index ${index}`);

@@ -45,7 +45,8 @@ export function buildGuestSpec(tables: Tables, node: string, opts: SpecOptions =
     url: formatDiskSpec(d),
     path: '',
     format: d.format,
-    sizeBytes: size ?? d.sizeBytes ?? (i === 0 ? parseSize(DEFAULT_DISK_SIZE) : 0),
+    // A LUN has its own size (drover never creates one).
+    sizeBytes: d.kind === 'iscsi' ? 0 : (size ?? d.sizeBytes ?? (i === 0 ? parseSize(DEFAULT_DISK_SIZE) : 0)),
     target: '',
     bus: '',
     shared: isDeclaredShared(decls, formatDiskSpec(d)),

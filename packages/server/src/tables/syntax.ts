@@ -15,6 +15,7 @@ import {
   parseMemoryMiB,
   parseNicList,
   parseStorageList,
+  parseIscsiUrl,
   MAC_SYNTAX,
   MEMORY_SYNTAX,
   CPUS_SYNTAX,
@@ -266,13 +267,22 @@ export const cpus: Syntax = { accepted: CPUS_SYNTAX, normalise: (v, a) => String
 export const bootOrder: Syntax = { accepted: BOOT_ORDER_SYNTAX, normalise: (v, a) => (parseBootOrder(v, a), v.trim()) };
 export const mac: Syntax = { accepted: MAC_SYNTAX, normalise: (v, a) => parseMac(v, a) };
 
-export const STORAGE_URL_SYNTAX = 'one storage location without options: dir:///DIR, nfs://SERVER/EXPORT, lvm://VG or phy:/dev/DEVICE';
+export const STORAGE_URL_SYNTAX =
+  'one storage location without options: dir:///DIR, nfs://SERVER/EXPORT, iscsi://PORTAL/IQN[/LUN], lvm://VG or phy:/dev/DEVICE';
 /** A `storage` table key: one location of the vm.storage syntax, without ?options. */
 export const storageUrl: Syntax = {
   accepted: STORAGE_URL_SYNTAX,
   normalise: (v, a) => {
     const t = v.trim();
     if (t.includes('?')) refuse(a, v, 'a storage declaration takes no ?options', STORAGE_URL_SYNTAX);
+    if (t.startsWith('iscsi://')) {
+      // A target (every LUN of it) or one LUN, kept in canonical form (portal with its port, lower
+      // case) so that it is a prefix of the disks' canonical URLs.
+      const r = parseIscsiUrl(t, true);
+      if ('problem' in r) refuse(a, v, r.problem, STORAGE_URL_SYNTAX);
+      const ok = r as { portal: string; iqn: string; lun?: number };
+      return `iscsi://${ok.portal}/${ok.iqn}${ok.lun !== undefined ? `/${ok.lun}` : ''}`;
+    }
     let disks;
     try {
       disks = parseStorageList(t, a);

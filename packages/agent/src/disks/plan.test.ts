@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseStorageList } from './attrs.js';
-import { planDisk } from './plan.js';
+import { guestSource, planDisk } from './plan.js';
 import { checkPathAllowed } from './paths.js';
 import { readXml } from '../domain/xml.js';
 import { buildDomainXml } from '../domain/build.js';
@@ -36,7 +36,7 @@ test('storage plan - each kind gives pool, volume and guest source', () => {
   // every planned source is inside its pool
   for (const p of plans) {
     if (!p.pool) continue;
-    const where = 'path' in p.source ? p.source.path : p.source.device;
+    const where = 'path' in p.source ? p.source.path : 'device' in p.source ? p.source.device : '';
     assert.equal(checkPathAllowed(where, [p.pool.targetPath]), where);
   }
 });
@@ -45,9 +45,7 @@ test('storage plan - planned disks make a domain libvirt accepts', async () => {
   const disks = parseStorageList('dir:///vms?size=20G,lvm://vg0?size=8G,phy:/dev/sdb');
   const guestDisks: GuestDisk[] = disks.map((d, i) => {
     const p = planDisk('web1', i, d, OPTS);
-    return 'path' in p.source
-      ? { path: p.source.path, format: p.format, bus: 'virtio' }
-      : { device: p.source.device, format: p.format, bus: 'virtio' };
+    return { ...guestSource(p.source), format: p.format, bus: 'virtio' } as GuestDisk;
   });
   const xml = buildDomainXml({
     name: 'web1',

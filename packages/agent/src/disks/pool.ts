@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { pathProblem, type DiskSpec } from './attrs.js';
 import { invalid } from './errors.js';
+import type { StorageClients } from './clients.js';
 import { buildXml } from '../domain/xml.js';
 
 /** Where and how the agent mounts NFS exports. */
@@ -10,17 +11,21 @@ export interface PoolOptions {
   readonly nfsMountBase: string;
   /** This host's name, for error messages. */
   readonly hostName?: string;
+  /** How this host reaches NFS and iSCSI (default: its kernel, the netfs pool and iscsiadm). */
+  readonly clients?: StorageClients;
+  /** This host's initiator name, for iscsi-direct pools. */
+  readonly initiatorIqn?: string;
 }
 
 /** libvirt pool types drover defines. */
-export type PoolKind = 'dir' | 'netfs' | 'logical';
+export type PoolKind = 'dir' | 'netfs' | 'logical' | 'iscsi-direct';
 
 /** A storage pool to define (and build and start) on a host. */
 export interface PoolDef {
   /** Deterministic: the same storage URL gives the same name on every host, so migration finds it. */
   readonly name: string;
   readonly kind: PoolKind;
-  /** The directory (or /dev/VG) where the pool's volumes appear on the host. */
+  /** The directory (or /dev/VG) where the pool's volumes appear on the host; '' for iscsi-direct (no host path). */
   readonly targetPath: string;
   readonly xml: string;
 }
@@ -30,7 +35,7 @@ export interface PoolDef {
  * is the path with `/` turned into `-` (cut to 40 characters); the hash of the whole location keeps
  * `/a-b` and `/a/b` apart. Volume groups are unique names already and need no hash.
  */
-export function poolName(kind: 'dir' | 'nfs' | 'lvm', key: string): string {
+export function poolName(kind: 'dir' | 'nfs' | 'lvm' | 'iscsi', key: string): string {
   if (kind === 'lvm') return `drover-lvm-${key}`;
   const readable = key
     .replace(/^\/+/, '')
@@ -59,6 +64,11 @@ function dirPool(dir: string): PoolDef {
  * The pool a disk lives in: a dir pool for `dir://` and bare paths (a file's own directory), a
  * netfs pool for `nfs://` (mounted under `nfsMountBase`), a logical pool for `lvm://`. A `phy:`
  * device is used as is and has no pool: the result is null.
+ *
+ * Where the host reaches shared storage in user space (`opts.clients`): an `nfs://` disk has no
+ * pool (QEMU opens it over NFS itself), and an `iscsi://` disk's target is an iscsi-direct pool
+ * (libvirt's libiscsi client; volumes `unit:0:0:<LUN>`). Through the kernel initiator an iSCSI LUN
+ * is a `/dev/disk/by-path` device after login, without a pool.
  */
 export function poolForDisk(disk: DiskSpec, opts: PoolOptions): PoolDef | null {
   switch (disk.kind) {
@@ -67,6 +77,7 @@ export function poolForDisk(disk: DiskSpec, opts: PoolOptions): PoolDef | null {
     case 'file':
       return dirPool(posix.dirname(disk.path));
     case 'nfs': {
+      if (opts.clients?.nfs === 'qemu') return null;
       const targetPath = nfsMountPoint(disk.server, disk.exportPath, opts);
       const name = poolName('nfs', `${disk.server}${disk.exportPath}`);
       const xml = buildXml({
@@ -87,7 +98,28 @@ export function poolForDisk(disk: DiskSpec, opts: PoolOptions): PoolDef | null {
       });
       return { name, kind: 'logical', targetPath, xml };
     }
+    case 'iscsi':
+      return opts.clients?.iscsi === 'qemu' ? iscsiDirectPool(disk.portal, disk.iqn, opts.initiatorIqn ?? '') : null;
     case 'phy':
       return null;
   }
+}
+
+/** The iscsi-direct pool of a target: the same name on every host, this host's initiator name. */
+export function iscsiDirectPool(portal: string, iqn: string, initiator: string): PoolDef {
+  const cut = portal.lastIndexOf(':');
+  const name = poolName('iscsi', `${portal}/${iqn}`);
+  if (!initiator) invalid('initiatorIqn', initiator, "an iscsi-direct pool needs this host's initiator name");
+  const xml = buildXml({
+    pool: {
+      '@_type': 'iscsi-direct',
+      name,
+      source: {
+        host: { '@_name': portal.slice(0, cut), '@_port': portal.slice(cut + 1) },
+        device: { '@_path': iqn },
+        initiator: { iqn: { '@_name': initiator } },
+      },
+    },
+  });
+  return { name, kind: 'iscsi-direct', targetPath: '', xml };
 }

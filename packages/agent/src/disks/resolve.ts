@@ -5,7 +5,11 @@
  */
 import { posix } from 'node:path';
 import { AttrError, invalidArgument, parseStorageList, type Disk__Output, type DiskSpec } from '@drover/contract';
-import { checkPathAllowed, planDisk, StorageError, type PoolDef } from '../storage/index.js';
+import { StorageError } from './errors.js';
+import { checkPathAllowed } from './paths.js';
+import { planDisk, type NfsNetworkSource } from './plan.js';
+import { initiatorIqn, storageClients, type StorageClients } from './clients.js';
+import type { PoolDef } from './pool.js';
 import type { AgentConfig } from '../config.js';
 
 export interface ResolvedDisk {
@@ -14,10 +18,25 @@ export interface ResolvedDisk {
   /** Image file, or undefined for a block device. */
   path?: string;
   device?: string;
+  /** A file QEMU opens over NFS itself (hosts without a kernel NFS client). */
+  network?: NfsNetworkSource;
+  /** A volume of an iscsi-direct pool (hosts without a kernel iSCSI initiator): `pool` holds its definition. */
+  volume?: string;
+  /** The shared storage the disk is on (nfs://SERVER/EXPORT, iscsi://PORTAL/IQN), for messages and checks. */
+  storage?: string;
   format: 'raw' | 'qcow2';
   sizeBytes: number;
   pool: PoolDef | null;
   volumeName: string;
+}
+
+let cachedClients: { key: string; clients: StorageClients } | undefined;
+
+/** How this host reaches NFS and iSCSI (config, else detected once per process). */
+export function hostClients(cfg: AgentConfig): StorageClients {
+  const key = `${cfg.storage.nfsClient}/${cfg.storage.iscsiClient}`;
+  if (cachedClients?.key !== key) cachedClients = { key, clients: storageClients(cfg.storage) };
+  return cachedClients.clients;
 }
 
 export function allowedRoots(cfg: AgentConfig): string[] {
@@ -51,6 +70,9 @@ export function resolveDisk(cfg: AgentConfig, node: string, index: number, disk:
 
   let path: string | undefined;
   let device: string | undefined;
+  let network: NfsNetworkSource | undefined;
+  let volume: string | undefined;
+  let storage: string | undefined;
   let pool: PoolDef | null = null;
   let volumeName = '';
   let format: 'raw' | 'qcow2' = (disk.format as 'raw' | 'qcow2' | '') || 'qcow2';
@@ -58,17 +80,25 @@ export function resolveDisk(cfg: AgentConfig, node: string, index: number, disk:
     if (!disk.format) format = spec.format;
     let plan;
     try {
+      if (spec.kind === 'iscsi') size = 0; // a LUN has its own size; drover never creates LUNs
       plan = planDisk(node, index, { ...spec, format, ...(size > 0 ? { sizeBytes: size } : {}) } as DiskSpec, {
         nfsMountBase: cfg.storage.nfsMountBase,
         hostName: cfg.host,
+        clients: hostClients(cfg),
+        initiatorIqn: initiatorIqn(cfg.storage.initiatorIqn, cfg.host),
       });
     } catch (e) {
       fieldError(`${field}.url`, e);
     }
     pool = plan.pool;
     volumeName = plan.volumeName ?? '';
-    if ('path' in plan.source) path = plan.source.path;
-    else device = plan.source.device;
+    const src = plan.source;
+    if ('path' in src) path = src.path;
+    else if ('device' in src) device = src.device;
+    else if ('network' in src) network = src.network;
+    else volume = src.volume.volume;
+    if (spec.kind === 'nfs') storage = `nfs://${spec.server}${spec.exportPath}`;
+    if (spec.kind === 'iscsi') storage = `iscsi://${spec.portal}/${spec.iqn}`;
     if (disk.path && path && posix.normalize(disk.path) !== path) {
       throw invalidArgument(`${field}.path: ${disk.path} does not match the storage URL, which gives ${path}`);
     }
@@ -102,6 +132,9 @@ export function resolveDisk(cfg: AgentConfig, node: string, index: number, disk:
     disk,
     ...(path !== undefined ? { path } : {}),
     ...(device !== undefined ? { device } : {}),
+    ...(network !== undefined ? { network } : {}),
+    ...(volume !== undefined ? { volume } : {}),
+    ...(storage !== undefined ? { storage } : {}),
     format,
     sizeBytes: size,
     pool,

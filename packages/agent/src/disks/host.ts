@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { type DiskSpec } from './attrs.js';
 import { invalid } from './errors.js';
-import { nfsMountPoint, poolForDisk, type PoolOptions } from './pool.js';
+import { iscsiDirectPool, nfsMountPoint, poolForDisk, type PoolDef, type PoolOptions } from './pool.js';
 
 /**
  * One thing the agent does on the host that libvirt does not do for it. Commands are argv arrays,
@@ -13,7 +13,9 @@ export type HostStep =
   /** Make sure /etc/fstab has this line for this mount point (replace a different line for it). */
   | { readonly op: 'fstab'; readonly mountPoint: string; readonly line: string }
   /** Run a program. */
-  | { readonly op: 'exec'; readonly argv: readonly string[]; readonly purpose: string };
+  | { readonly op: 'exec'; readonly argv: readonly string[]; readonly purpose: string }
+  /** Make sure libvirt has this pool defined, autostarted and started (its definition as drover's agent makes it). */
+  | { readonly op: 'pool'; readonly pool: PoolDef; readonly purpose: string };
 
 /** An iSCSI target to log in to, so its LUNs appear as /dev/disk/by-path/... for `phy:` disks. */
 export interface IscsiTarget {
@@ -80,6 +82,13 @@ export function nfsFstabLine(server: string, exportPath: string, mountPoint: str
  * - lvm: check the volume group exists and see its free space (libvirt creates the LVs).
  * - phy: check the device exists and read its size.
  * - iscsi: discover the portal's targets, log in to the target, and make the login automatic at boot.
+ *
+ * Where the host reaches shared storage in user space (`opts.clients`, no kernel client):
+ *
+ * - nfs: nothing to mount; check that the export answers QEMU's NFS client (nfs-ls, libnfs).
+ * - iscsi: the target's iscsi-direct pool in libvirt, defined, autostarted and started (the
+ *   user-space counterpart of the login and of node.startup=automatic), exactly as the agent
+ *   defines it when a guest needs it.
  */
 export function hostCommandsFor(target: DiskSpec | IscsiTarget, opts: PoolOptions): HostStep[] {
   switch (target.kind) {
@@ -89,6 +98,10 @@ export function hostCommandsFor(target: DiskSpec | IscsiTarget, opts: PoolOption
       return pool ? [{ op: 'mkdir', path: pool.targetPath, mode: 0o755 }] : [];
     }
     case 'nfs': {
+      if (opts.clients?.nfs === 'qemu') {
+        const url = `nfs://${target.server}${target.exportPath}`;
+        return [{ op: 'exec', argv: ['nfs-ls', url], purpose: `check ${url} answers QEMU's NFS client (no kernel NFS client here)` }];
+      }
       const mountPoint = nfsMountPoint(target.server, target.exportPath, opts);
       return [
         { op: 'mkdir', path: mountPoint, mode: 0o755 },
@@ -109,6 +122,12 @@ export function hostCommandsFor(target: DiskSpec | IscsiTarget, opts: PoolOption
     case 'iscsi': {
       const portal = parsePortal(target.portal);
       const iqn = parseIqn(target.iqn);
+      if (opts.clients?.iscsi === 'qemu') {
+        const pool = iscsiDirectPool(portal, iqn, opts.initiatorIqn ?? '');
+        return [
+          { op: 'pool', pool, purpose: `libvirt's iscsi-direct pool for ${iqn}, logged in from user space (no kernel initiator here)` },
+        ];
+      }
       return [
         { op: 'exec', argv: ['iscsiadm', '-m', 'discovery', '-t', 'sendtargets', '-p', portal], purpose: `discover targets on ${portal}` },
         { op: 'exec', argv: ['iscsiadm', '-m', 'node', '-T', iqn, '-p', portal, '--login'], purpose: `log in to ${iqn}` },

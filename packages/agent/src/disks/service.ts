@@ -1,6 +1,7 @@
 /** CreateDisks, ListDisks, DeleteDisks; and the disk store shared with DefineGuest/UndefineGuest. */
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import {
+  DroverError,
   invalidArgument,
   type CreateDisksRequest__Output,
   type DeleteDisksRequest__Output,
@@ -10,11 +11,11 @@ import {
   type ListDisksRequest__Output,
 } from '@drover/contract';
 import type { Connection } from '@drover/libvirt';
-import { alreadyExists, FileDiskStore, LibvirtDiskStore, type DiskStore } from '../libvirt/disks.js';
+import { alreadyExists, FileDiskStore, LibvirtDiskStore, QemuNfsStore, type DiskStore } from './store.js';
 import { parseDomainXml } from '../domain/index.js';
-import { checkPathAllowed } from '../storage/index.js';
-import { allowedRoots, resolveDisks, type ResolvedDisk } from './diskplan.js';
-import { handle, lookupGuest, type ServiceDeps } from './context.js';
+import { checkPathAllowed } from './paths.js';
+import { allowedRoots, resolveDisks, type ResolvedDisk } from './resolve.js';
+import { handle, lookupGuest, type ServiceDeps } from '../service/context.js';
 
 const stores = new WeakMap<Connection, DiskStore>();
 
@@ -32,7 +33,46 @@ export async function diskStore(deps: ServiceDeps): Promise<DiskStore> {
 }
 
 export function diskOut(d: ResolvedDisk): Disk__Output {
-  return { ...d.disk, path: d.path ?? d.device ?? '', format: d.format };
+  return { ...d.disk, path: d.path ?? d.device ?? (d.network ? QemuNfsStore.url(d.network.server, d.network.name) : ''), format: d.format };
+}
+
+/**
+ * Disk files on NFS exports this host reaches through QEMU's client (no kernel mount): made with
+ * qemu-img over nfs://, existence checks first, so a refusal leaves the export unchanged.
+ */
+async function createNfsDisks(
+  deps: ServiceDeps,
+  disks: readonly ResolvedDisk[],
+  force: boolean,
+  prefix: string,
+  opts: { missingOnly?: boolean },
+): Promise<ResolvedDisk[]> {
+  const nfs = new QemuNfsStore(deps.cfg.storage.qemuImg);
+  const sized = disks.map((d, i) => [d, i] as const).filter(([d]) => d.network && d.sizeBytes > 0);
+  const todo: ResolvedDisk[] = [];
+  for (const [d, i] of sized) {
+    const url = QemuNfsStore.url(d.network!.server, d.network!.name);
+    let exists: boolean;
+    try {
+      exists = (await nfs.info(url)).exists;
+    } catch (e) {
+      throw new DroverError(
+        'STORAGE_UNREACHABLE',
+        `${prefix}[${i}]: ${deps.cfg.host} cannot reach ${d.storage ?? url}: ${(e as Error).message}`,
+        {
+          status: grpc.status.FAILED_PRECONDITION,
+          host: deps.cfg.host,
+        },
+      );
+    }
+    if (exists && opts.missingOnly) continue;
+    if (exists && !force) throw alreadyExists(url, `${prefix}[${i}].path`);
+    todo.push(d);
+  }
+  for (const d of todo) {
+    await nfs.create(QemuNfsStore.url(d.network!.server, d.network!.name), d.format, d.sizeBytes, true);
+  }
+  return todo;
 }
 
 /** Creates every sized disk; all existence checks come first, so a refusal leaves the host unchanged. */
@@ -44,6 +84,7 @@ export async function createDisks(
   opts: { missingOnly?: boolean } = {},
 ): Promise<Disk__Output[]> {
   const store = await diskStore(deps);
+  const madeOnNfs = await createNfsDisks(deps, disks, force, prefix, opts);
   let todo = disks.filter((d) => d.path !== undefined && d.sizeBytes > 0);
   if (opts.missingOnly) {
     // Defining a guest creates the disks it lacks and uses the ones that exist (never overwriting).
@@ -57,7 +98,7 @@ export async function createDisks(
       }
     }
   }
-  const created: Disk__Output[] = [];
+  const created: Disk__Output[] = madeOnNfs.map(diskOut);
   for (const d of todo) {
     await store.create({ path: d.path!, format: d.format, capacityBytes: d.sizeBytes, pool: d.pool, volumeName: d.volumeName }, force);
     created.push(diskOut(d));

@@ -129,10 +129,12 @@ test('host commands - portals are host:port with 3260 by default', () => {
   }
 });
 
-test('host commands - iSCSI LUN device paths parse as phy: disks', () => {
+test('host commands - iSCSI LUN device paths (bare or phy:) read as that LUN', () => {
   const dev = iscsiDevicePath({ portal: '10.0.0.5', iqn: IQN }, 0);
   assert.equal(dev, `/dev/disk/by-path/ip-10.0.0.5:3260-iscsi-${IQN}-lun-0`);
-  assert.deepEqual(parseStorageList(`phy:${dev}`), [{ kind: 'phy', device: dev, format: 'raw' }]);
+  const lun = { kind: 'iscsi', portal: '10.0.0.5:3260', iqn: IQN, lun: 0, format: 'raw' };
+  assert.deepEqual(parseStorageList(`phy:${dev}`), [lun]);
+  assert.deepEqual(parseStorageList(dev), [lun]);
   assert.throws(
     () => iscsiDevicePath({ portal: '10.0.0.5', iqn: IQN }, -1),
     (e: unknown) => e instanceof StorageError && e.field === 'lun',

@@ -11,7 +11,8 @@ import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import { DroverError } from '@drover/contract';
 import { ErrorNumber, LibvirtError, StoragePoolBuildFlags, type Connection, type StoragePool } from '@drover/libvirt';
-import { volumeXml, type PoolDef } from '../storage/index.js';
+import type { PoolDef } from './pool.js';
+import { volumeXml } from './volume.js';
 
 const run = promisify(execFile);
 
@@ -129,7 +130,9 @@ export class LibvirtDiskStore implements DiskStore {
   private async ensurePoolNow(def: PoolDef): Promise<StoragePool> {
     const c = this.conn();
     let p: StoragePool | undefined;
-    for (const find of [() => c.lookupStoragePoolByName(def.name), () => c.lookupStoragePoolByTargetPath(def.targetPath)]) {
+    const finds = [() => c.lookupStoragePoolByName(def.name)];
+    if (def.targetPath) finds.push(() => c.lookupStoragePoolByTargetPath(def.targetPath));
+    for (const find of finds) {
       try {
         p = await find();
         break;
@@ -193,4 +196,55 @@ export class LibvirtDiskStore implements DiskStore {
       throw e;
     }
   }
+}
+
+/**
+ * Disk files on an NFS export that this host reaches through QEMU's own NFS client (no kernel
+ * mount): made and inspected with qemu-img over `nfs://SERVER/PATH` (Debian's qemu-block-extra).
+ * The same sizes and formats as local disks: sparse raw, or qcow2 with compat 1.1.
+ */
+export class QemuNfsStore {
+  constructor(
+    private readonly qemuImg = 'qemu-img',
+    private readonly timeoutMs = 20_000,
+  ) {}
+
+  static url(server: string, name: string): string {
+    return `nfs://${server}${name}`;
+  }
+
+  /** What the file is; `exists: false` when the server says there is no such file. Other failures throw. */
+  async info(url: string): Promise<DiskState> {
+    try {
+      const { stdout } = await run(this.qemuImg, ['info', '--output=json', '-U', url], { timeout: this.timeoutMs, killSignal: 'SIGKILL' });
+      const j = JSON.parse(stdout) as { 'virtual-size'?: number; 'actual-size'?: number };
+      return { exists: true, capacityBytes: j['virtual-size'] ?? 0, allocationBytes: j['actual-size'] ?? 0 };
+    } catch (e) {
+      const msg = commandError(e);
+      if (/No such file|NFS3ERR_NOENT|ENOENT/i.test(msg)) return { exists: false, capacityBytes: 0, allocationBytes: 0 };
+      throw new Error(msg);
+    }
+  }
+
+  async create(url: string, format: 'raw' | 'qcow2', capacityBytes: number, force: boolean): Promise<void> {
+    if (!force && (await this.info(url)).exists) throw alreadyExists(url, 'path');
+    const opts = format === 'qcow2' ? ['-o', 'compat=1.1'] : [];
+    await run(this.qemuImg, ['create', '-q', '-f', format, ...opts, '--', url, String(capacityBytes)], {
+      timeout: this.timeoutMs,
+      killSignal: 'SIGKILL',
+    }).catch((e: unknown) => {
+      throw new Error(commandError(e));
+    });
+  }
+}
+
+/** The useful part of a failed command: its stderr's last line, or why it was killed. */
+export function commandError(e: unknown): string {
+  const err = e as { stderr?: string; killed?: boolean; signal?: string; message?: string };
+  if (err.killed || err.signal === 'SIGKILL') return 'no answer in time (the command was stopped)';
+  const lines = (err.stderr ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return lines[lines.length - 1] ?? err.message ?? String(e);
 }

@@ -1,2 +1,0 @@
-// Attribute syntaxes from @drover/contract (see ../domain/attrs.ts for why the path is deep).
-export { diskVolumeName, pathProblem, parseStorageList, type DiskSpec, type DiskFormat } from '@drover/contract';
