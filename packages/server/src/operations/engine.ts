@@ -19,14 +19,7 @@ import {
   type Operation,
   type OperationStep,
   type OperationUpdate,
-  type PrepareMigrationResponse__Output,
-  type GuestStatus__Output,
-  type GuestList__Output,
   type QueryMigrationResponse__Output,
-  type StartMigrationResponse__Output,
-  type CheckReachableResponse__Output,
-  type CompareCpuResponse__Output,
-  type GuestCpuResponse__Output,
   type Logger,
 } from '@drover/contract';
 import type { ServerContext } from '../context.js';
@@ -178,9 +171,7 @@ export class OperationEngine {
         unsure.map(async (n) => {
           const h = this.ctx.tables.get(n, 'vm.host');
           if (!h) return;
-          const g = await this.ctx.agents
-            .call<GuestStatus__Output>(h, 'GetGuest', { guest: n }, { deadlineMs: 10_000 })
-            .catch(() => undefined);
+          const g = await this.ctx.agents.call(h, 'GetGuest', { guest: n }, { deadlineMs: 10_000 }).catch(() => undefined);
           if (g) this.ctx.inventory.noteGuest(h, g);
         }),
       );
@@ -241,7 +232,7 @@ export class OperationEngine {
     const policy = this.policyFor({ ...over, copyStorage: options.copyStorage });
     if (!dryRun) this.ctx.hosts.setMaintenance(host, true);
     // Plan from what the host says now, not from a report that may lag a guest just started.
-    const live = await this.ctx.agents.call<GuestList__Output>(host, 'ListGuests', {}, { deadlineMs: 15_000 }).catch(() => undefined);
+    const live = await this.ctx.agents.call(host, 'ListGuests', {}, { deadlineMs: 15_000 }).catch(() => undefined);
     for (const g of live?.guests ?? []) this.ctx.inventory.noteGuest(host, g);
     const onHost = new Set([...(this.ctx.inventory.host(host)?.guests.keys() ?? [])]);
     const snap = buildSnapshot(this.ctx, this.inFlight(), onHost);
@@ -472,7 +463,7 @@ export class OperationEngine {
       if (cpu.message) log.info({ cpu: cpu.message }, 'cpu check');
       // preparing: the destination makes pools, directories and checks bridges.
       const spec = buildGuestSpec(this.ctx.tables, guest, { ...(destView ? { host: destView } : {}) });
-      const prep = await this.ctx.agents.call<PrepareMigrationResponse__Output>(
+      const prep = await this.ctx.agents.call(
         dest,
         'PrepareMigration',
         { operationId: run.id, stepId: s.stepId, spec, copyStorage: copy },
@@ -488,7 +479,7 @@ export class OperationEngine {
       this.transition(run, s, 'migrating');
       const outcome = new Promise<MigrationOutcome__Output>((res) => (s.outcome = res));
       const o = run.options;
-      const started = await this.ctx.agents.call<StartMigrationResponse__Output>(
+      const started = await this.ctx.agents.call(
         source,
         'StartMigration',
         {
@@ -536,7 +527,7 @@ export class OperationEngine {
     const { hostname, port } = libvirtEndpoint(uri);
     const where = `${dest}'s libvirt (${hostname}:${port})`;
     const reach = await this.ctx.agents
-      .call<CheckReachableResponse__Output>(source, 'CheckReachable', { address: hostname, port, timeoutMs: 3000 }, { deadlineMs: 10_000 })
+      .call(source, 'CheckReachable', { address: hostname, port, timeoutMs: 3000 }, { deadlineMs: 10_000 })
       .catch((e: Error) => ({ reachable: false, error: `the source agent did not answer (${e.message})` }));
     return reach.reachable
       ? { ok: true, message: `${where} reached from ${source}` }
@@ -557,14 +548,9 @@ export class OperationEngine {
    * `message` is empty for a plain yes and says why when nothing could be compared.
    */
   private async cpuCheck(source: string, dest: string, guest: string, deadlineMs = 10_000): Promise<CpuVerdict> {
-    const g = await this.ctx.agents.call<GuestCpuResponse__Output>(source, 'GuestCpu', { guest }, { deadlineMs });
+    const g = await this.ctx.agents.call(source, 'GuestCpu', { guest }, { deadlineMs });
     const r = g.model
-      ? await this.ctx.agents.call<CompareCpuResponse__Output>(
-          dest,
-          'CompareCpu',
-          { guest, hvType: g.hvType, model: g.model, features: g.features },
-          { deadlineMs },
-        )
+      ? await this.ctx.agents.call(dest, 'CompareCpu', { guest, hvType: g.hvType, model: g.model, features: g.features }, { deadlineMs })
       : undefined;
     return cpuVerdict({ guest, source, dest }, g, r);
   }
@@ -604,7 +590,7 @@ export class OperationEngine {
       if (r) return r;
       if (this.stopped) throw new Error('server stopping');
       const q = await this.ctx.agents
-        .call<QueryMigrationResponse__Output>(
+        .call(
           s.move.source,
           'QueryMigration',
           { operationId: run.id, stepId: s.stepId, guest: s.move.guest },
@@ -674,7 +660,7 @@ export class OperationEngine {
 
   private query(host: string, run: OpRun, s: StepRow): Promise<QueryMigrationResponse__Output | undefined> {
     return this.ctx.agents
-      .call<QueryMigrationResponse__Output>(
+      .call(
         host,
         'QueryMigration',
         { operationId: run.id, stepId: s.stepId, guest: s.move.guest },
