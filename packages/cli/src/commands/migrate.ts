@@ -17,6 +17,7 @@ import {
 import { withApi } from '../run.js';
 import type { Api } from '../client.js';
 import { inlineNoderangeFiles } from './noderange-file.js';
+import { checkLine, operationJson } from './checks.js';
 import { callTables, checkOutput, printResults, runTableVerb, NODERANGE_HELP } from './tables-common.js';
 import { formatAge, printJson, printTable } from '../output.js';
 
@@ -49,10 +50,11 @@ function progressOf(s: OperationStep__Output): { pct: number; info: string } {
 
 /** Prints a plan (dry run) or an operation's end state. */
 export function printOperation(op: Operation__Output, output: string): void {
-  if (output === 'json') return printJson(op);
+  if (output === 'json') return printJson(operationJson(op));
   process.stdout.write(`operation ${op.id} (${op.kind}) ${op.state}${op.summary ? `: ${op.summary}` : ''}\n`);
   // Every check on a dry run; afterwards only those that did not pass.
-  for (const c of op.checks) if (op.state === 'planned' || !/: ok /.test(c)) process.stdout.write(`  check ${c}\n`);
+  for (const c of op.checks)
+    if (op.state === 'planned' || c.verdict !== 'CHECK_VERDICT_OK') process.stdout.write(`  check ${checkLine(c)}\n`);
   if (op.steps.length) {
     printTable(
       ['GUEST', 'FROM', 'TO', 'STATE', 'TIME', 'ERROR'],
@@ -178,7 +180,7 @@ async function runOperation<M extends 'Migrate' | 'Evacuate' | 'Maintenance'>(
   if (planned.state === 'planned' || !watch) {
     printOperation(planned, output);
     // A dry run whose checks found a move that cannot succeed says so in its exit code too.
-    if (planned.state === 'planned') return planned.checks.some((c) => /: FAILED /.test(c)) ? 1 : 0;
+    if (planned.state === 'planned') return planned.checks.some((c) => c.verdict === 'CHECK_VERDICT_FAILED') ? 1 : 0;
     return planned.state === 'failed' ? 1 : 0;
   }
   if (output === 'text')
@@ -321,7 +323,7 @@ export function register(program: Command): void {
       withApi(async (api) => {
         checkOutput(o.output);
         const r = await api.call('ListOperations', { all: !!o.all, limit: 100 });
-        if (o.output === 'json') return printJson(r.operations);
+        if (o.output === 'json') return printJson(r.operations.map(operationJson));
         printTable(
           ['ID', 'KIND', 'STATE', 'BY', 'STARTED', 'MOVES', 'SUMMARY'],
           r.operations.map((x) => [
