@@ -12,7 +12,8 @@ import {
   bindServer,
   codec,
   connectNats,
-  grpcTypes,
+  serviceDefinition,
+  type Implementation,
   inboxPrefix,
   secureService,
   serverCredentials,
@@ -81,7 +82,7 @@ export class DroverAgent {
   static async start(
     cfg: AgentConfig,
     log: Logger,
-    opts: { reporter?: HostReporter; handlers?: Record<string, (...a: never[]) => unknown>; bootId?: string; simulated?: boolean } = {},
+    opts: { reporter?: HostReporter; handlers: Implementation<'AgentService'>; bootId?: string; simulated?: boolean },
   ): Promise<DroverAgent> {
     const tls = readTls(cfg);
     const seed = readFileSync(cfg.nats.seedFile, 'utf8').trim();
@@ -98,8 +99,7 @@ export class DroverAgent {
       );
     });
     const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 << 20 });
-    const svc = (grpcTypes().drover.v1.AgentService as unknown as { service: grpc.ServiceDefinition }).service;
-    server.addService(svc, secureService('AgentService', opts.handlers ?? {}, { log }));
+    server.addService(serviceDefinition('AgentService'), secureService('AgentService', opts.handlers, { log }));
     addHealthAndReflection(server, ['AgentService']);
     const agent = new DroverAgent(cfg, log, nc, server, opts.reporter ?? noLibvirt, opts.bootId ?? randomUUID(), opts.simulated ?? false);
     agent.port = await bindServer(server, cfg.grpc.listen, serverCredentials(tls, true)).catch((e: Error) => {

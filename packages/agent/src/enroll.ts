@@ -10,10 +10,9 @@ import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import {
   clientOptions,
-  grpcTypes,
   newNkey,
   pki,
-  unary,
+  RpcClient,
   writeFileAtomic,
   UserFacingError,
   fromServiceError,
@@ -75,16 +74,10 @@ export async function enrollWithToken(o: {
   const nk = newNkey();
   // The enrolment port does not ask for a client certificate; present none.
   const creds = grpc.credentials.createSsl(Buffer.from(caPem));
-  const Ctor = grpcTypes().drover.v1.EnrollService as unknown as typeof grpc.Client;
-  const client = new Ctor(o.server, creds, clientOptions('drover-server'));
+  const client = new RpcClient('EnrollService', o.server, creds, clientOptions('drover-server'));
   let res: EnrollResponse__Output;
   try {
-    res = await unary<object, EnrollResponse__Output>(
-      client,
-      'Enroll',
-      { token: o.token, host: o.host, csrPem, natsNkey: nk.publicKey },
-      { deadlineMs: 10_000 },
-    );
+    res = await client.unary('Enroll', { token: o.token, host: o.host, csrPem, natsNkey: nk.publicKey }, { deadlineMs: 10_000 });
   } catch (e) {
     throw new UserFacingError(`enrolment refused: ${fromServiceError(e).message}`);
   } finally {

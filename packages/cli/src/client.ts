@@ -4,7 +4,19 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { clientCredentials, clientOptions, fromServiceError, grpcTypes, UserFacingError, z } from '@drover/contract';
+import {
+  clientCredentials,
+  clientOptions,
+  fromServiceError,
+  RpcClient,
+  UserFacingError,
+  z,
+  type BidiMethod,
+  type ReplyOf,
+  type RequestOf,
+  type ServerStreamMethod,
+  type UnaryMethod,
+} from '@drover/contract';
 
 const BundleSchema = z.object({
   server: z.string().regex(/^.+:\d+$/, { message: 'expected host:port' }),
@@ -45,47 +57,48 @@ export function loadBundle(): Bundle {
   return { ...r.data, file };
 }
 
-export type AdminClient = grpc.Client & Record<string, (...a: unknown[]) => unknown>;
+type Admin = 'AdminService';
 
 export class Api {
-  readonly client: AdminClient;
+  readonly rpc: RpcClient<Admin>;
   constructor(readonly bundle: Bundle) {
-    const Ctor = grpcTypes().drover.v1.AdminService as unknown as typeof grpc.Client;
-    this.client = new Ctor(
+    this.rpc = new RpcClient(
+      'AdminService',
       bundle.server,
       clientCredentials({ caPem: bundle.ca, certPem: bundle.cert, keyPem: bundle.key }),
       clientOptions('drover-server'),
-    ) as AdminClient;
+    );
   }
 
   /** A unary call with a deadline; failures become one-line errors naming the server and the fix. */
-  call<Res>(method: string, req: object, deadlineMs = 30_000): Promise<Res> {
-    return new Promise<Res>((res, rej) => {
-      const fn = this.client[method] as (
-        r: object,
-        md: grpc.Metadata,
-        o: grpc.CallOptions,
-        cb: (e: grpc.ServiceError | null, v: Res) => void,
-      ) => void;
-      fn.call(this.client, req, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (e, v) => (e ? rej(this.explain(e)) : res(v)));
+  call<M extends UnaryMethod<Admin>>(method: M, req: RequestOf<Admin, M>, deadlineMs = 30_000): Promise<ReplyOf<Admin, M>> {
+    return this.rpc.unary(method, req, { deadlineMs }).catch((e: grpc.ServiceError) => {
+      throw this.explain(e);
     });
   }
 
   /** A server-streaming call as an async iterable. */
-  stream<Res>(method: string, req: object): AsyncIterable<Res> & grpc.ClientReadableStream<Res> {
-    const fn = this.client[method] as (r: object) => grpc.ClientReadableStream<Res>;
-    const s = fn.call(this.client, req);
+  stream<M extends ServerStreamMethod<Admin>>(
+    method: M,
+    req: RequestOf<Admin, M>,
+  ): AsyncIterable<ReplyOf<Admin, M>> & grpc.ClientReadableStream<ReplyOf<Admin, M>> {
+    const s = this.rpc.serverStream(method, req);
     const explain = (e: grpc.ServiceError): Error => this.explain(e);
     // The stream's own iterator, taken before it is replaced below by one that explains errors.
-    const own = { [Symbol.asyncIterator]: (s as unknown as AsyncIterable<Res>)[Symbol.asyncIterator].bind(s) };
-    const it = (async function* () {
+    const own = { [Symbol.asyncIterator]: s[Symbol.asyncIterator].bind(s) };
+    const it = (async function* (): AsyncGenerator<ReplyOf<Admin, M>> {
       try {
-        for await (const m of own) yield m;
+        for await (const m of own) yield m as ReplyOf<Admin, M>;
       } catch (e) {
         throw explain(e as grpc.ServiceError);
       }
     })();
     return Object.assign(s, { [Symbol.asyncIterator]: () => it });
+  }
+
+  /** A bidirectional stream (the console). */
+  duplex<M extends BidiMethod<Admin>>(method: M): grpc.ClientDuplexStream<RequestOf<Admin, M>, ReplyOf<Admin, M>> {
+    return this.rpc.duplex(method);
   }
 
   explain(e: grpc.ServiceError): Error {
@@ -102,6 +115,6 @@ export class Api {
   }
 
   close(): void {
-    this.client.close();
+    this.rpc.close();
   }
 }

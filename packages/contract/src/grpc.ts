@@ -7,7 +7,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { HealthImplementation } from 'grpc-health-check';
 import type { ReflectionService } from '@grpc/reflection';
 import { X509Certificate } from 'node:crypto';
-import { packageDefinition, protoRoot } from './proto.js';
+import { packageDefinition, protoRoot, serviceDefinition, type ServiceName } from './proto.js';
+import type { Implementation } from './rpc.js';
 import { identityOf, normalSerial, type CertIdentity } from './pki/identity.js';
 import type { CertKind } from './pki/index.js';
 import { toServiceError } from './errors.js';
@@ -70,9 +71,9 @@ export function serviceRules(serviceName: string): ServiceRules {
 
 /** Identity of the caller of one RPC, attached by {@link secureService}. */
 export type Caller = CertIdentity;
-const CALLER = Symbol('drover.caller');
+const callers = new WeakMap<object, Caller>();
 export function callerOf(call: object): Caller | undefined {
-  return (call as { [CALLER]?: Caller })[CALLER];
+  return callers.get(call);
 }
 
 export interface AuthPolicy {
@@ -122,7 +123,7 @@ function authorise(rules: ServiceRules, service: string, method: string, call: A
     throw deny(grpc.status.UNAUTHENTICATED, `${service}.${method}: ${(e as Error).message}`);
   }
   // Known from here on, so a refusal below is audited under the caller's name.
-  (call as unknown as { [CALLER]?: Caller })[CALLER] = id;
+  callers.set(call, id);
   if (policy.isRevoked?.(normalSerial(id.serial))) {
     throw deny(grpc.status.UNAUTHENTICATED, `certificate of ${id.kind} '${id.name}' (serial ${id.serial}) is revoked`);
   }
@@ -155,20 +156,20 @@ function authorise(rules: ServiceRules, service: string, method: string, call: A
  * only place where callers are checked. Handlers may throw/reject: errors go through
  * {@link toServiceError}.
  */
-export function secureService(
-  serviceName: string,
-  impl: Record<string, (...args: never[]) => unknown>,
+export function secureService<S extends ServiceName>(
+  serviceName: S,
+  impl: Implementation<S>,
   policy: AuthPolicy = {},
 ): grpc.UntypedServiceImplementation {
   const rules = serviceRules(serviceName);
-  const def = (packageDefinition()[`drover.v1.${serviceName}`] ?? {}) as grpc.ServiceDefinition;
+  const def: grpc.ServiceDefinition = serviceDefinition(serviceName);
+  const handlers: Readonly<Record<string, ((call: never) => unknown) | undefined>> = impl;
   const out: grpc.UntypedServiceImplementation = {};
   for (const [key, m] of Object.entries(def)) {
-    const name = (m as grpc.MethodDefinition<unknown, unknown>).originalName ?? key;
-    const methodName = (m as grpc.MethodDefinition<unknown, unknown>).path.split('/').pop() ?? key;
-    const fn = impl[name] ?? impl[methodName];
-    const streaming =
-      (m as grpc.MethodDefinition<unknown, unknown>).responseStream || (m as grpc.MethodDefinition<unknown, unknown>).requestStream;
+    const name = m.originalName ?? key;
+    const methodName = m.path.split('/').pop() ?? key;
+    const fn = handlers[name] ?? handlers[methodName];
+    const streaming = m.responseStream || m.requestStream;
     out[name] = ((call: AnyCall, callback?: grpc.sendUnaryData<unknown>) => {
       const rule = rules.methods.get(methodName);
       const audited = !!policy.audit && !!rule && rule.minRole >= ROLE_RANK.ROLE_OPERATOR!;
@@ -213,9 +214,9 @@ export function secureService(
         );
         return;
       }
-      if (id) (call as unknown as { [CALLER]?: Caller })[CALLER] = id;
+      if (id) callers.set(call, id);
       try {
-        const r = (fn as (c: AnyCall, cb?: grpc.sendUnaryData<unknown>) => unknown)(call, callback);
+        const r = (fn as (c: AnyCall) => unknown)(call);
         if (!streaming && r && typeof (r as Promise<unknown>).then === 'function' && callback) {
           (r as Promise<unknown>).then((v) => {
             record(true);
@@ -256,26 +257,6 @@ export function addHealthAndReflection(server: grpc.Server, services: string[]):
 /** Binds a server and resolves with the bound port. */
 export function bindServer(server: grpc.Server, address: string, creds: grpc.ServerCredentials): Promise<number> {
   return new Promise((res, rej) => server.bindAsync(address, creds, (err, port) => (err ? rej(err) : res(port))));
-}
-
-/** Promisified unary call on a grpc-js client method. */
-export function unary<Req, Res>(
-  client: grpc.Client,
-  method: string,
-  req: Req,
-  opts: { deadlineMs?: number; metadata?: grpc.Metadata } = {},
-): Promise<Res> {
-  const fn = (
-    client as unknown as Record<
-      string,
-      (req: Req, md: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: Res) => void) => void
-    >
-  )[method];
-  if (!fn) return Promise.reject(new Error(`no method ${method}`));
-  const deadline = opts.deadlineMs ? Date.now() + opts.deadlineMs : undefined;
-  return new Promise((res, rej) =>
-    fn.call(client, req, opts.metadata ?? new grpc.Metadata(), deadline ? { deadline } : {}, (e, r) => (e ? rej(e) : res(r))),
-  );
 }
 
 /** Checks a PEM certificate was issued by the CA (signature) and is within its validity. */

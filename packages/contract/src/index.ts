@@ -8,6 +8,7 @@ export * from './background.js';
 export * from './config.js';
 export * from './proto.js';
 export * from './grpc.js';
+export * from './rpc.js';
 export * from './nats.js';
 import type * as PkiModule from './pki/index.js';
 let pkiModule: typeof PkiModule | undefined;

@@ -4,13 +4,14 @@
  * TypeScript types in ./generated describe the same shapes (camelCase fields, 64-bit integers
  * as numbers, enums as strings, defaults filled in).
  */
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import * as protobuf from 'protobufjs';
 import { dirname, join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
-import type { ProtoGrpcType as AdminGrpc } from './generated/admin.js';
-import type { ProtoGrpcType as AgentGrpc } from './generated/agent.js';
+import type { AdminServiceDefinition } from './generated/drover/v1/AdminService.js';
+import type { AgentServiceDefinition } from './generated/drover/v1/AgentService.js';
+import type { EnrollServiceDefinition } from './generated/drover/v1/EnrollService.js';
 
 function findProtoDir(): string {
   for (let d = __dirname; d !== dirname(d); d = dirname(d)) {
@@ -40,12 +41,32 @@ export function packageDefinition(): protoLoader.PackageDefinition {
   return pkgDef;
 }
 
-type Loaded = AdminGrpc & AgentGrpc;
-let loaded: Loaded | undefined;
-/** The typed gRPC constructors: `grpcTypes().drover.v1.AdminService`, `...AgentService`. */
-export function grpcTypes(): Loaded {
-  loaded ??= grpc.loadPackageDefinition(packageDefinition()) as unknown as Loaded;
-  return loaded;
+/** The method definitions of each drover service, as the generated types describe them. */
+export interface ServiceDefinitions {
+  AdminService: AdminServiceDefinition;
+  AgentService: AgentServiceDefinition;
+  EnrollService: EnrollServiceDefinition;
+}
+export type ServiceName = keyof ServiceDefinitions;
+
+/**
+ * One service's method definitions (paths, serializers, streaming flags), from the package
+ * definition above: the one place clients and servers get them, so a later loader (pre-compiled
+ * descriptors) replaces only `packageDefinition()`.
+ */
+export function serviceDefinition<S extends ServiceName>(name: S): ServiceDefinitions[S] {
+  services ??= {
+    AdminService: loadService('AdminService') as AdminServiceDefinition,
+    AgentService: loadService('AgentService') as AgentServiceDefinition,
+    EnrollService: loadService('EnrollService') as EnrollServiceDefinition,
+  };
+  return services[name];
+}
+let services: ServiceDefinitions | undefined;
+function loadService(name: ServiceName): grpc.ServiceDefinition {
+  const def = packageDefinition()[`drover.v1.${name}`];
+  if (!def || 'format' in def) throw new Error(`drover contract: no service drover.v1.${name} in proto/`);
+  return def;
 }
 
 let root: protobuf.Root | undefined;

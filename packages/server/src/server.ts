@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import {
   addHealthAndReflection,
   bindServer,
-  grpcTypes,
+  serviceDefinition,
   connectNats,
   secureService,
   serverCredentials,
@@ -91,7 +91,7 @@ export class DroverServer {
     ingest.start();
     const policy = { isRevoked: pki.isRevoked, log, audit: auditWriter(db) };
     const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 << 20 });
-    server.addService(grpcServiceDef('AdminService'), secureService('AdminService', adminHandlers(ctx), policy));
+    server.addService(serviceDefinition('AdminService'), secureService('AdminService', adminHandlers(ctx, engine), policy));
     addHealthAndReflection(server, ['AdminService']);
     const port = await bindServer(server, cfg.grpc.listen, serverCredentials(tls, true)).catch((e: Error) => {
       throw new UserFacingError(`cannot listen on ${cfg.grpc.listen} (${e.message}); choose another grpc.listen`);
@@ -102,7 +102,7 @@ export class DroverServer {
     let enrollPort = 0;
     if (cfg.grpc.enrollListen) {
       enrollServer = new grpc.Server();
-      enrollServer.addService(grpcServiceDef('EnrollService'), secureService('EnrollService', enrollHandlers(ctx), policy));
+      enrollServer.addService(serviceDefinition('EnrollService'), secureService('EnrollService', enrollHandlers(ctx), policy));
       addHealthAndReflection(enrollServer, ['EnrollService']);
       enrollPort = await bindServer(enrollServer, cfg.grpc.enrollListen, serverCredentials(tls, false));
     }
@@ -131,8 +131,4 @@ export class DroverServer {
     await this.nc.drain().catch(() => undefined);
     this.ctx.db.close();
   }
-}
-
-function grpcServiceDef(name: 'AdminService' | 'EnrollService' | 'AgentService'): grpc.ServiceDefinition {
-  return (grpcTypes().drover.v1[name] as unknown as { service: grpc.ServiceDefinition }).service;
 }

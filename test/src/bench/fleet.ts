@@ -243,10 +243,10 @@ export async function run(argv: string[]): Promise<void> {
     const plans: number[] = [];
     for (let i = 0; i < Math.max(5, a.repeat * 2 + 1); i++) {
       const p0 = performance.now();
-      const ref = await c.call<{ id: string }>('Evacuate', { host: evacHost, dryRun: true }, 60_000);
+      const ref = await c.call('Evacuate', { host: evacHost, dryRun: true }, 60_000);
       plans.push(performance.now() - p0);
       if (i === 0) {
-        const op = await c.call<Operation__Output>('GetOperation', { id: ref.id });
+        const op = await c.call('GetOperation', { id: ref.id });
         out.plan_moves = op.steps.length;
         out.plan_unplaced = op.unplaced.length;
       }
@@ -286,10 +286,10 @@ export async function run(argv: string[]): Promise<void> {
     // ---- the evacuation, for real on the simulator
     if (a.evacuate) {
       const e0 = performance.now();
-      const op = await c.call<{ id: string }>('Evacuate', { host: evacHost }, 60_000);
+      const op = await c.call('Evacuate', { host: evacHost }, 60_000);
       let fin: Operation__Output;
       for (;;) {
-        fin = await c.call<Operation__Output>('GetOperation', { id: op.id });
+        fin = await c.call('GetOperation', { id: op.id });
         if (!['running', 'planned'].includes(fin.state)) break;
         if (performance.now() - e0 > 600_000) throw new Error(`evacuation ${op.id} still ${fin.state} after 10 min`);
         await sleep(250);
@@ -322,7 +322,7 @@ async function waitConverged(c: FleetCluster, guests: number, timeoutMs: number)
     });
     const known = res.filter((r) => r.ok && r.data.state && r.data.state !== 'unknown' && r.data.defined !== 'false').length;
     // and every host's capacity (facts) known, which the scheduler needs
-    const { hosts } = await c.call<{ hosts: { name: string; state: string; facts?: { memoryTotalMib: number } }[] }>('ListHosts', {});
+    const { hosts } = await c.call('ListHosts', {});
     const withFacts = hosts.filter((h) => h.state === 'HOST_STATE_UP' && (h.facts?.memoryTotalMib ?? 0) > 0).length;
     last = `${known}/${guests} guests known, ${withFacts}/${c.hosts.length} hosts up with facts`;
     if (known === guests && withFacts >= c.hosts.length) return;
@@ -503,7 +503,7 @@ async function measureIngest(c: FleetCluster, n: number): Promise<{ server: numb
 async function waitLsVm(c: FleetCluster, host: string, ok: (r: LsVmResponse__Output) => boolean, timeoutMs: number): Promise<void> {
   const end = performance.now() + timeoutMs;
   for (;;) {
-    const r = await c.call<LsVmResponse__Output>('LsVm', { host }, 10_000);
+    const r = await c.call('LsVm', { host }, 10_000);
     if (ok(r)) return;
     if (performance.now() > end) throw new Error(`LsVm ${host}: condition not met within ${timeoutMs} ms`);
     await sleep(2);

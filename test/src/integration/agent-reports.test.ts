@@ -13,7 +13,6 @@ import {
   EVENTS_STREAM,
   type GuestEvent__Output,
   type Heartbeat__Output,
-  type HostFacts__Output,
   type Inventory__Output,
   background,
 } from '@drover/contract';
@@ -61,7 +60,7 @@ before(async () => {
   collect(subjects.event(HOST), 'GuestEvent', events);
   collect(subjects.heartbeat(HOST), 'Heartbeat', heartbeats);
   agent = new AgentClient(c.dir, HOST, `127.0.0.1:${c.agents[0]!.port}`);
-  await waitFor('agent with libvirt', async () => (await agent.call<HostFacts__Output>('GetFacts')).cpus > 0, 20_000, 200);
+  await waitFor('agent with libvirt', async () => (await agent.call('GetFacts')).cpus > 0, 20_000, 200);
 });
 after(async () => {
   agent?.close();

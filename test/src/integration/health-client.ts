@@ -8,14 +8,14 @@ export const HealthClient = {
   async check(address: string, creds: grpc.ChannelCredentials): Promise<string> {
     const dir = dirname(require.resolve('grpc-health-check/package.json'));
     const def = protoLoader.loadSync(join(dir, 'proto/health/v1/health.proto'), { enums: String });
-    const pkg = grpc.loadPackageDefinition(def) as unknown as { grpc: { health: { v1: { Health: typeof grpc.Client } } } };
-    const cl = new pkg.grpc.health.v1.Health(address, creds, clientOptions('drover-server'));
+    const svc = def['grpc.health.v1.Health'];
+    if (!svc || 'format' in svc) throw new Error('health.proto: no service grpc.health.v1.Health');
+    const m = svc.Check!;
+    const cl = new grpc.Client(address, creds, clientOptions('drover-server'));
     try {
       return await new Promise<string>((res, rej) =>
-        (cl as unknown as { Check: (r: object, o: grpc.CallOptions, cb: (e: Error | null, v: { status: string }) => void) => void }).Check(
-          { service: '' },
-          { deadline: Date.now() + 5000 },
-          (e, v) => (e ? rej(e) : res(v.status)),
+        cl.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, { service: '' }, { deadline: Date.now() + 5000 }, (e, v) =>
+          e ? rej(e) : res(String((v as { status?: string } | undefined)?.status)),
         ),
       );
     } finally {

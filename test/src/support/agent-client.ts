@@ -9,12 +9,15 @@ import {
   clientCredentials,
   clientOptions,
   fromServiceError,
-  grpcTypes,
-  unary,
+  RpcClient,
   type ConsoleInput,
-  type ConsoleOutput__Output,
   type DroverError,
+  type RequestOf,
+  type ReplyOf,
+  type UnaryMethod,
 } from '@drover/contract';
+
+type Agent = 'AgentService';
 
 export function serverPki(clusterDir: string): { ca: string; cert: string; key: string; natsSeed: string } {
   const d = join(clusterDir, 'state', 'pki');
@@ -22,7 +25,7 @@ export function serverPki(clusterDir: string): { ca: string; cert: string; key: 
 }
 
 export class AgentClient {
-  readonly client: grpc.Client;
+  readonly rpc: RpcClient<Agent>;
 
   constructor(
     clusterDir: string,
@@ -35,19 +38,18 @@ export class AgentClient {
       certPem: readFileSync(p.cert, 'utf8'),
       keyPem: readFileSync(p.key, 'utf8'),
     });
-    const Ctor = grpcTypes().drover.v1.AgentService as unknown as typeof grpc.Client;
-    this.client = new Ctor(address, creds, clientOptions(host));
+    this.rpc = new RpcClient('AgentService', address, creds, clientOptions(host));
   }
 
   /** A unary call; `host` is filled in unless the request names one. */
-  call<Res>(method: string, req: Record<string, unknown> = {}, deadlineMs = 20_000): Promise<Res> {
-    return unary<Record<string, unknown>, Res>(this.client, method, { host: this.host, ...req }, { deadlineMs });
+  call<M extends UnaryMethod<Agent>>(method: M, req: RequestOf<Agent, M> = {}, deadlineMs = 20_000): Promise<ReplyOf<Agent, M>> {
+    return this.rpc.unary(method, { host: this.host, ...req }, { deadlineMs });
   }
 
   /** A call expected to fail: resolves with the error, its gRPC status and its metadata. */
-  async fail(
-    method: string,
-    req: Record<string, unknown> = {},
+  async fail<M extends UnaryMethod<Agent>>(
+    method: M,
+    req: RequestOf<Agent, M> = {},
   ): Promise<{ code: grpc.status; details: string; metadata: grpc.Metadata; error: DroverError }> {
     try {
       await this.call(method, req);
@@ -60,14 +62,13 @@ export class AgentClient {
 
   /** Opens a Console stream; the first message is sent at once. */
   console(first: ConsoleInput): {
-    stream: grpc.ClientDuplexStream<ConsoleInput, ConsoleOutput__Output>;
-    received: ConsoleOutput__Output[];
+    stream: grpc.ClientDuplexStream<ConsoleInput, ReplyOf<Agent, 'Console'>>;
+    received: ReplyOf<Agent, 'Console'>[];
     done: Promise<grpc.StatusObject | Error>;
   } {
-    const fn = (this.client as unknown as { Console: () => grpc.ClientDuplexStream<ConsoleInput, ConsoleOutput__Output> }).Console;
-    const stream = fn.call(this.client);
-    const received: ConsoleOutput__Output[] = [];
-    stream.on('data', (m: ConsoleOutput__Output) => received.push(m));
+    const stream = this.rpc.duplex('Console');
+    const received: ReplyOf<Agent, 'Console'>[] = [];
+    stream.on('data', (m: ReplyOf<Agent, 'Console'>) => received.push(m));
     const done = new Promise<grpc.StatusObject | Error>((res) => {
       stream.on('status', (s: grpc.StatusObject) => res(s));
       stream.on('error', (e: Error) => res(e));
@@ -77,6 +78,6 @@ export class AgentClient {
   }
 
   close(): void {
-    this.client.close();
+    this.rpc.close();
   }
 }

@@ -15,9 +15,18 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
 import { parse, stringify } from 'yaml';
-import { clientCredentials, clientOptions, createLogger, grpcTypes, unary, type NodeResult__Output } from '@drover/contract';
+import {
+  clientCredentials,
+  clientOptions,
+  createLogger,
+  RpcClient,
+  type NodeResult__Output,
+  type ReplyOf,
+  type RequestOf,
+  type ServerStreamMethod,
+  type UnaryMethod,
+} from '@drover/contract';
 import { openDb } from '@drover/server/lib/db/database.js';
 import { ClusterPki } from '@drover/server/lib/pki/store.js';
 import { writeAgentBundle, writeUserBundle } from '@drover/server/lib/bundles.js';
@@ -62,7 +71,9 @@ export interface SimProc {
   hosts: string[];
 }
 
-type AdminClient = grpc.Client;
+type AdminClient = RpcClient<'AdminService'>;
+/** The admin methods that stream per-node results. */
+type FanOutMethod = Exclude<ServerStreamMethod<'AdminService'>, 'WatchOperation'>;
 
 export class FleetCluster {
   readonly procs: Proc[] = [];
@@ -283,8 +294,8 @@ export class FleetCluster {
   adminClient(role: 'admin' | 'operator' | 'viewer' = 'admin'): AdminClient {
     if (role === 'admin' && this.admin) return this.admin;
     const b = parse(readFileSync(this.bundles[role], 'utf8')) as { server: string; ca: string; cert: string; key: string };
-    const Ctor = grpcTypes().drover.v1.AdminService as unknown as typeof grpc.Client;
-    const c = new Ctor(
+    const c = new RpcClient(
+      'AdminService',
       b.server,
       clientCredentials({ caPem: b.ca, certPem: b.cert, keyPem: b.key }),
       clientOptions('drover-server', { 'grpc.max_receive_message_length': 256 << 20 }),
@@ -293,8 +304,12 @@ export class FleetCluster {
     return c;
   }
 
-  call<T>(method: string, req: object, deadlineMs = 60_000): Promise<T> {
-    return unary<object, T>(this.adminClient(), method, req, { deadlineMs });
+  call<M extends UnaryMethod<'AdminService'>>(
+    method: M,
+    req: RequestOf<'AdminService', M>,
+    deadlineMs = 60_000,
+  ): Promise<ReplyOf<'AdminService', M>> {
+    return this.adminClient().unary(method, req, { deadlineMs });
   }
 
   whoAmI(): Promise<unknown> {
@@ -302,16 +317,10 @@ export class FleetCluster {
   }
 
   /** A server-streaming admin call, collected. */
-  stream(method: string, req: object, deadlineMs = 120_000): Promise<NodeResult__Output[]> {
-    const c = this.adminClient() as unknown as Record<
-      string,
-      (r: object, md: grpc.Metadata, o: grpc.CallOptions) => grpc.ClientReadableStream<NodeResult__Output>
-    >;
-    const fn = c[method];
-    if (!fn) return Promise.reject(new Error(`no method ${method}`));
+  stream<M extends FanOutMethod>(method: M, req: RequestOf<'AdminService', M>, deadlineMs = 120_000): Promise<NodeResult__Output[]> {
     return new Promise((res, rej) => {
       const out: NodeResult__Output[] = [];
-      const s = fn.call(this.adminClient(), req, new grpc.Metadata(), { deadline: Date.now() + deadlineMs });
+      const s = this.adminClient().serverStream(method, req, { deadlineMs });
       s.on('data', (r: NodeResult__Output) => out.push(r));
       s.on('error', rej);
       s.on('end', () => res(out));

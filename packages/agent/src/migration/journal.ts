@@ -4,7 +4,7 @@
  * without it and still publish the outcome.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomic, type JobState, type MigrationProgress } from '@drover/contract';
+import { writeFileAtomic, type FailureReason__Output, type JobState, type MigrationProgress } from '@drover/contract';
 
 export interface MigrationRecord {
   opId: string;
@@ -18,6 +18,8 @@ export interface MigrationRecord {
   startedMs: number;
   finishedMs?: number;
   error?: string;
+  /** why the job did not complete: set where that happened (abort by request, timeout, stall, ...) */
+  reason?: FailureReason__Output;
   libvirtCode?: number;
   runningOn?: string;
   downtimeMs?: number;

@@ -264,9 +264,11 @@ export class Migrations {
         await this.sendAbort(live, 'abort again: the job is still running');
       } else if (deadline && now > deadline && !live.rec.abortRequested) {
         live.rec.error = `timed out after ${timeoutS}s`;
+        live.rec.reason = 'FAILURE_REASON_TIMEOUT';
         await this.abortLive(live, 'timeout');
       } else if (stallS > 0 && now - live.lastProgressMs > stallS * 1000 && !live.rec.abortRequested) {
         live.rec.error = `no progress for ${stallS}s (remaining ${remaining} bytes)`;
+        live.rec.reason = 'FAILURE_REASON_STALLED';
         await this.abortLive(live, 'stalled');
       }
     };
@@ -333,13 +335,16 @@ export class Migrations {
     if (live.timer) clearInterval(live.timer);
     this.live.delete(live.rec.jobId);
     const r = live.rec;
-    if (state !== 'JOB_STATE_COMPLETED' && r.error && r.abortRequested && !r.error.startsWith('cancelled')) state = 'JOB_STATE_FAILED';
+    // An abort this agent made itself (timeout, stall) ends a failed job; only an admin's cancel ends a cancelled one.
+    if (state === 'JOB_STATE_CANCELLED' && r.reason !== 'FAILURE_REASON_CANCELLED_BY_REQUEST') state = 'JOB_STATE_FAILED';
     r.state = state;
     r.finishedMs = Date.now();
     if (err) {
       r.error = r.error ?? (err as Error).message;
       if (err instanceof LibvirtError) r.libvirtCode = err.code;
     }
+    // A job that failed with no abort behind it failed in libvirt.
+    if (state !== 'JOB_STATE_COMPLETED') r.reason ??= 'FAILURE_REASON_LIBVIRT_ERROR';
     r.runningOn = state === 'JOB_STATE_COMPLETED' ? r.dest : (await this.runsHere(r.guest)) ? this.host : '';
     try {
       const st = await live.dom.jobStats(1 /* COMPLETED */);
@@ -377,6 +382,7 @@ export class Migrations {
       jobId: r.jobId,
       state: r.state,
       error: r.error ?? '',
+      reason: r.reason ?? 'FAILURE_REASON_UNSPECIFIED',
       libvirtCode: r.libvirtCode ?? 0,
       runningOn: r.runningOn ?? '',
       elapsedMs: (r.finishedMs ?? Date.now()) - r.startedMs,
@@ -430,6 +436,7 @@ export class Migrations {
       definedHere: !!dom,
       runningHere: status?.state === 'POWER_STATE_ON',
       error: rec?.error ?? '',
+      reason: rec?.reason ?? 'FAILURE_REASON_UNSPECIFIED',
     };
   }
 
@@ -438,6 +445,7 @@ export class Migrations {
     const live = rec ? this.live.get(rec.jobId) : undefined;
     if (live && !live.rec.abortRequested) {
       live.rec.error = 'cancelled by request';
+      live.rec.reason = 'FAILURE_REASON_CANCELLED_BY_REQUEST';
       await this.abortLive(live, 'requested');
     } else if (!rec && guest) {
       // No record (e.g. the journal was lost): abort whatever job the guest has.
@@ -490,6 +498,7 @@ export class Migrations {
     const here = await this.runsHere(r.guest);
     r.state = here ? 'JOB_STATE_FAILED' : 'JOB_STATE_COMPLETED';
     r.error = here ? (r.error ?? 'the migration ended while the agent was restarting; the guest still runs here') : undefined;
+    r.reason = here ? (r.reason ?? 'FAILURE_REASON_AGENT_RESTARTED') : undefined;
     r.runningOn = here ? this.host : r.dest;
     r.finishedMs = Date.now();
     this.journal.put(r);

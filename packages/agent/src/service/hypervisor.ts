@@ -1,6 +1,6 @@
-/** RestartHypervisor: the safe restart (suspend, restart, reconnect, resume exactly those). */
+/** RestartHypervisor: the safe restart (suspend, restart, reconnect, resume exactly those). SetPeers is not served yet. */
 import * as grpc from '@grpc/grpc-js';
-import { DroverError, type HostRequest__Output, type RestartHypervisorResponse } from '@drover/contract';
+import { DroverError, notImplemented, type HostRequest__Output, type RestartHypervisorResponse } from '@drover/contract';
 import { commandRunner, safeRestart, type RestartRunner } from '../hypervisor/restart.js';
 import { handle, type ServiceDeps } from './context.js';
 
@@ -25,5 +25,7 @@ export function hypervisorHandlers(deps: ServiceDeps, runner?: RestartRunner) {
           busy = false;
         }
       }),
+    // Declared in proto/ (peer relocation settings) but not implemented by the agent.
+    SetPeers: notImplemented('AgentService', 'SetPeers'),
   };
 }

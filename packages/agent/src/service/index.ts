@@ -1,4 +1,5 @@
 /** The agent's command service (AgentService): one handler file per area, joined here. */
+import type { Implementation } from '@drover/contract';
 import { LibvirtError, ErrorNumber } from '@drover/libvirt';
 import { ConsoleHubs } from '../console/hub.js';
 import type { RestartRunner } from '../hypervisor/restart.js';
@@ -33,8 +34,8 @@ export function consoleHubs(deps: ServiceDeps): ConsoleHubs {
 
 export function agentHandlers(
   deps: ServiceDeps,
-  extra: { hubs: ConsoleHubs; advertise: () => string; restartRunner?: RestartRunner; migrations?: Migrations },
-): Record<string, (...a: never[]) => unknown> {
+  extra: { hubs: ConsoleHubs; advertise: () => string; restartRunner?: RestartRunner; migrations: Migrations },
+): Implementation<'AgentService'> {
   return {
     ...guestHandlers(deps),
     ...powerHandlers(deps),
@@ -42,8 +43,8 @@ export function agentHandlers(
     ...vncHandlers(deps, extra.advertise),
     ...consoleHandlers(deps, extra.hubs),
     ...hypervisorHandlers(deps, extra.restartRunner),
-    ...(extra.migrations ? migrationHandlers(deps, extra.migrations) : {}),
-  } as unknown as Record<string, (...a: never[]) => unknown>;
+    ...migrationHandlers(deps, extra.migrations),
+  };
 }
 
 export function isNoDomain(e: unknown): boolean {

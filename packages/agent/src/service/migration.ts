@@ -1,6 +1,7 @@
 /** AgentService migration RPCs (contract: docs/migration.md), on top of the agent's Migrations. */
 import type * as grpc from '@grpc/grpc-js';
 import type {
+  Handlers,
   PrepareMigrationRequest__Output,
   StartMigrationRequest__Output,
   QueryMigrationRequest__Output,
@@ -14,7 +15,13 @@ import type { Migrations } from '../migration/migrations.js';
 
 type Call<T> = grpc.ServerUnaryCall<T, unknown>;
 
-export function migrationHandlers(deps: ServiceDeps, m: Migrations): Record<string, (call: Call<never>) => Promise<unknown>> {
+export function migrationHandlers(
+  deps: ServiceDeps,
+  m: Migrations,
+): Handlers<
+  'AgentService',
+  'PrepareMigration' | 'StartMigration' | 'QueryMigration' | 'AbortMigration' | 'GuestCpu' | 'CompareCpu' | 'CheckReachable'
+> {
   return {
     PrepareMigration: (call: Call<PrepareMigrationRequest__Output>) =>
       handle(deps, 'PrepareMigration', { host: call.request.host }, (log) => m.prepare(call.request, log), call.request.spec?.name),
@@ -35,5 +42,5 @@ export function migrationHandlers(deps: ServiceDeps, m: Migrations): Record<stri
       ),
     CheckReachable: (call: Call<CheckReachableRequest__Output>) =>
       handle(deps, 'CheckReachable', { host: call.request.host }, () => m.checkReachable(call.request)),
-  } as unknown as Record<string, (call: Call<never>) => Promise<unknown>>;
+  };
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { UserFacingError, type NodeResults__Output } from '@drover/contract';
+import { UserFacingError } from '@drover/contract';
 import { withApi } from '../run.js';
 import { inlineNoderangeFiles } from './noderange-file.js';
 import { callTables, checkOutput, parseAssignments, printResults, runTableVerb, TABLE_VERB_HELP } from './tables-common.js';
@@ -28,7 +28,7 @@ export function register(program: Command): void {
             plus: !!o.plus,
             minus: !!o.minus,
           };
-          return printResults(await callTables<NodeResults__Output>(api, 'ChDef', req), o.output);
+          return printResults(await callTables(api, 'ChDef', req), o.output);
         }),
       ),
     );

@@ -4,15 +4,18 @@
  * many nodes are involved and stderr is a terminal. Returns 1 when any node failed.
  */
 import { SingleBar, Presets } from 'cli-progress';
-import type { NodeResult__Output } from '@drover/contract';
+import type { NodeResult__Output, RequestOf, ServerStreamMethod } from '@drover/contract';
 import type { Api } from '../client.js';
 import { printJson } from '../output.js';
 import { compareNames } from '../sort.js';
 
-export async function streamResults(
+/** The fan-out RPCs: every server-streaming admin method but WatchOperation streams NodeResults. */
+export type FanOutMethod = Exclude<ServerStreamMethod<'AdminService'>, 'WatchOperation'>;
+
+export async function streamResults<M extends FanOutMethod>(
   api: Api,
-  method: string,
-  req: object,
+  method: M,
+  req: RequestOf<'AdminService', M>,
   output: string,
   opts: { expect?: number } = {},
 ): Promise<number> {
@@ -23,7 +26,7 @@ export async function streamResults(
       ? new SingleBar({ format: `${method} {bar} {value}/{total} nodes`, hideCursor: true, clearOnComplete: true }, Presets.shades_classic)
       : undefined;
   bar?.start(opts.expect ?? 0, 0);
-  for await (const r of api.stream<NodeResult__Output>(method, req)) {
+  for await (const r of api.stream(method, req)) {
     results.push(r);
     bar?.increment();
     if (tty && !bar) (r.ok ? process.stdout : process.stderr).write(`${r.node}: ${r.message}\n`);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { UserFacingError, type LsDefResponse__Output } from '@drover/contract';
+import { UserFacingError } from '@drover/contract';
 import { withApi } from '../run.js';
 import { printJson } from '../output.js';
 import { inlineNoderangeFiles } from './noderange-file.js';
@@ -39,7 +39,7 @@ export function register(program: Command): void {
                   .filter(Boolean)
               : [],
           };
-          const r = await callTables<LsDefResponse__Output>(api, 'LsDef', req);
+          const r = await callTables(api, 'LsDef', req);
           if (o.output === 'json') {
             return printJson(
               r.nodes.map((n) => ({ node: n.node, attrs: sortedAttrs(n.attrs), pending: n.pending, unmanaged: n.unmanaged })),

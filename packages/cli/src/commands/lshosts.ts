@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import type { ListHostsResponse__Output } from '@drover/contract';
 import { withApi } from '../run.js';
 import { colour, formatAge, printJson, printTable } from '../output.js';
 
@@ -13,7 +12,7 @@ export function register(program: Command): void {
     .option('-o, --output <format>', 'text or json', 'text')
     .action(async (hosts: string | undefined, o: { output: string }) =>
       withApi(async (api) => {
-        const r = await api.call<ListHostsResponse__Output>('ListHosts', { noderange: hosts ?? '' });
+        const r = await api.call('ListHosts', { noderange: hosts ?? '' });
         const rows = r.hosts.map((h) => ({
           host: h.name,
           state: STATE[h.state] ?? 'unknown',

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import type { NodeResults__Output } from '@drover/contract';
 import { withApi } from '../run.js';
 import { inlineNoderangeFiles } from './noderange-file.js';
 import { callTables, checkOutput, printResults, runTableVerb, NODERANGE_HELP } from './tables-common.js';
@@ -43,7 +42,7 @@ export function register(program: Command): void {
             delete: !!o.delete,
             all: !!o.all,
           };
-          return printResults(await callTables<NodeResults__Output>(api, 'MakeDhcp', req), o.output);
+          return printResults(await callTables(api, 'MakeDhcp', req), o.output);
         }),
       ),
     );

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import type { NodeResults__Output } from '@drover/contract';
 import { withApi } from '../run.js';
 import { inlineNoderangeFiles } from './noderange-file.js';
 import { callTables, checkOutput, printResults, runTableVerb, NODERANGE_HELP } from './tables-common.js';
@@ -33,7 +32,7 @@ export function register(program: Command): void {
         withApi(async (api) => {
           checkOutput(o.output);
           const req = { noderange: noderange ? inlineNoderangeFiles(noderange) : '', delete: !!o.delete, longNameFirst: !!o.longname };
-          return printResults(await callTables<NodeResults__Output>(api, 'MakeHosts', req), o.output);
+          return printResults(await callTables(api, 'MakeHosts', req), o.output);
         }),
       ),
     );

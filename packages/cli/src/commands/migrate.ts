@@ -8,16 +8,16 @@ import type { Command } from 'commander';
 import { createInterface } from 'node:readline';
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import {
+  type RequestOf,
   UserFacingError,
   type Operation__Output,
   type OperationRef__Output,
-  type OperationUpdate__Output,
   type OperationStep__Output,
-  type NodeResults__Output,
 } from '@drover/contract';
 import { withApi } from '../run.js';
 import type { Api } from '../client.js';
 import { inlineNoderangeFiles } from './noderange-file.js';
+import { checkLine, operationJson } from './checks.js';
 import { callTables, checkOutput, printResults, runTableVerb, NODERANGE_HELP } from './tables-common.js';
 import { formatAge, printJson, printTable } from '../output.js';
 
@@ -50,10 +50,11 @@ function progressOf(s: OperationStep__Output): { pct: number; info: string } {
 
 /** Prints a plan (dry run) or an operation's end state. */
 export function printOperation(op: Operation__Output, output: string): void {
-  if (output === 'json') return printJson(op);
+  if (output === 'json') return printJson(operationJson(op));
   process.stdout.write(`operation ${op.id} (${op.kind}) ${op.state}${op.summary ? `: ${op.summary}` : ''}\n`);
   // Every check on a dry run; afterwards only those that did not pass.
-  for (const c of op.checks) if (op.state === 'planned' || !/: ok /.test(c)) process.stdout.write(`  check ${c}\n`);
+  for (const c of op.checks)
+    if (op.state === 'planned' || c.verdict !== 'CHECK_VERDICT_OK') process.stdout.write(`  check ${checkLine(c)}\n`);
   if (op.steps.length) {
     printTable(
       ['GUEST', 'FROM', 'TO', 'STATE', 'TIME', 'ERROR'],
@@ -94,7 +95,7 @@ export async function watchOperation(api: Api, id: string, output: string): Prom
   const progressAt = new Map<string, number>();
   let last: Operation__Output | undefined;
   let interrupted = false;
-  const stream = api.stream<OperationUpdate__Output>('WatchOperation', { id });
+  const stream = api.stream('WatchOperation', { id });
   const onSigint = (): void => {
     if (interrupted) return;
     interrupted = true;
@@ -159,21 +160,27 @@ export async function watchOperation(api: Api, id: string, output: string): Prom
     process.off('SIGINT', onSigint);
     multi?.stop();
   }
-  const op = await api.call<Operation__Output>('GetOperation', { id });
+  const op = await api.call('GetOperation', { id });
   return op ?? last!;
 }
 
-async function runOperation(api: Api, method: string, req: object, output: string, watch: boolean): Promise<number> {
-  const ref = await callTables<OperationRef__Output>(api, method, req);
+async function runOperation<M extends 'Migrate' | 'Evacuate' | 'Maintenance'>(
+  api: Api,
+  method: M,
+  req: RequestOf<'AdminService', M>,
+  output: string,
+  watch: boolean,
+): Promise<number> {
+  const ref: OperationRef__Output = await callTables(api, method, req);
   if (!ref.id) {
     if (output === 'json') printJson({ id: '' });
     return 0;
   }
-  const planned = await api.call<Operation__Output>('GetOperation', { id: ref.id });
+  const planned = await api.call('GetOperation', { id: ref.id });
   if (planned.state === 'planned' || !watch) {
     printOperation(planned, output);
     // A dry run whose checks found a move that cannot succeed says so in its exit code too.
-    if (planned.state === 'planned') return planned.checks.some((c) => /: FAILED /.test(c)) ? 1 : 0;
+    if (planned.state === 'planned') return planned.checks.some((c) => c.verdict === 'CHECK_VERDICT_FAILED') ? 1 : 0;
     return planned.state === 'failed' ? 1 : 0;
   }
   if (output === 'text')
@@ -315,8 +322,8 @@ export function register(program: Command): void {
     .action(async (o: { all?: boolean; output: string }) =>
       withApi(async (api) => {
         checkOutput(o.output);
-        const r = await api.call<{ operations: Operation__Output[] }>('ListOperations', { all: !!o.all, limit: 100 });
-        if (o.output === 'json') return printJson(r.operations);
+        const r = await api.call('ListOperations', { all: !!o.all, limit: 100 });
+        if (o.output === 'json') return printJson(r.operations.map(operationJson));
         printTable(
           ['ID', 'KIND', 'STATE', 'BY', 'STARTED', 'MOVES', 'SUMMARY'],
           r.operations.map((x) => [
@@ -338,7 +345,7 @@ export function register(program: Command): void {
     .action(async (id: string, o: { watch?: boolean; output: string }) =>
       withApi(async (api) => {
         checkOutput(o.output);
-        const op = o.watch ? await watchOperation(api, id, o.output) : await api.call<Operation__Output>('GetOperation', { id });
+        const op = o.watch ? await watchOperation(api, id, o.output) : await api.call('GetOperation', { id });
         printOperation(op, o.output);
       }),
     );
@@ -366,7 +373,7 @@ export function register(program: Command): void {
       runTableVerb(() =>
         withApi(async (api) => {
           checkOutput(o.output);
-          return printResults(await callTables<NodeResults__Output>(api, 'RestartHypervisor', { host, action }), o.output);
+          return printResults(await callTables(api, 'RestartHypervisor', { host, action }), o.output);
         }),
       ),
     );

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import type { NodeResults__Output } from '@drover/contract';
 import { withApi } from '../run.js';
 import { inlineNoderangeFiles } from './noderange-file.js';
 import { callTables, checkOutput, parseAssignments, printResults, runTableVerb, TABLE_VERB_HELP } from './tables-common.js';
@@ -17,7 +16,7 @@ export function register(program: Command): void {
         withApi(async (api) => {
           checkOutput(o.output);
           const req = { noderange: inlineNoderangeFiles(noderange), attrs: parseAssignments(attrs) };
-          return printResults(await callTables<NodeResults__Output>(api, 'NodeAdd', req), o.output);
+          return printResults(await callTables(api, 'NodeAdd', req), o.output);
         }),
       ),
     );

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import type { LsDefResponse__Output } from '@drover/contract';
 import { withApi } from '../run.js';
 import { printJson } from '../output.js';
 import { inlineNoderangeFiles } from './noderange-file.js';
@@ -18,7 +17,7 @@ export function register(program: Command): void {
         withApi(async (api) => {
           checkOutput(o.output);
           const req = { noderange: noderange ? inlineNoderangeFiles(noderange) : '', columns };
-          const r = await callTables<LsDefResponse__Output>(api, 'NodeLs', req);
+          const r = await callTables(api, 'NodeLs', req);
           if (o.output === 'json') {
             return printJson(columns.length ? r.nodes.map((n) => ({ node: n.node, attrs: n.attrs })) : r.nodes.map((n) => n.node));
           }

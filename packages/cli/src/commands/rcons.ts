@@ -41,7 +41,7 @@ function attach(
   input: NodeJS.ReadableStream,
   output: NodeJS.WritableStream,
 ): Session {
-  const call = (api.client.Console as () => grpc.ClientDuplexStream<object, ConsoleOutput__Output>).call(api.client);
+  const call = api.duplex('Console');
   const scanner = new EscapeScanner();
   let movedTo = '';
   let detached = false;

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import type { NodeResults__Output } from '@drover/contract';
 import { withApi } from '../run.js';
 import { inlineNoderangeFiles } from './noderange-file.js';
 import { callTables, checkOutput, printResults, runTableVerb, NODERANGE_HELP } from './tables-common.js';
@@ -16,10 +15,7 @@ export function register(program: Command): void {
       runTableVerb(() =>
         withApi(async (api) => {
           checkOutput(o.output);
-          return printResults(
-            await callTables<NodeResults__Output>(api, 'RmDef', { noderange: inlineNoderangeFiles(noderange) }),
-            o.output,
-          );
+          return printResults(await callTables(api, 'RmDef', { noderange: inlineNoderangeFiles(noderange) }), o.output);
         }),
       ),
     );

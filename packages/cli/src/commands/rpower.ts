@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { UserFacingError } from '@drover/contract';
+import { UserFacingError, type PowerAction } from '@drover/contract';
 import { withApi } from '../run.js';
 import { inlineNoderangeFiles } from './noderange-file.js';
 import { checkOutput, NODERANGE_HELP } from './tables-common.js';
 import { streamResults } from './fanout.js';
 
-const ACTIONS: Record<string, string> = {
+const ACTIONS: Record<string, PowerAction> = {
   on: 'POWER_ACTION_ON',
   off: 'POWER_ACTION_OFF',
   softoff: 'POWER_ACTION_SOFTOFF',

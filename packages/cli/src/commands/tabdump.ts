@@ -40,7 +40,7 @@ export function register(program: Command): void {
       runTableVerb(() =>
         withApi(async (api) => {
           checkOutput(o.output);
-          const r = await callTables<TabDumpResponse__Output>(api, 'TabDump', { table: table ?? '' });
+          const r = await callTables(api, 'TabDump', { table: table ?? '' });
           if (!table) {
             if (o.output === 'json') return printJson(r.rows.map((x) => x.values[0]));
             process.stdout.write(r.rows.map((x) => x.values[0]).join('\n') + '\n');
@@ -81,7 +81,7 @@ export function register(program: Command): void {
               throw new UserFacingError('give table.column=value pairs, all of one table (one chtab per table)', 2);
             table = [...tables][0]!;
           }
-          const r = await callTables<TabDumpResponse__Output>(api, 'TabSet', { table, key: keyPair, values: set, delete: !!o.delete });
+          const r = await callTables(api, 'TabSet', { table, key: keyPair, values: set, delete: !!o.delete });
           printDump(r, o.output);
         }),
       ),

@@ -4,7 +4,15 @@
  * the help texts.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { ATTR_SYNTAX_HELP, fromServiceError, UserFacingError, type NodeResults__Output } from '@drover/contract';
+import {
+  ATTR_SYNTAX_HELP,
+  fromServiceError,
+  UserFacingError,
+  type NodeResults__Output,
+  type ReplyOf,
+  type RequestOf,
+  type UnaryMethod,
+} from '@drover/contract';
 import type { Api } from '../client.js';
 import { printJson } from '../output.js';
 
@@ -32,15 +40,16 @@ export class NodeLinesError extends Error {
  * A unary call. A refusal that names nodes becomes a NodeLinesError; anything else (unreachable
  * server, refused certificate, a bad noderange) becomes the client's one-line error.
  */
-export function callTables<Res>(api: Api, method: string, req: object, deadlineMs = 300_000): Promise<Res> {
-  return new Promise<Res>((res, rej) => {
-    const fn = api.client[method] as (r: object, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, v: Res) => void) => void;
-    fn.call(api.client, req, { deadline: Date.now() + deadlineMs }, (e, v) => {
-      if (!e) return res(v);
-      const d = fromServiceError(e);
-      if (d.node && d.code !== 'UNAUTHENTICATED' && d.code !== 'PERMISSION_DENIED') rej(new NodeLinesError(d.message.split('\n')));
-      else rej(api.explain(e));
-    });
+export function callTables<M extends UnaryMethod<'AdminService'>>(
+  api: Api,
+  method: M,
+  req: RequestOf<'AdminService', M>,
+  deadlineMs = 300_000,
+): Promise<ReplyOf<'AdminService', M>> {
+  return api.rpc.unary(method, req, { deadlineMs }).catch((e: grpc.ServiceError) => {
+    const d = fromServiceError(e);
+    if (d.node && d.code !== 'UNAUTHENTICATED' && d.code !== 'PERMISSION_DENIED') throw new NodeLinesError(d.message.split('\n'));
+    throw api.explain(e);
   });
 }
 

@@ -1,6 +1,6 @@
 /** mkvm, rmvm, lsvm and wvid. */
 import type { Command } from 'commander';
-import { UserFacingError, powerStateWord, type LsVmResponse__Output } from '@drover/contract';
+import { UserFacingError, powerStateWord } from '@drover/contract';
 import { withApi } from '../run.js';
 import { inlineNoderangeFiles } from './noderange-file.js';
 import { checkOutput } from './tables-common.js';
@@ -49,7 +49,7 @@ export function register(program: Command): void {
     .action(async (host: string, o: { live?: boolean; output: string }) =>
       withApi(async (api) => {
         checkOutput(o.output);
-        const r = await api.call<LsVmResponse__Output>('LsVm', { host, live: !!o.live });
+        const r = await api.call('LsVm', { host, live: !!o.live });
         const rows = r.guests.map((g) => ({
           name: g.name,
           id: g.id,

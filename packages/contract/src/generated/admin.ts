@@ -4,6 +4,7 @@ import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-load
 
 import type { AdminServiceClient as _drover_v1_AdminServiceClient, AdminServiceDefinition as _drover_v1_AdminServiceDefinition } from './drover/v1/AdminService.js';
 import type { ChDefRequest as _drover_v1_ChDefRequest, ChDefRequest__Output as _drover_v1_ChDefRequest__Output } from './drover/v1/ChDefRequest.js';
+import type { Check as _drover_v1_Check, Check__Output as _drover_v1_Check__Output } from './drover/v1/Check.js';
 import type { ConsoleInput as _drover_v1_ConsoleInput, ConsoleInput__Output as _drover_v1_ConsoleInput__Output } from './drover/v1/ConsoleInput.js';
 import type { ConsoleOutput as _drover_v1_ConsoleOutput, ConsoleOutput__Output as _drover_v1_ConsoleOutput__Output } from './drover/v1/ConsoleOutput.js';
 import type { Disk as _drover_v1_Disk, Disk__Output as _drover_v1_Disk__Output } from './drover/v1/Disk.js';
@@ -87,6 +88,8 @@ export interface ProtoGrpcType {
     v1: {
       AdminService: SubtypeConstructor<typeof grpc.Client, _drover_v1_AdminServiceClient> & { service: _drover_v1_AdminServiceDefinition }
       ChDefRequest: MessageTypeDefinition<_drover_v1_ChDefRequest, _drover_v1_ChDefRequest__Output>
+      Check: MessageTypeDefinition<_drover_v1_Check, _drover_v1_Check__Output>
+      CheckVerdict: EnumTypeDefinition
       ConsoleInput: MessageTypeDefinition<_drover_v1_ConsoleInput, _drover_v1_ConsoleInput__Output>
       ConsoleOutput: MessageTypeDefinition<_drover_v1_ConsoleOutput, _drover_v1_ConsoleOutput__Output>
       Disk: MessageTypeDefinition<_drover_v1_Disk, _drover_v1_Disk__Output>
@@ -94,6 +97,7 @@ export interface ProtoGrpcType {
       EnrollResponse: MessageTypeDefinition<_drover_v1_EnrollResponse, _drover_v1_EnrollResponse__Output>
       EnrollService: SubtypeConstructor<typeof grpc.Client, _drover_v1_EnrollServiceClient> & { service: _drover_v1_EnrollServiceDefinition }
       EvacuateRequest: MessageTypeDefinition<_drover_v1_EvacuateRequest, _drover_v1_EvacuateRequest__Output>
+      FailureReason: EnumTypeDefinition
       GuestSpec: MessageTypeDefinition<_drover_v1_GuestSpec, _drover_v1_GuestSpec__Output>
       GuestStatus: MessageTypeDefinition<_drover_v1_GuestStatus, _drover_v1_GuestStatus__Output>
       HostFacts: MessageTypeDefinition<_drover_v1_HostFacts, _drover_v1_HostFacts__Output>

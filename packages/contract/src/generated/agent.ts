@@ -100,6 +100,7 @@ export interface ProtoGrpcType {
       DiskInfo: MessageTypeDefinition<_drover_v1_DiskInfo, _drover_v1_DiskInfo__Output>
       DiskList: MessageTypeDefinition<_drover_v1_DiskList, _drover_v1_DiskList__Output>
       DomainXml: MessageTypeDefinition<_drover_v1_DomainXml, _drover_v1_DomainXml__Output>
+      FailureReason: EnumTypeDefinition
       GuestCpuRequest: MessageTypeDefinition<_drover_v1_GuestCpuRequest, _drover_v1_GuestCpuRequest__Output>
       GuestCpuResponse: MessageTypeDefinition<_drover_v1_GuestCpuResponse, _drover_v1_GuestCpuResponse__Output>
       GuestList: MessageTypeDefinition<_drover_v1_GuestList, _drover_v1_GuestList__Output>

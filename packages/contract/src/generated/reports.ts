@@ -51,6 +51,7 @@ export interface ProtoGrpcType {
       ConsoleInput: MessageTypeDefinition<_drover_v1_ConsoleInput, _drover_v1_ConsoleInput__Output>
       ConsoleOutput: MessageTypeDefinition<_drover_v1_ConsoleOutput, _drover_v1_ConsoleOutput__Output>
       Disk: MessageTypeDefinition<_drover_v1_Disk, _drover_v1_Disk__Output>
+      FailureReason: EnumTypeDefinition
       GuestEvent: MessageTypeDefinition<_drover_v1_GuestEvent, _drover_v1_GuestEvent__Output>
       GuestSpec: MessageTypeDefinition<_drover_v1_GuestSpec, _drover_v1_GuestSpec__Output>
       GuestStatus: MessageTypeDefinition<_drover_v1_GuestStatus, _drover_v1_GuestStatus__Output>

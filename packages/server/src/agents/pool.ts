@@ -4,12 +4,27 @@
  * name the host and its state.
  */
 import * as grpc from '@grpc/grpc-js';
-import { clientCredentials, clientOptions, DroverError, fromServiceError, grpcTypes, type TlsFiles } from '@drover/contract';
+import {
+  clientCredentials,
+  clientOptions,
+  DroverError,
+  fromServiceError,
+  RpcClient,
+  type BidiMethod,
+  type ReplyOf,
+  type RequestOf,
+  type TlsFiles,
+  type UnaryMethod,
+} from '@drover/contract';
 import type { HostRegistry } from '../hosts/registry.js';
+
+type AgentClient = RpcClient<'AgentService'>;
+/** A request as the pool takes it: the `host` field is filled in by the pool. */
+export type AgentRequest<M extends UnaryMethod<'AgentService'>> = Omit<RequestOf<'AgentService', M>, 'host'>;
 
 interface Entry {
   address: string;
-  client: grpc.Client;
+  client: AgentClient;
 }
 
 export class AgentPool {
@@ -22,7 +37,7 @@ export class AgentPool {
     this.creds = clientCredentials(tls);
   }
 
-  private client(host: string, allowStale: boolean): grpc.Client {
+  private client(host: string, allowStale: boolean): AgentClient {
     const h = this.hosts.get(host);
     if (!h)
       throw new DroverError('HOST_UNKNOWN', `host '${host}' is not enrolled; enrol it with drover-server enroll ${host}`, {
@@ -45,71 +60,70 @@ export class AgentPool {
     const cur = this.clients.get(host);
     if (cur && cur.address === h.address) return cur.client;
     cur?.client.close();
-    const Ctor = grpcTypes().drover.v1.AgentService as unknown as typeof grpc.Client;
-    const client = new Ctor(h.address, this.creds, clientOptions(host, { 'grpc.max_receive_message_length': 64 << 20 }));
+    const client = new RpcClient(
+      'AgentService',
+      h.address,
+      this.creds,
+      clientOptions(host, { 'grpc.max_receive_message_length': 64 << 20 }),
+    );
     this.clients.set(host, { address: h.address, client });
     return client;
   }
 
   /** A unary call to `host`'s agent. The request's `host` field is filled in. */
-  call<Res>(host: string, method: string, req: object, opts: { deadlineMs?: number; allowStale?: boolean } = {}): Promise<Res> {
-    let c: grpc.Client;
+  call<M extends UnaryMethod<'AgentService'>>(
+    host: string,
+    method: M,
+    req: AgentRequest<M>,
+    opts: { deadlineMs?: number; allowStale?: boolean } = {},
+  ): Promise<ReplyOf<'AgentService', M>> {
+    let c: AgentClient;
     try {
       c = this.client(host, opts.allowStale ?? false);
     } catch (e) {
       return Promise.reject(e);
     }
-    const fn = (
-      c as unknown as Record<
-        string,
-        (r: object, md: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, v: Res) => void) => void
-      >
-    )[method];
-    if (!fn) return Promise.reject(new Error(`AgentService has no method ${method}`));
-    return new Promise<Res>((res, rej) => {
-      fn.call(c, { ...req, host }, new grpc.Metadata(), { deadline: Date.now() + (opts.deadlineMs ?? 30_000) }, (e, v) => {
-        if (!e) return res(v);
-        const d = fromServiceError(e);
-        // An agent that answers with its own error (a drover code in the trailers, e.g. libvirt
-        // unreachable on that host) did answer: its error is kept, not turned into "no answer".
-        const own = e.metadata?.get('drover-code').length > 0;
-        if (own && e.code === grpc.status.UNAVAILABLE) {
-          rej(
-            new DroverError(d.code, `${host}: ${d.message}`, {
-              status: d.status,
-              host,
-              ...(d.node ? { node: d.node } : {}),
-              ...(d.libvirtCode !== undefined ? { libvirtCode: d.libvirtCode } : {}),
-              cause: e,
-            }),
-          );
-        } else if (e.code === grpc.status.UNAVAILABLE || e.code === grpc.status.DEADLINE_EXCEEDED) {
-          rej(
-            new DroverError(
-              'AGENT_UNREACHABLE',
-              `agent on '${host}' did not answer ${method} (${e.details}); check drover-agent on ${host}`,
-              { status: e.code, host, cause: e },
-            ),
-          );
-        } else {
-          rej(
-            new DroverError(d.code, d.message, {
-              status: d.status,
-              host,
-              ...(d.node ? { node: d.node } : {}),
-              ...(d.libvirtCode !== undefined ? { libvirtCode: d.libvirtCode } : {}),
-            }),
-          );
-        }
-      });
+    const full = { ...req, host } as RequestOf<'AgentService', M>;
+    return c.unary(method, full, { deadlineMs: opts.deadlineMs ?? 30_000 }).catch((e: grpc.ServiceError) => {
+      const d = fromServiceError(e);
+      // An agent that answers with its own error (a drover code in the trailers, e.g. libvirt
+      // unreachable on that host) did answer: its error is kept, not turned into "no answer".
+      const own = e.metadata?.get('drover-code').length > 0;
+      if (own && e.code === grpc.status.UNAVAILABLE) {
+        throw new DroverError(d.code, `${host}: ${d.message}`, {
+          status: d.status,
+          host,
+          ...(d.node ? { node: d.node } : {}),
+          ...(d.libvirtCode !== undefined ? { libvirtCode: d.libvirtCode } : {}),
+          cause: e,
+        });
+      } else if (e.code === grpc.status.UNAVAILABLE || e.code === grpc.status.DEADLINE_EXCEEDED) {
+        throw new DroverError(
+          'AGENT_UNREACHABLE',
+          `agent on '${host}' did not answer ${method} (${e.details}); check drover-agent on ${host}`,
+          {
+            status: e.code,
+            host,
+            cause: e,
+          },
+        );
+      } else {
+        throw new DroverError(d.code, d.message, {
+          status: d.status,
+          host,
+          ...(d.node ? { node: d.node } : {}),
+          ...(d.libvirtCode !== undefined ? { libvirtCode: d.libvirtCode } : {}),
+        });
+      }
     });
   }
 
-  /** A streaming call (console): returns the raw grpc-js stream. */
-  duplex(host: string, method: string): grpc.ClientDuplexStream<object, unknown> {
-    const c = this.client(host, false);
-    const fn = (c as unknown as Record<string, () => grpc.ClientDuplexStream<object, unknown>>)[method]!;
-    return fn.call(c);
+  /** A bidirectional stream to `host`'s agent (the console): the raw grpc-js stream. */
+  duplex<M extends BidiMethod<'AgentService'>>(
+    host: string,
+    method: M,
+  ): grpc.ClientDuplexStream<RequestOf<'AgentService', M>, ReplyOf<'AgentService', M>> {
+    return this.client(host, false).duplex(method);
   }
 
   close(): void {

@@ -1,6 +1,6 @@
 /** EnrollService: token enrolment, the only call made before a client has a certificate. */
 import * as grpc from '@grpc/grpc-js';
-import { DroverError, invalidArgument, pki, type EnrollRequest__Output, type EnrollResponse } from '@drover/contract';
+import { DroverError, invalidArgument, pki, type EnrollRequest__Output, type EnrollResponse, type Implementation } from '@drover/contract';
 import type { ServerContext } from '../context.js';
 
 /** A small fixed-window limiter: at most `max` attempts per `windowMs`, per peer and overall. */
@@ -24,7 +24,7 @@ export class RateLimiter {
   }
 }
 
-export function enrollHandlers(ctx: ServerContext): Record<string, (call: grpc.ServerUnaryCall<never, unknown>) => Promise<unknown>> {
+export function enrollHandlers(ctx: ServerContext): Implementation<'EnrollService'> {
   const perPeer = new RateLimiter(5, 60_000);
   const overall = new RateLimiter(60, 60_000);
   return {

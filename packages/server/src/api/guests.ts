@@ -7,6 +7,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import {
+  type Handlers,
   DroverError,
   fromServiceError,
   toServiceError,
@@ -19,11 +20,8 @@ import {
   type LsVmRequest__Output,
   type LsVmResponse,
   type WvidRequest__Output,
-  type VncInfo__Output,
-  type UndefineGuestResponse__Output,
   type ConsoleInput__Output,
   type ConsoleOutput__Output,
-  type GuestList__Output,
 } from '@drover/contract';
 import type { ServerContext } from '../context.js';
 import { boundedAll, isActive, stateWord } from '../guests/state.js';
@@ -54,7 +52,9 @@ function failed(node: string, err: unknown): NodeResult {
   };
 }
 
-export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]) => unknown> {
+export function guestHandlers(
+  ctx: ServerContext,
+): Handlers<'AdminService', 'Power' | 'PowerStat' | 'MkVm' | 'RmVm' | 'LsVm' | 'Wvid' | 'Console'> {
   const log = ctx.log.child({ part: 'guests' });
 
   /** The host a node's guest belongs to (vm.host), or an error naming the attribute. */
@@ -84,13 +84,13 @@ export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]
     fence(node, host, uuid ?? '');
     let cur: GuestStatus__Output | undefined;
     try {
-      cur = await ctx.agents.call<GuestStatus__Output>(host, 'GetGuest', { guest: node });
+      cur = await ctx.agents.call(host, 'GetGuest', { guest: node });
     } catch (e) {
       if ((e as DroverError).status !== grpc.status.NOT_FOUND) throw e;
     }
     if (!cur) return stateWord((await defineFromTables(ctx, node, host, { start: true })).status?.state);
     if (isActive(cur.state)) return stateWord(cur.state);
-    const r = await ctx.agents.call<GuestStatus__Output>(host, 'Power', { guest: node, action: 'POWER_ACTION_ON' });
+    const r = await ctx.agents.call(host, 'Power', { guest: node, action: 'POWER_ACTION_ON' });
     return stateWord(r.state);
   }
 
@@ -133,7 +133,7 @@ export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]
           return;
         } else {
           const host = hostOf(node);
-          const r = await ctx.agents.call<GuestStatus__Output>(
+          const r = await ctx.agents.call(
             host,
             'Power',
             { guest: node, action, timeoutMs: req.timeoutMs },
@@ -152,7 +152,7 @@ export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]
   async function liveStat(node: string): Promise<NodeResult> {
     const host = hostOf(node);
     try {
-      const g = await ctx.agents.call<GuestStatus__Output>(host, 'GetGuest', { guest: node }, { deadlineMs: 15_000 });
+      const g = await ctx.agents.call(host, 'GetGuest', { guest: node }, { deadlineMs: 15_000 });
       return liveOk(node, host, g);
     } catch (err) {
       return liveError(node, host, err);
@@ -190,7 +190,7 @@ export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]
     await boundedAll([...byHost], concurrency, async ([host, list]) => {
       let guests: Map<string, GuestStatus__Output>;
       try {
-        const r = await ctx.agents.call<GuestList__Output>(host, 'ListGuests', {}, { deadlineMs: 30_000 });
+        const r = await ctx.agents.call(host, 'ListGuests', {}, { deadlineMs: 30_000 });
         guests = new Map(r.guests.map((g) => [g.name, g]));
       } catch (err) {
         for (const node of list) {
@@ -248,7 +248,7 @@ export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]
     await boundedAll(nodes, DEFAULT_FANOUT, async (node) => {
       try {
         const host = hostOf(node);
-        const r = await ctx.agents.call<UndefineGuestResponse__Output>(
+        const r = await ctx.agents.call(
           host,
           'UndefineGuest',
           { guest: node, force: req.force, deleteDisks: req.purge },
@@ -270,7 +270,7 @@ export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]
       throw new DroverError('HOST_UNKNOWN', `host '${host}' is not enrolled (see lshosts)`, { status: grpc.status.NOT_FOUND, host });
     const hostState = view.state === 'up' ? 'HOST_STATE_UP' : view.state === 'stale' ? 'HOST_STATE_STALE' : 'HOST_STATE_DOWN';
     if (live) {
-      const r = await ctx.agents.call<GuestList__Output>(host, 'ListGuests', {});
+      const r = await ctx.agents.call(host, 'ListGuests', {});
       return { host, hostState, ageMs: 0, guests: r.guests };
     }
     const inv = ctx.inventory.host(host);
@@ -292,7 +292,7 @@ export function guestHandlers(ctx: ServerContext): Record<string, (...a: never[]
     await boundedAll(nodes, 16, async (node) => {
       try {
         const host = hostOf(node);
-        const v = await ctx.agents.call<VncInfo__Output>(host, 'GetVnc', { guest: node, passwordTtlS: ttl });
+        const v = await ctx.agents.call(host, 'GetVnc', { guest: node, passwordTtlS: ttl });
         call.write(
           ok(node, `vnc://${v.address}:${v.port} password ${v.password} (valid until ${new Date(v.expiresMs).toISOString()})`, {
             host,

@@ -1,11 +1,11 @@
 /** AdminService handlers for hosts: lshosts and whoami. */
 import * as grpc from '@grpc/grpc-js';
-import { callerOf, type HostInfo, type ListHostsRequest__Output, type WhoAmIResponse } from '@drover/contract';
+import { callerOf, type Handlers, type HostInfo, type ListHostsRequest__Output, type WhoAmIResponse } from '@drover/contract';
 import type { ServerContext } from '../context.js';
 
 type Unary<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>;
 
-export function hostHandlers(ctx: ServerContext): Record<string, Unary<never, unknown>> {
+export function hostHandlers(ctx: ServerContext): Handlers<'AdminService', 'ListHosts' | 'WhoAmI'> {
   const listHosts: Unary<ListHostsRequest__Output, { hosts: HostInfo[] }> = async (call) => {
     const now = Date.now();
     const filter = call.request.noderange
@@ -41,5 +41,5 @@ export function hostHandlers(ctx: ServerContext): Record<string, Unary<never, un
       role: c ? (`ROLE_${c.kind.toUpperCase()}` as WhoAmIResponse['role']) : 'ROLE_UNSPECIFIED',
     };
   };
-  return { ListHosts: listHosts as Unary<never, unknown>, WhoAmI: whoAmI as Unary<never, unknown> };
+  return { ListHosts: listHosts, WhoAmI: whoAmI };
 }

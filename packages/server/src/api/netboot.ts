@@ -7,6 +7,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import {
+  type Handlers,
   DroverError,
   invalidArgument,
   type GuestStatus__Output,
@@ -30,7 +31,7 @@ export function netbootService(ctx: ServerContext): NetbootService {
     const guests: GuestControl = {
       setBootOrder: async (host, guest, order, restart) => {
         const set = (): Promise<GuestStatus__Output> =>
-          ctx.agents.call<GuestStatus__Output>(host, 'SetBootOrder', { guest, bootOrder: order, restart }, { deadlineMs: 120_000 });
+          ctx.agents.call(host, 'SetBootOrder', { guest, bootOrder: order, restart }, { deadlineMs: 120_000 });
         try {
           return await set();
         } catch (e) {
@@ -40,8 +41,7 @@ export function netbootService(ctx: ServerContext): NetbootService {
           return set();
         }
       },
-      powerOn: (host, guest) =>
-        ctx.agents.call<GuestStatus__Output>(host, 'Power', { guest, action: 'POWER_ACTION_ON' }, { deadlineMs: 120_000 }),
+      powerOn: (host, guest) => ctx.agents.call(host, 'Power', { guest, action: 'POWER_ACTION_ON' }, { deadlineMs: 120_000 }),
     };
     s = new NetbootService({ tables: ctx.tables, db: ctx.db, cfg: ctx.cfg.netboot, guests, log: ctx.log.child({ part: 'netboot' }) });
     services.set(ctx, s);
@@ -71,7 +71,7 @@ function targetOf(raw: string): NodesetTarget {
   return t as NodesetTarget;
 }
 
-export function netbootHandlers(ctx: ServerContext): Record<string, (...args: never[]) => unknown> {
+export function netbootHandlers(ctx: ServerContext): Handlers<'AdminService', 'MakeDhcp' | 'MakeHosts' | 'NodeSet' | 'RInstall'> {
   const svc = (): NetbootService => netbootService(ctx);
 
   const makeDhcp = async (call: grpc.ServerUnaryCall<MakeDhcpRequest__Output, NodeResults>): Promise<NodeResults> => {

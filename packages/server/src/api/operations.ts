@@ -2,6 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   callerOf,
+  type Handlers,
   DroverError,
   type MigrateRequest__Output,
   type EvacuateRequest__Output,
@@ -13,7 +14,6 @@ import {
   type ListOperationsRequest__Output,
   type HypervisorRequest__Output,
   type NodeResults,
-  type RestartHypervisorResponse__Output,
 } from '@drover/contract';
 import type { ServerContext } from '../context.js';
 import type { OperationEngine, MigrationOptions } from '../operations/engine.js';
@@ -41,7 +41,13 @@ function options(r: {
   return o;
 }
 
-export function operationHandlers(ctx: ServerContext, engine: OperationEngine): Record<string, (...a: never[]) => unknown> {
+export function operationHandlers(
+  ctx: ServerContext,
+  engine: OperationEngine,
+): Handlers<
+  'AdminService',
+  'Migrate' | 'Evacuate' | 'Maintenance' | 'GetOperation' | 'CancelOperation' | 'ListOperations' | 'WatchOperation' | 'RestartHypervisor'
+> {
   const who = (call: object): string => callerOf(call)?.name ?? '';
 
   const Migrate: Unary<MigrateRequest__Output, OperationRef> = async (call) => {
@@ -124,7 +130,7 @@ export function operationHandlers(ctx: ServerContext, engine: OperationEngine): 
       throw new DroverError('INVALID_ARGUMENT', `rhypervisor: action '${action}': expected restart`, {
         status: grpc.status.INVALID_ARGUMENT,
       });
-    const r = await ctx.agents.call<RestartHypervisorResponse__Output>(host, 'RestartHypervisor', {}, { deadlineMs: 300_000 });
+    const r = await ctx.agents.call(host, 'RestartHypervisor', {}, { deadlineMs: 300_000 });
     const msg = `${r.restarted ? 'restarted' : 'NOT restarted'}; suspended ${r.suspended.length}, resumed ${r.resumed.length}${r.leftPaused.length ? `, left paused (were paused before): ${r.leftPaused.join(',')}` : ''}${r.error ? `; ${r.error}` : ''}`;
     return { results: [{ node: host, ok: r.restarted && !r.error, message: msg, code: r.error ? 'RESTART_FAILED' : '', data: {} }] };
   };
@@ -138,5 +144,5 @@ export function operationHandlers(ctx: ServerContext, engine: OperationEngine): 
     ListOperations,
     WatchOperation,
     RestartHypervisor,
-  } as unknown as Record<string, (...a: never[]) => unknown>;
+  };
 }

@@ -7,6 +7,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import {
+  type Handlers,
   DroverError,
   type ChDefRequest__Output,
   type LsDefRequest__Output,
@@ -93,7 +94,9 @@ function dumpResponse(d: TableDump): TabDumpResponse {
   return { table: d.table, columns: d.columns, rows: d.rows.map((values) => ({ values })) };
 }
 
-export function tableHandlers(ctx: ServerContext): Record<string, Unary<never, unknown>> {
+export function tableHandlers(
+  ctx: ServerContext,
+): Handlers<'AdminService', 'NodeAdd' | 'ChDef' | 'RmDef' | 'LsDef' | 'NodeLs' | 'TabDump' | 'TabSet'> {
   const { tables } = ctx;
 
   const nodeAdd = guard<NodeAddRequest__Output, NodeResults>((req) => {
@@ -166,12 +169,12 @@ export function tableHandlers(ctx: ServerContext): Record<string, Unary<never, u
   );
 
   return {
-    NodeAdd: nodeAdd as Unary<never, unknown>,
-    ChDef: chDef as Unary<never, unknown>,
-    RmDef: rmDef as Unary<never, unknown>,
-    LsDef: lsDef as Unary<never, unknown>,
-    NodeLs: nodeLs as Unary<never, unknown>,
-    TabDump: tabDump as Unary<never, unknown>,
-    TabSet: tabSet as Unary<never, unknown>,
+    NodeAdd: nodeAdd,
+    ChDef: chDef,
+    RmDef: rmDef,
+    LsDef: lsDef,
+    NodeLs: nodeLs,
+    TabDump: tabDump,
+    TabSet: tabSet,
   };
 }

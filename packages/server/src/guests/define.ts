@@ -40,12 +40,7 @@ export async function defineFromTables(
   const view = ctx.hosts.get(host);
   const spec = buildGuestSpec(ctx.tables, node, { ...(view ? { host: view } : {}), ...(o.diskSize ? { diskSize: o.diskSize } : {}) });
   fenceGuest(ctx, node, host, spec.uuid ?? '');
-  const r = await ctx.agents.call<DefineGuestResponse__Output>(
-    host,
-    'DefineGuest',
-    { spec, start: o.start, createDisks: true },
-    { deadlineMs: 120_000 },
-  );
+  const r = await ctx.agents.call(host, 'DefineGuest', { spec, start: o.start, createDisks: true }, { deadlineMs: 120_000 });
   ctx.tables.markDefined(node);
   return r;
 }

@@ -17,7 +17,6 @@ import {
   type Inventory__Output,
   type GuestEvent__Output,
   type MigrationOutcome__Output,
-  type GuestList__Output,
   background,
 } from '@drover/contract';
 import type { HostRegistry } from '../hosts/registry.js';
@@ -175,7 +174,7 @@ export class ReportIngest {
       if (!h || h.state !== 'up' || !h.address) continue;
       this.resyncing.add(host);
       this.pool
-        .call<GuestList__Output>(host, 'ListGuests', {}, { deadlineMs: 15_000 })
+        .call(host, 'ListGuests', {}, { deadlineMs: 15_000 })
         .then((r) => this.inventory.replace(host, r.guests, r.inventorySeq, r.bootId))
         .catch((e: Error) => this.log.warn({ host, err: e.message }, 'inventory resync failed'))
         .finally(() => this.resyncing.delete(host));

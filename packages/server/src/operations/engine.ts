@@ -14,19 +14,14 @@ import {
   codec,
   DroverError,
   subjects,
+  type Check__Output,
+  type FailureReason__Output,
   type MigrationOutcome__Output,
   type MigrationProgress__Output,
   type Operation,
   type OperationStep,
   type OperationUpdate,
-  type PrepareMigrationResponse__Output,
-  type GuestStatus__Output,
-  type GuestList__Output,
   type QueryMigrationResponse__Output,
-  type StartMigrationResponse__Output,
-  type CheckReachableResponse__Output,
-  type CompareCpuResponse__Output,
-  type GuestCpuResponse__Output,
   type Logger,
 } from '@drover/contract';
 import type { ServerContext } from '../context.js';
@@ -46,7 +41,8 @@ import {
 } from '../scheduler/index.js';
 import { buildSnapshot, sitePolicy } from './snapshot.js';
 import { cpuVerdict, type CpuVerdict } from './cpucheck.js';
-import { canTransition, isFinal, reconcile, type HostFacts, type StepState } from './machine.js';
+import { check, checksFromJson, planWarning, schedulerCheck } from './checks.js';
+import { canTransition, isFinal, reconcile, rollbackReason, type HostFacts, type StepState } from './machine.js';
 
 const progressCodec = codec<MigrationProgress__Output>('MigrationProgress');
 
@@ -81,6 +77,8 @@ interface StepRow {
   destUri: string;
   /** failed for good: the guest was not where the move expected it, so no retry on the alternative */
   final?: boolean;
+  /** why a failed or cancelled step did not move its guest */
+  reason?: FailureReason__Output;
   progress?: MigrationProgress__Output;
   /** resolves when an outcome arrives for this step */
   outcome?: (o: MigrationOutcome__Output) => void;
@@ -100,7 +98,7 @@ interface OpRun {
   steps: StepRow[];
   cancelling: boolean;
   summary: string;
-  checks: string[];
+  checks: Check__Output[];
   unplaced: string[];
   sub?: Subscription;
   log: Logger;
@@ -178,9 +176,7 @@ export class OperationEngine {
         unsure.map(async (n) => {
           const h = this.ctx.tables.get(n, 'vm.host');
           if (!h) return;
-          const g = await this.ctx.agents
-            .call<GuestStatus__Output>(h, 'GetGuest', { guest: n }, { deadlineMs: 10_000 })
-            .catch(() => undefined);
+          const g = await this.ctx.agents.call(h, 'GetGuest', { guest: n }, { deadlineMs: 10_000 }).catch(() => undefined);
           if (g) this.ctx.inventory.noteGuest(h, g);
         }),
       );
@@ -194,12 +190,9 @@ export class OperationEngine {
         missing.map((n) => `${n}: not reported running on any host (power it on, or check its host with rpower stat)`).join('\n'),
         missing[0],
       );
-    const checks: string[] = [];
+    const checks: Check__Output[] = [];
     if (dest) {
-      for (const n of nodes) {
-        for (const c of checkMove(snap, n, dest, policy))
-          checks.push(`${n}: ${c.pass ? 'ok' : c.soft ? 'warning' : 'FAILED'} ${c.check}${c.pass ? '' : `: ${c.message}`}`);
-      }
+      for (const n of nodes) for (const c of checkMove(snap, n, dest, policy)) checks.push(schedulerCheck(n, c));
     }
     let plan: Plan;
     try {
@@ -241,7 +234,7 @@ export class OperationEngine {
     const policy = this.policyFor({ ...over, copyStorage: options.copyStorage });
     if (!dryRun) this.ctx.hosts.setMaintenance(host, true);
     // Plan from what the host says now, not from a report that may lag a guest just started.
-    const live = await this.ctx.agents.call<GuestList__Output>(host, 'ListGuests', {}, { deadlineMs: 15_000 }).catch(() => undefined);
+    const live = await this.ctx.agents.call(host, 'ListGuests', {}, { deadlineMs: 15_000 }).catch(() => undefined);
     for (const g of live?.guests ?? []) this.ctx.inventory.noteGuest(host, g);
     const onHost = new Set([...(this.ctx.inventory.host(host)?.guests.keys() ?? [])]);
     const snap = buildSnapshot(this.ctx, this.inFlight(), onHost);
@@ -255,7 +248,7 @@ export class OperationEngine {
     policy: Policy,
     options: MigrationOptions,
     requestedBy: string,
-    checks: string[],
+    checks: Check__Output[],
     dryRun: boolean,
     host: string,
   ): Operation {
@@ -292,7 +285,7 @@ export class OperationEngine {
       log: this.log.child({ op: id }),
       pumping: false,
     };
-    for (const w of plan.warnings) run.checks.push(`warning: ${w.message}`);
+    for (const w of plan.warnings) run.checks.push(planWarning(w.message));
     this.ctx.db.transaction(() => {
       this.ctx.db
         .prepare(
@@ -367,7 +360,8 @@ export class OperationEngine {
       for (;;) {
         if (run.cancelling) {
           for (const s of run.steps)
-            if (s.state === 'queued') this.transition(run, s, 'cancelled', 'operation cancelled before this move started');
+            if (s.state === 'queued')
+              this.transition(run, s, 'cancelled', 'operation cancelled before this move started', 'FAILURE_REASON_CANCELLED_BY_REQUEST');
         }
         const running = run.steps.filter((s) => ACTIVE.includes(s.state)).map((s) => s.move);
         const state = {
@@ -422,13 +416,14 @@ export class OperationEngine {
   }
 
   /** Journals a transition (before it is acted on) and tells watchers. */
-  private transition(run: OpRun, s: StepRow, to: StepState, error = ''): void {
+  private transition(run: OpRun, s: StepRow, to: StepState, error = '', reason?: FailureReason__Output): void {
     if (s.state !== to && !canTransition(s.state, to)) {
       run.log.error({ step: s.stepId, from: s.state, to }, 'refused an impossible step transition');
       return;
     }
     s.state = to;
     if (error) s.error = error;
+    if (reason && reason !== 'FAILURE_REASON_UNSPECIFIED') s.reason = reason;
     if (to === 'preparing') s.startedMs = Date.now();
     if (isFinal(to)) s.finishedMs = Date.now();
     this.journal(run, s);
@@ -451,7 +446,12 @@ export class OperationEngine {
         s.jobId,
         s.startedMs || null,
         s.finishedMs || null,
-        JSON.stringify({ move: s.move, destUri: s.destUri, ...(s.final ? { final: true } : {}) }),
+        JSON.stringify({
+          move: s.move,
+          destUri: s.destUri,
+          ...(s.final ? { final: true } : {}),
+          ...(s.reason ? { reason: s.reason } : {}),
+        }),
         run.id,
         s.stepId,
       );
@@ -461,6 +461,8 @@ export class OperationEngine {
     const { guest, source, dest } = s.move;
     const log = run.log.child({ node: guest, host: source, dest, step: s.stepId });
     const copy = s.move.storage.mode === 'copy';
+    // What a failure before the job starts is: a refused pre-check, or an agent refusing to prepare or start.
+    let early: FailureReason__Output = 'FAILURE_REASON_PRECHECK_FAILED';
     try {
       // First the source must reach the destination's libvirt (the URI its heartbeat announces),
       // so a cut link fails here with that reason, before the destination is asked to prepare.
@@ -470,25 +472,28 @@ export class OperationEngine {
       const cpu = await this.cpuCheck(source, dest, guest);
       if (!cpu.ok) throw fail('CPU_INCOMPATIBLE', `check cpu-compare: ${cpu.message}`, guest);
       if (cpu.message) log.info({ cpu: cpu.message }, 'cpu check');
+      early = 'FAILURE_REASON_NOT_STARTED';
       // preparing: the destination makes pools, directories and checks bridges.
       const spec = buildGuestSpec(this.ctx.tables, guest, { ...(destView ? { host: destView } : {}) });
-      const prep = await this.ctx.agents.call<PrepareMigrationResponse__Output>(
+      const prep = await this.ctx.agents.call(
         dest,
         'PrepareMigration',
         { operationId: run.id, stepId: s.stepId, spec, copyStorage: copy },
         { deadlineMs: 60_000 },
       );
       s.destUri = prep.libvirtUri;
+      early = 'FAILURE_REASON_PRECHECK_FAILED';
       if (prep.libvirtUri !== announced) await this.assertReachable(source, dest, prep.libvirtUri, guest);
+      early = 'FAILURE_REASON_NOT_STARTED';
       if (run.cancelling) {
-        this.transition(run, s, 'cancelled', 'operation cancelled before the migration started');
+        this.transition(run, s, 'cancelled', 'operation cancelled before the migration started', 'FAILURE_REASON_CANCELLED_BY_REQUEST');
         return;
       }
       // migrating: the source agent starts the p2p live migration and returns at once.
       this.transition(run, s, 'migrating');
       const outcome = new Promise<MigrationOutcome__Output>((res) => (s.outcome = res));
       const o = run.options;
-      const started = await this.ctx.agents.call<StartMigrationResponse__Output>(
+      const started = await this.ctx.agents.call(
         source,
         'StartMigration',
         {
@@ -515,15 +520,17 @@ export class OperationEngine {
       s.jobId = started.jobId;
       this.journal(run, s);
       const out = await this.awaitOutcome(run, s, outcome);
-      await this.settle(run, s, out.state === 'JOB_STATE_COMPLETED', out.error, log);
+      await this.settle(run, s, out.state === 'JOB_STATE_COMPLETED', out.error, out.reason, log);
     } catch (e) {
       const msg = (e as Error).message;
       log.warn({ err: msg }, 'step failed');
       if (s.state === 'migrating') {
         // We may not know whether the job started: ask, and settle from what the hosts say.
-        await this.reconcileStep(run, s).catch((err: Error) => this.transition(run, s, 'failed', `${msg}; then ${err.message}`));
+        await this.reconcileStep(run, s).catch((err: Error) =>
+          this.transition(run, s, 'failed', `${msg}; then ${err.message}`, 'FAILURE_REASON_UNSETTLED'),
+        );
       } else if (!isFinal(s.state)) {
-        this.transition(run, s, 'failed', msg);
+        this.transition(run, s, 'failed', msg, early);
       }
     } finally {
       s.outcome = undefined;
@@ -536,7 +543,7 @@ export class OperationEngine {
     const { hostname, port } = libvirtEndpoint(uri);
     const where = `${dest}'s libvirt (${hostname}:${port})`;
     const reach = await this.ctx.agents
-      .call<CheckReachableResponse__Output>(source, 'CheckReachable', { address: hostname, port, timeoutMs: 3000 }, { deadlineMs: 10_000 })
+      .call(source, 'CheckReachable', { address: hostname, port, timeoutMs: 3000 }, { deadlineMs: 10_000 })
       .catch((e: Error) => ({ reachable: false, error: `the source agent did not answer (${e.message})` }));
     return reach.reachable
       ? { ok: true, message: `${where} reached from ${source}` }
@@ -557,14 +564,9 @@ export class OperationEngine {
    * `message` is empty for a plain yes and says why when nothing could be compared.
    */
   private async cpuCheck(source: string, dest: string, guest: string, deadlineMs = 10_000): Promise<CpuVerdict> {
-    const g = await this.ctx.agents.call<GuestCpuResponse__Output>(source, 'GuestCpu', { guest }, { deadlineMs });
+    const g = await this.ctx.agents.call(source, 'GuestCpu', { guest }, { deadlineMs });
     const r = g.model
-      ? await this.ctx.agents.call<CompareCpuResponse__Output>(
-          dest,
-          'CompareCpu',
-          { guest, hvType: g.hvType, model: g.model, features: g.features },
-          { deadlineMs },
-        )
+      ? await this.ctx.agents.call(dest, 'CompareCpu', { guest, hvType: g.hvType, model: g.model, features: g.features }, { deadlineMs })
       : undefined;
     return cpuVerdict({ guest, source, dest }, g, r);
   }
@@ -573,7 +575,7 @@ export class OperationEngine {
    * For --dry-run: the reachability check of every move (one TCP connect per host pair) and its CPU
    * check (per guest: guests on one host may run with different CPUs), all in parallel.
    */
-  private async hostChecks(plan: Plan): Promise<string[]> {
+  private async hostChecks(plan: Plan): Promise<Check__Output[]> {
     const pairs = new Map<string, Promise<{ ok: boolean; message: string }>>();
     for (const m of plan.moves) {
       const uri = this.ctx.hosts.get(m.dest)?.facts?.migrationUri;
@@ -584,15 +586,25 @@ export class OperationEngine {
     const cpus = plan.moves.map((m) =>
       this.cpuCheck(m.source, m.dest, m.guest, 3000).catch((e: Error) => ({ ok: false, message: e.message })),
     );
-    const out: string[] = [];
+    const out: Check__Output[] = [];
     for (const [i, m] of plan.moves.entries()) {
       const r = await pairs.get(`${m.source}>${m.dest}`);
       if (!r)
-        out.push(`${m.guest}: warning reachability: ${m.dest} has not announced its migration URI yet; it is checked when the move starts`);
-      else out.push(`${m.guest}: ${r.ok ? 'ok' : 'FAILED'} reachability${r.ok ? '' : `: ${r.message}`}`);
+        out.push(
+          check(
+            m.guest,
+            'reachability',
+            'CHECK_VERDICT_WARNING',
+            `${m.dest} has not announced its migration URI yet; it is checked when the move starts`,
+          ),
+        );
+      else
+        out.push(
+          r.ok ? check(m.guest, 'reachability', 'CHECK_VERDICT_OK') : check(m.guest, 'reachability', 'CHECK_VERDICT_FAILED', r.message),
+        );
       const c = await cpus[i]!;
       // cpu-compare: libvirt's answer, next to the scheduler's own cpu check of the plan.
-      out.push(`${m.guest}: ${c.ok ? 'ok' : 'FAILED'} cpu-compare${c.message ? `: ${c.message}` : ''}`);
+      out.push(check(m.guest, 'cpu-compare', c.ok ? 'CHECK_VERDICT_OK' : 'CHECK_VERDICT_FAILED', c.message));
     }
     return out;
   }
@@ -604,7 +616,7 @@ export class OperationEngine {
       if (r) return r;
       if (this.stopped) throw new Error('server stopping');
       const q = await this.ctx.agents
-        .call<QueryMigrationResponse__Output>(
+        .call(
           s.move.source,
           'QueryMigration',
           { operationId: run.id, stepId: s.stepId, guest: s.move.guest },
@@ -621,6 +633,7 @@ export class OperationEngine {
           jobId: q.jobId,
           state: q.state,
           error: q.error,
+          reason: q.reason,
           libvirtCode: 0,
           runningOn: '',
           elapsedMs: 0,
@@ -632,7 +645,14 @@ export class OperationEngine {
   }
 
   /** Verifies where the guest runs and ends the step: done (vm.host moves) or failed/cancelled (guest on the source). */
-  private async settle(run: OpRun, s: StepRow, completed: boolean, error: string, log: Logger): Promise<void> {
+  private async settle(
+    run: OpRun,
+    s: StepRow,
+    completed: boolean,
+    error: string,
+    reason: FailureReason__Output,
+    log: Logger,
+  ): Promise<void> {
     const { guest, source, dest } = s.move;
     if (completed) {
       this.transition(run, s, 'verifying');
@@ -653,12 +673,20 @@ export class OperationEngine {
         s,
         'failed',
         `verification: expected ${guest} running on ${dest} only, found ${describe(d)} on ${dest} and ${describe(src)} on ${source}`,
+        'FAILURE_REASON_VERIFICATION_FAILED',
       );
       return;
     }
     this.transition(run, s, 'aborting', error);
     await this.ensureOnSource(run, s);
-    this.transition(run, s, run.cancelling || /cancelled by request/.test(error) ? 'cancelled' : 'failed', error || 'migration failed');
+    const cancelled = run.cancelling || reason === 'FAILURE_REASON_CANCELLED_BY_REQUEST';
+    this.transition(
+      run,
+      s,
+      cancelled ? 'cancelled' : 'failed',
+      error || 'migration failed',
+      cancelled ? 'FAILURE_REASON_CANCELLED_BY_REQUEST' : reason,
+    );
   }
 
   /** After a failed or aborted migration: the guest must run on the source (resumed if left paused). */
@@ -674,7 +702,7 @@ export class OperationEngine {
 
   private query(host: string, run: OpRun, s: StepRow): Promise<QueryMigrationResponse__Output | undefined> {
     return this.ctx.agents
-      .call<QueryMigrationResponse__Output>(
+      .call(
         host,
         'QueryMigration',
         { operationId: run.id, stepId: s.stepId, guest: s.move.guest },
@@ -713,20 +741,15 @@ export class OperationEngine {
     let why = '';
     for (let i = 0; i < 120 && !this.stopped; i++) {
       const [src, dst] = await Promise.all([this.query(s.move.source, run, s), this.query(s.move.dest, run, s)]);
-      const r = reconcile(
-        s.state,
-        !!s.jobId || s.state === 'migrating' || s.state === 'verifying',
-        this.facts(src),
-        this.facts(dst),
-        later,
-      );
+      const hasJob = !!s.jobId || s.state === 'migrating' || s.state === 'verifying';
+      const r = reconcile(s.state, hasJob, this.facts(src), this.facts(dst), later);
       why = r.why;
       run.log.info({ step: s.stepId, node: s.move.guest, action: r.action, why: r.why }, 'reconciling step');
       switch (r.action) {
         case 'finish':
           if (s.state === 'queued' || s.state === 'preparing') this.transition(run, s, 'preparing');
           if (s.state === 'preparing') this.transition(run, s, 'migrating');
-          return this.settle(run, s, true, '', run.log);
+          return this.settle(run, s, true, '', 'FAILURE_REASON_UNSPECIFIED', run.log);
         case 'rollback':
           if (s.state === 'queued') return;
           if (r.resumeSource)
@@ -734,11 +757,17 @@ export class OperationEngine {
               .call(s.move.source, 'Power', { guest: s.move.guest, action: 'POWER_ACTION_RESUME' })
               .catch(() => undefined);
           if (s.state !== 'aborting') this.transition(run, s, 'aborting', s.error || r.why);
-          this.transition(run, s, run.cancelling ? 'cancelled' : 'failed', s.error || r.why);
+          this.transition(
+            run,
+            s,
+            run.cancelling ? 'cancelled' : 'failed',
+            s.error || r.why,
+            rollbackReason(run.cancelling, hasJob, src?.reason),
+          );
           return;
         case 'restart-step':
           if (s.state === 'preparing') this.transition(run, s, 'queued');
-          else if (s.state !== 'queued') this.transition(run, s, 'failed', `not started (${r.why})`);
+          else if (s.state !== 'queued') this.transition(run, s, 'failed', `not started (${r.why})`, 'FAILURE_REASON_NOT_STARTED');
           return;
         case 'conflict':
           s.final = true;
@@ -747,13 +776,14 @@ export class OperationEngine {
             s,
             s.state === 'queued' ? 'cancelled' : 'failed',
             `conflict: ${r.why}; nothing was changed — check both hosts (rpower stat --live) before acting`,
+            'FAILURE_REASON_CONFLICT',
           );
           return;
         case 'wait': {
           // The job runs on: follow it until its outcome arrives or a query shows it ended.
           const outcome = new Promise<MigrationOutcome__Output>((res) => (s.outcome = res));
           const out = await this.awaitOutcome(run, s, outcome);
-          return this.settle(run, s, out.state === 'JOB_STATE_COMPLETED', out.error, run.log);
+          return this.settle(run, s, out.state === 'JOB_STATE_COMPLETED', out.error, out.reason, run.log);
         }
         case 'retry-later':
           later++;
@@ -860,6 +890,7 @@ export class OperationEngine {
       finishedMs: s.finishedMs,
       attempt: s.attempt,
       ...(s.progress ? { progress: s.progress } : {}),
+      ...(s.reason ? { reason: s.reason } : {}),
     };
   }
 
@@ -916,7 +947,7 @@ export class OperationEngine {
       createdMs: Number(row.created_ms),
       finishedMs: Number(row.finished_ms ?? 0),
       summary: String(row.summary ?? ''),
-      checks: parse(row.checks),
+      checks: checksFromJson(row.checks),
       unplaced: parse(row.unplaced),
       steps: steps.map((s) => ({
         id: String(s.step_id),
@@ -928,6 +959,7 @@ export class OperationEngine {
         startedMs: Number(s.started_ms ?? 0),
         finishedMs: Number(s.finished_ms ?? 0),
         attempt: Number(s.attempt),
+        ...stepReason(s.detail),
       })),
     };
   }
@@ -977,7 +1009,7 @@ export class OperationEngine {
         steps: [],
         cancelling: false,
         summary: '',
-        checks: JSON.parse(String(row.checks ?? '[]')) as string[],
+        checks: checksFromJson(row.checks),
         unplaced: JSON.parse(String(row.unplaced ?? '[]')) as string[],
         log: this.log.child({ op: id }),
         pumping: false,
@@ -986,7 +1018,12 @@ export class OperationEngine {
         string,
         unknown
       >[]) {
-        const detail = JSON.parse(String(st.detail ?? '{}')) as { move: Move; destUri?: string; final?: boolean };
+        const detail = JSON.parse(String(st.detail ?? '{}')) as {
+          move: Move;
+          destUri?: string;
+          final?: boolean;
+          reason?: FailureReason__Output;
+        };
         run.steps.push({
           opId: id,
           stepId: String(st.step_id),
@@ -1000,6 +1037,7 @@ export class OperationEngine {
           finishedMs: Number(st.finished_ms ?? 0),
           destUri: detail.destUri ?? '',
           ...(detail.final ? { final: true } : {}),
+          ...(detail.reason ? { reason: detail.reason } : {}),
         });
       }
       this.runs.set(id, run);
@@ -1012,7 +1050,7 @@ export class OperationEngine {
             .filter((s) => ACTIVE.includes(s.state))
             .map((s) =>
               this.reconcileStep(run, s).catch((e: Error) => {
-                if (!isFinal(s.state)) this.transition(run, s, 'failed', `after restart: ${e.message}`);
+                if (!isFinal(s.state)) this.transition(run, s, 'failed', `after restart: ${e.message}`, 'FAILURE_REASON_UNSETTLED');
               }),
             ),
         );
@@ -1034,6 +1072,16 @@ export class OperationEngine {
   stop(): void {
     this.stopped = true;
     for (const r of this.runs.values()) r.sub?.unsubscribe();
+  }
+}
+
+/** The reason journaled in a step row's detail, when it has one. */
+function stepReason(detail: unknown): { reason?: FailureReason__Output } {
+  try {
+    const d = JSON.parse(String(detail ?? '{}')) as { reason?: FailureReason__Output };
+    return d.reason ? { reason: d.reason } : {};
+  } catch {
+    return {};
   }
 }
 

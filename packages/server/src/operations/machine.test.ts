@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { canTransition, reconcile, SWITCHOVER_TRIES, type HostFacts, type StepState } from './machine.js';
+import { canTransition, reconcile, rollbackReason, SWITCHOVER_TRIES, type HostFacts, type StepState } from './machine.js';
 
 const on: HostFacts = { reachable: true, defined: true, running: true, paused: false, job: 'none' };
 const gone: HostFacts = { reachable: true, defined: false, running: false, paused: false, job: 'none' };
@@ -81,4 +81,12 @@ test('reconcile - the destination paused while the source is gone is the switch-
   assert.equal(reconcile('migrating', true, srcDone, dstPaused, SWITCHOVER_TRIES).action, 'conflict');
   // Once it resumes there, the step finishes.
   assert.equal(reconcile('migrating', true, srcDone, on, SWITCHOVER_TRIES).action, 'finish');
+});
+
+test("machine - a rolled-back step says why: cancel first, then the source job's own reason, else started or not", () => {
+  assert.equal(rollbackReason(true, true, 'FAILURE_REASON_TIMEOUT'), 'FAILURE_REASON_CANCELLED_BY_REQUEST');
+  assert.equal(rollbackReason(false, true, 'FAILURE_REASON_TIMEOUT'), 'FAILURE_REASON_TIMEOUT');
+  assert.equal(rollbackReason(false, true, 'FAILURE_REASON_CANCELLED_BY_REQUEST'), 'FAILURE_REASON_CANCELLED_BY_REQUEST');
+  assert.equal(rollbackReason(false, true, 'FAILURE_REASON_UNSPECIFIED'), 'FAILURE_REASON_UNSETTLED');
+  assert.equal(rollbackReason(false, false, undefined), 'FAILURE_REASON_NOT_STARTED');
 });

@@ -10,6 +10,7 @@
  * (where the guest runs, what its migration job is doing) — the way Ganeti's
  * `migrate --cleanup` settles an interrupted migration — never by starting a second copy.
  */
+import type { FailureReason__Output } from '@drover/contract';
 
 export type StepState = 'queued' | 'preparing' | 'migrating' | 'verifying' | 'aborting' | 'done' | 'failed' | 'cancelled' | 'skipped';
 export const FINAL_STATES: readonly StepState[] = ['done', 'failed', 'cancelled', 'skipped'];
@@ -102,4 +103,19 @@ export function reconcile(state: StepState, started: boolean, src: HostFacts, ds
     return { action: 'conflict', why: 'guest is active on neither host' };
   }
   return { action: 'conflict', why: 'unexpected combination' };
+}
+
+/**
+ * Why a step rolled back with its guest on the source did not move it: the operation was
+ * cancelled; else what the source agent recorded for its job (timeout, stall, libvirt, ...);
+ * else, with no such record, whether a job had been started (then its end is not known) or not.
+ */
+export function rollbackReason(
+  cancelling: boolean,
+  started: boolean,
+  sourceReason: FailureReason__Output | undefined,
+): FailureReason__Output {
+  if (cancelling) return 'FAILURE_REASON_CANCELLED_BY_REQUEST';
+  if (sourceReason && sourceReason !== 'FAILURE_REASON_UNSPECIFIED') return sourceReason;
+  return started ? 'FAILURE_REASON_UNSETTLED' : 'FAILURE_REASON_NOT_STARTED';
 }

@@ -2,6 +2,7 @@
 // Original file: proto/drover/v1/common.proto
 
 import type { JobState as _drover_v1_JobState, JobState__Output as _drover_v1_JobState__Output } from '../../drover/v1/JobState.js';
+import type { FailureReason as _drover_v1_FailureReason, FailureReason__Output as _drover_v1_FailureReason__Output } from '../../drover/v1/FailureReason.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface MigrationOutcome {
@@ -18,6 +19,7 @@ export interface MigrationOutcome {
   'elapsedMs'?: (number | string | Long);
   'downtimeMs'?: (number | string | Long);
   'timeMs'?: (number | string | Long);
+  'reason'?: (_drover_v1_FailureReason);
 }
 
 export interface MigrationOutcome__Output {
@@ -34,4 +36,5 @@ export interface MigrationOutcome__Output {
   'elapsedMs': (number);
   'downtimeMs': (number);
   'timeMs': (number);
+  'reason': (_drover_v1_FailureReason__Output);
 }

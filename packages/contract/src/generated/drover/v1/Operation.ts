@@ -2,6 +2,7 @@
 // Original file: proto/drover/v1/admin.proto
 
 import type { OperationStep as _drover_v1_OperationStep, OperationStep__Output as _drover_v1_OperationStep__Output } from '../../drover/v1/OperationStep.js';
+import type { Check as _drover_v1_Check, Check__Output as _drover_v1_Check__Output } from '../../drover/v1/Check.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface Operation {
@@ -13,8 +14,8 @@ export interface Operation {
   'finishedMs'?: (number | string | Long);
   'steps'?: (_drover_v1_OperationStep)[];
   'summary'?: (string);
-  'checks'?: (string)[];
   'unplaced'?: (string)[];
+  'checks'?: (_drover_v1_Check)[];
 }
 
 export interface Operation__Output {
@@ -26,6 +27,6 @@ export interface Operation__Output {
   'finishedMs': (number);
   'steps': (_drover_v1_OperationStep__Output)[];
   'summary': (string);
-  'checks': (string)[];
   'unplaced': (string)[];
+  'checks': (_drover_v1_Check__Output)[];
 }

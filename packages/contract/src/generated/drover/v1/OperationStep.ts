@@ -2,6 +2,7 @@
 // Original file: proto/drover/v1/admin.proto
 
 import type { MigrationProgress as _drover_v1_MigrationProgress, MigrationProgress__Output as _drover_v1_MigrationProgress__Output } from '../../drover/v1/MigrationProgress.js';
+import type { FailureReason as _drover_v1_FailureReason, FailureReason__Output as _drover_v1_FailureReason__Output } from '../../drover/v1/FailureReason.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface OperationStep {
@@ -15,6 +16,7 @@ export interface OperationStep {
   'finishedMs'?: (number | string | Long);
   'progress'?: (_drover_v1_MigrationProgress | null);
   'attempt'?: (number);
+  'reason'?: (_drover_v1_FailureReason);
 }
 
 export interface OperationStep__Output {
@@ -28,4 +30,5 @@ export interface OperationStep__Output {
   'finishedMs': (number);
   'progress': (_drover_v1_MigrationProgress__Output | null);
   'attempt': (number);
+  'reason': (_drover_v1_FailureReason__Output);
 }

@@ -4,6 +4,7 @@
 import type { JobState as _drover_v1_JobState, JobState__Output as _drover_v1_JobState__Output } from '../../drover/v1/JobState.js';
 import type { MigrationProgress as _drover_v1_MigrationProgress, MigrationProgress__Output as _drover_v1_MigrationProgress__Output } from '../../drover/v1/MigrationProgress.js';
 import type { GuestStatus as _drover_v1_GuestStatus, GuestStatus__Output as _drover_v1_GuestStatus__Output } from '../../drover/v1/GuestStatus.js';
+import type { FailureReason as _drover_v1_FailureReason, FailureReason__Output as _drover_v1_FailureReason__Output } from '../../drover/v1/FailureReason.js';
 
 export interface QueryMigrationResponse {
   'state'?: (_drover_v1_JobState);
@@ -13,6 +14,7 @@ export interface QueryMigrationResponse {
   'definedHere'?: (boolean);
   'runningHere'?: (boolean);
   'error'?: (string);
+  'reason'?: (_drover_v1_FailureReason);
 }
 
 export interface QueryMigrationResponse__Output {
@@ -23,4 +25,5 @@ export interface QueryMigrationResponse__Output {
   'definedHere': (boolean);
   'runningHere': (boolean);
   'error': (string);
+  'reason': (_drover_v1_FailureReason__Output);
 }
