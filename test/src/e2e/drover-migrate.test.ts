@@ -63,6 +63,33 @@ test('rmigrate - over shared storage: the guest keeps counting on the destinatio
   assert.equal(readBoots(lab, 'sh1'), 1, 'booted once');
 });
 
+test(
+  'rmigrate - lsdef after a move: vm.host is not pending, a vm.memory change made before the move still is',
+  { timeout: 180_000 },
+  async () => {
+    interface Def {
+      node: string;
+      attrs: Record<string, string>;
+      pending: string[];
+    }
+    const def = async (): Promise<Def> => (await c.cliJson<Def[]>(['lsdef', 'pd1']))[0]!;
+    await addCounterGuests(c, lab, ['pd1'], 'node01');
+    assert.deepEqual((await def()).pending, [], 'just defined: nothing pending');
+    const ch = await c.cli(['chdef', 'pd1', 'vm.memory=96M']);
+    assert.equal(ch.code, 0, ch.stderr);
+    assert.deepEqual((await def()).pending, ['vm.memory']);
+    const r = await c.cli(['rmigrate', 'pd1', 'node03']);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.deepEqual(await whereRunning(lab, 'pd1', virsh), ['node03']);
+    const after = await def();
+    assert.equal(after.attrs['vm.host'], 'node03');
+    assert.deepEqual(after.pending, ['vm.memory'], 'only the change made before the move is pending');
+    const text = await c.cli(['lsdef', 'pd1']);
+    assert.match(text.stdout, /^ {4}vm\.host=node03$/m);
+    assert.match(text.stdout, /^ {4}vm\.memory=96M \(pending\)$/m);
+  },
+);
+
 test('rmigrate - with copy-storage: a disk local to the source is copied and the guest runs on', { timeout: 180_000 }, async () => {
   await addCounterGuests(c, lab, ['lo1'], 'node01', 'local');
   const r = await c.cli(['rmigrate', 'lo1', 'node03', '--copy-storage', 'auto']);

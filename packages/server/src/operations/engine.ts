@@ -640,9 +640,8 @@ export class OperationEngine {
       if (d?.runningHere && !src?.runningHere) {
         this.ctx.db.transaction(() => {
           this.transition(run, s, 'done');
-          this.ctx.db
-            .prepare('INSERT INTO vm(node, host) VALUES (?, ?) ON CONFLICT(node) DO UPDATE SET host = excluded.host')
-            .run(guest, dest);
+          // vm.host and its value in the record of what was defined (else lsdef shows it pending).
+          this.ctx.tables.recordMove(guest, dest);
         })();
         log.info({ ms: s.finishedMs - s.startedMs }, `${guest}: now on ${dest}`);
         return;
