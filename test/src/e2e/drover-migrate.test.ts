@@ -3,7 +3,7 @@
  * guests: every result is checked against the hosts' own libvirtd and the guests' serial output,
  * not only against drover's tables.
  */
-import { test, before, after } from 'node:test';
+import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,7 +24,7 @@ import { Connection, LifecycleEvent, ResumedDetail, StartedDetail, type DomainEv
 import type { TestCluster } from '../support/cluster.js';
 import { BIN, waitFor } from '../support/procs.js';
 import { onTerminal } from '../support/terminal.js';
-import { addCounterGuests, whereRunning } from '../support/labguests.js';
+import { addCounterGuests, cancelRunningOps, movesLeft, whereRunning } from '../support/labguests.js';
 import { droverOnSharedLab } from '../support/labguests.js';
 
 let lab: Lab;
@@ -36,6 +36,18 @@ before(async () => {
 after(async () => {
   await c?.stop();
   if (lab) await resetHosts(lab);
+});
+// Each test leaves no move running behind it: no operation still running, no libvirt job on any
+// lab host. A test that does is failed by name, after its moves are cancelled so the next starts clean.
+afterEach(async () => {
+  if (!c) return;
+  const left = await movesLeft(c, lab);
+  if (!left.length) return;
+  await cancelRunningOps(c);
+  const still = await movesLeft(c, lab, 60_000);
+  throw new Error(
+    `moves left running after the test: ${left.join('; ')}${still.length ? `; still after cancelling: ${still.join('; ')}` : ''}`,
+  );
 });
 
 async function vmHost(node: string): Promise<string> {

@@ -1,8 +1,10 @@
 /**
- * The agent's abort re-send rule when libvirt refuses an abort (as it does during its handshake
- * with the destination): the abort is sent again until the job ends, and the outcome says
- * cancelled. A unit test of Migrations' own logic: the job runner (migrateToURI3, abortJob) is a
- * script, since the refusal cannot be forced on demand on real hosts; the guest lookup goes
+ * The agent's abort rules: when libvirt refuses an abort (as it does during its handshake with the
+ * destination), the abort is sent again until the job ends, and the outcome says cancelled; when a
+ * job outlives an abort libvirt accepted while the guest runs here (libvirt 9.0 after an abort at
+ * the switchover), the guest is paused so that libvirt ends the job, and runs again afterwards.
+ * A unit test of Migrations' own logic: the job runner (migrateToURI3, abortJob) is a script, since
+ * neither case can be forced on demand through drover; the guest lookup, pause and resume go
  * through libvirt's test driver. Real migrations and aborts are the lab tests' (drover-migrate).
  */
 import { test, before, after } from 'node:test';
@@ -11,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@drover/contract';
-import { writeTestHost } from '@drover/libvirt';
+import { DomainState, writeTestHost, type Domain } from '@drover/libvirt';
 import { AgentConfigSchema } from '../config.js';
 import { LibvirtManager } from '../libvirt/manager.js';
 import { Migrations, type MigrationRunner } from './migrations.js';
@@ -36,9 +38,37 @@ function scriptedRunner(refuse: number): MigrationRunner {
   };
 }
 
+let stuckMigrations: Migrations;
+const stuck = { aborts: 0, unsticks: 0, pausedWhenEnded: false };
+let endStuckJob: ((e: Error) => void) | undefined;
+
+/**
+ * libvirt 9.0 after an abort at the switchover: every abort is accepted and changes nothing; the
+ * job ends (cancelled) only once the guest is paused, and libvirt would then resume the guest
+ * (left paused here, to see that the agent resumes it).
+ */
+function stuckRunner(): MigrationRunner {
+  return {
+    migrate: () => new Promise<void>((_res, rej) => (endStuckJob = rej)),
+    jobStats: async () => ({ type: 2, dataTotal: 0, dataProcessed: 0, dataRemaining: 0 }) as never,
+    abort: async () => {
+      stuck.aborts++;
+    },
+    jobActive: async () => !!endStuckJob,
+    unstick: async (dom: Domain) => {
+      stuck.unsticks++;
+      if ((await dom.state()).state !== DomainState.RUNNING) return false;
+      await dom.suspend();
+      stuck.pausedWhenEnded = (await dom.state()).state === DomainState.PAUSED;
+      setTimeout(() => endStuckJob?.(new Error("operation aborted: job 'migration out' canceled by client")), 10);
+      return true;
+    },
+  };
+}
+
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'drover-mig-abort-'));
-  const h = writeTestHost({ domains: [{ name: 'alpha' }] }, dir);
+  const h = writeTestHost({ domains: [{ name: 'alpha' }, { name: 'beta' }] }, dir);
   const cfg = AgentConfigSchema.parse({
     host: 'node01',
     tls: { ca: 'x', cert: 'x', key: 'x' },
@@ -57,9 +87,17 @@ before(async () => {
     () => '127.0.0.1:7444',
     scriptedRunner(2),
   );
+  stuckMigrations = new Migrations(
+    { cfg, log, lv },
+    () => undefined,
+    () => '127.0.0.1:7444',
+    stuckRunner(),
+    500,
+  );
 });
 after(async () => {
   migrations?.stop();
+  stuckMigrations?.stop();
   await lv?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -105,3 +143,72 @@ test(
     assert.match(end.error ?? '', /cancelled by request/);
   },
 );
+
+test(
+  'migration abort - a job that outlives an accepted abort with the guest running is ended by pausing the guest, which runs again after',
+  { timeout: 30_000 },
+  async () => {
+    const log = createLogger('drover-agent', { level: 'silent' });
+    await stuckMigrations.start(
+      {
+        operationId: 'op2',
+        stepId: '001-beta',
+        guest: 'beta',
+        dest: 'node02',
+        destUri: 'qemu+tcp://127.0.0.3/system',
+        migrateUri: '',
+        options: {
+          bandwidthMibps: 0,
+          maxDowntimeMs: 0,
+          copyStorage: false,
+          unsafeShared: true,
+          autoConverge: false,
+          postcopy: false,
+          timeoutS: 0,
+          stallS: 0,
+          tls: false,
+        },
+      } as never,
+      log,
+    );
+    const t0 = Date.now();
+    await stuckMigrations.abort('op2', '001-beta', 'beta');
+    let end = await stuckMigrations.query('op2', '001-beta', 'beta');
+    for (let i = 0; i < 200 && !['JOB_STATE_CANCELLED', 'JOB_STATE_FAILED', 'JOB_STATE_COMPLETED'].includes(end.state as string); i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      end = await stuckMigrations.query('op2', '001-beta', 'beta');
+    }
+    assert.equal(end.state, 'JOB_STATE_CANCELLED', JSON.stringify(end));
+    assert.match(end.error ?? '', /cancelled by request/);
+    assert.equal(stuck.unsticks, 1, 'the guest was paused once');
+    assert.ok(stuck.pausedWhenEnded, 'the job ended while the guest was paused');
+    assert.ok(Date.now() - t0 >= 500, 'not before the job outlived the abort by the set time');
+    assert.ok(stuck.aborts >= 1);
+    assert.equal(end.guestHere?.state, 'POWER_STATE_ON', 'the guest runs again');
+    assert.equal(end.runningHere, true);
+  },
+);
+
+test('migration abort - a cancel that overtakes its StartMigration makes that start refused, and nothing starts', async () => {
+  const log = createLogger('drover-agent', { level: 'silent' });
+  const q = await migrations.abort('op3', '001-alpha', 'alpha');
+  assert.equal(q.jobId, '', 'nothing was running');
+  const before = calls.abort;
+  await assert.rejects(
+    migrations.start(
+      {
+        operationId: 'op3',
+        stepId: '001-alpha',
+        guest: 'alpha',
+        dest: 'node02',
+        destUri: 'qemu+tcp://127.0.0.3/system',
+        migrateUri: '',
+        options: undefined,
+      } as never,
+      log,
+    ),
+    /alpha: the move was cancelled before it started on node01; nothing was started/,
+  );
+  assert.equal(migrations.journal.get('op3', '001-alpha'), undefined, 'no job recorded');
+  assert.equal(calls.abort, before);
+});

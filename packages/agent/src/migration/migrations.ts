@@ -29,7 +29,16 @@ import {
   type Logger,
   background,
 } from '@drover/contract';
-import { ErrorCode, JobType, LibvirtError, MigrateFlags, type Domain, type JobStats, type MigrateParams } from '@drover/libvirt';
+import {
+  DomainState,
+  ErrorCode,
+  JobType,
+  LibvirtError,
+  MigrateFlags,
+  type Domain,
+  type JobStats,
+  type MigrateParams,
+} from '@drover/libvirt';
 import type { ServiceDeps } from '../service/context.js';
 import { lookupGuest } from '../service/context.js';
 import { guestStatus } from '../libvirt/guests.js';
@@ -55,6 +64,15 @@ export interface MigrationRunner {
   abort(dom: Domain): Promise<void>;
   /** Whether a job runs on the domain now (QueryMigration). */
   jobActive(dom: Domain): Promise<boolean>;
+  /**
+   * Ends a job that outlived an abort libvirt accepted, with the guest running here: libvirt 9.0
+   * (Debian 12) can take an abort in the instant QEMU pauses the guest before the switchover;
+   * QEMU cancels and resumes the guest, while libvirt waits for the guest to stop, for ever, and
+   * migrateToURI3 never returns (further aborts change nothing). Pausing the guest ends that wait:
+   * libvirt then finds the migration cancelled, fails the job and resumes the guest. Resolves to
+   * whether the guest was paused.
+   */
+  unstick?(dom: Domain): Promise<boolean>;
 }
 
 export const libvirtRunner: MigrationRunner = {
@@ -64,6 +82,11 @@ export const libvirtRunner: MigrationRunner = {
   jobActive: async (dom) => {
     const ji = await dom.jobInfo().catch(() => undefined);
     return !!ji && (ji.type === JobType.BOUNDED || ji.type === JobType.UNBOUNDED);
+  },
+  unstick: async (dom) => {
+    if ((await dom.state()).state !== DomainState.RUNNING) return false;
+    await dom.suspend();
+    return true;
   },
 };
 
@@ -78,21 +101,34 @@ interface Live {
   abortAtMs?: number;
   aborts?: number;
   abortPending?: boolean;
+  /** When libvirt first accepted an abort of this job, and whether the guest was paused to end the job since. */
+  abortAcceptedMs?: number;
+  unstuck?: boolean;
 }
 
 /** An abort refused or lost is sent again this often while the job runs on, at most ABORT_TRIES times. */
 const ABORT_EVERY_MS = 2000;
 const ABORT_TRIES = 30;
+/**
+ * After libvirt accepted an abort, a job still running this long with the guest running here is
+ * taken as stuck (see MigrationRunner.unstick). A cancelled job normally ends within seconds (the
+ * destination's Finish over a slow link); pausing a guest whose job is ending anyway costs a brief
+ * pause, since libvirt resumes it.
+ */
+const UNSTICK_AFTER_MS = 10_000;
 
 export class Migrations {
   readonly journal: MigrationJournal;
   private readonly live = new Map<string, Live>();
+  /** Steps (op/step) an abort reached before their StartMigration did: that start is refused. */
+  private readonly abortedBeforeStart = new Set<string>();
   private stopped = false;
   constructor(
     private readonly deps: ServiceDeps,
     private readonly nc: () => NatsConnection | undefined,
     private readonly advertise: () => string,
     private readonly runner: MigrationRunner = libvirtRunner,
+    private readonly unstickAfterMs = UNSTICK_AFTER_MS,
   ) {
     this.journal = new MigrationJournal(deps.cfg.migration.journal);
   }
@@ -142,6 +178,12 @@ export class Migrations {
   async start(req: StartMigrationRequest__Output, log: Logger): Promise<{ jobId: string; alreadyRunning: boolean }> {
     const existing = this.journal.get(req.operationId, req.stepId);
     if (existing && !FINAL.includes(existing.state)) return { jobId: existing.jobId, alreadyRunning: true };
+    if (!existing && this.abortedBeforeStart.delete(`${req.operationId}/${req.stepId}`))
+      throw new DroverError('CANCELLED', `${req.guest}: the move was cancelled before it started on ${this.host}; nothing was started`, {
+        status: grpc.status.ABORTED,
+        host: this.host,
+        node: req.guest,
+      });
     if (!req.destUri) throw invalidArgument('dest_uri: required (from PrepareMigration on the destination)');
     if (req.dest === this.host) throw invalidArgument(`dest: '${req.dest}' is this host`);
     const busy = this.journal.byGuest(req.guest).find((r) => !FINAL.includes(r.state));
@@ -244,6 +286,24 @@ export class Migrations {
       }
       if (
         live.rec.abortRequested &&
+        live.abortAcceptedMs !== undefined &&
+        !live.unstuck &&
+        !live.abortPending &&
+        this.runner.unstick &&
+        now - live.abortAcceptedMs >= this.unstickAfterMs
+      ) {
+        live.unstuck = true;
+        try {
+          if (await this.runner.unstick(live.dom))
+            live.log.warn(
+              { sinceAbortMs: now - live.abortAcceptedMs },
+              'the job outlived an accepted abort with the guest running here: guest paused so that libvirt ends the job (it resumes the guest)',
+            );
+        } catch (e) {
+          live.log.warn({ err: (e as Error).message }, 'could not pause the guest to end a job that outlived its abort');
+        }
+      } else if (
+        live.rec.abortRequested &&
         !live.abortPending &&
         (live.aborts ?? 0) < ABORT_TRIES &&
         now - (live.abortAtMs ?? 0) >= ABORT_EVERY_MS
@@ -310,6 +370,7 @@ export class Migrations {
     live.abortPending = true;
     try {
       await this.runner.abort(live.dom);
+      live.abortAcceptedMs ??= Date.now();
     } catch (e) {
       live.log.warn({ err: (e as Error).message, tries: live.aborts }, 'abortJob failed');
     } finally {
@@ -328,6 +389,11 @@ export class Migrations {
     if (err) {
       r.error = r.error ?? (err as Error).message;
       if (err instanceof LibvirtError) r.libvirtCode = err.code;
+    }
+    // A guest paused here to end a stuck job runs again (libvirt resumes it; this makes sure).
+    if (live.unstuck && state !== 'JOB_STATE_COMPLETED') {
+      const st = await live.dom.state().catch(() => undefined);
+      if (st?.state === DomainState.PAUSED) await live.dom.resume().catch((e: Error) => live.log.warn({ err: e.message }, 'resume failed'));
     }
     r.runningOn = state === 'JOB_STATE_COMPLETED' ? r.dest : (await this.runsHere(r.guest)) ? this.host : '';
     try {
@@ -428,7 +494,13 @@ export class Migrations {
     if (live && !live.rec.abortRequested) {
       live.rec.error = 'cancelled by request';
       await this.abortLive(live, 'requested');
-    } else if (!rec && guest) {
+    } else if (!rec) {
+      // Not started here, or not yet: the server marks a step migrating before its StartMigration
+      // arrives, so a cancel can overtake it. That start is refused when it comes.
+      if (this.abortedBeforeStart.size >= 1000) this.abortedBeforeStart.clear();
+      this.abortedBeforeStart.add(`${opId}/${stepId}`);
+    }
+    if (!rec && guest) {
       // No record (e.g. the journal was lost): abort whatever job the guest has.
       const d = await this.deps.lv
         .conn()
