@@ -44,7 +44,7 @@ import {
   type Policy,
   type PolicyInput,
 } from '../scheduler/index.js';
-import { buildSnapshot, sitePolicy } from './snapshot.js';
+import { buildSnapshot, siteMigrationTls, sitePolicy } from './snapshot.js';
 import { cpuVerdict, type CpuVerdict } from './cpucheck.js';
 import { canTransition, isFinal, reconcile, type HostFacts, type StepState } from './machine.js';
 
@@ -57,6 +57,8 @@ export interface MigrationOptions {
   copyStorage: 'auto' | 'always' | 'never';
   stallS: number;
   autoConverge: boolean;
+  /** libvirt's TLS transport (VIR_MIGRATE_TLS), from site.migrationtls */
+  tls?: boolean;
 }
 export const DEFAULT_OPTIONS: MigrationOptions = {
   timeoutS: 600,
@@ -153,7 +155,7 @@ export class OperationEngine {
 
   /** rmigrate: plans the moves of `nodes` (to `dest`, or where the scheduler picks). */
   async migrate(nodes: string[], dest: string, o: Partial<MigrationOptions>, requestedBy: string, dryRun: boolean): Promise<Operation> {
-    const options = { ...DEFAULT_OPTIONS, ...o };
+    const options = { ...DEFAULT_OPTIONS, tls: siteMigrationTls(this.ctx), ...o };
     const policy = this.policyFor({ copyStorage: options.copyStorage });
     if (dest && !this.ctx.hosts.get(dest))
       throw new DroverError('HOST_UNKNOWN', `destination '${dest}' is not a known host (see lshosts)`, {
@@ -237,7 +239,7 @@ export class OperationEngine {
         `host '${host}' is ${view.state}; its guests cannot be migrated live — bring its agent back first`,
         { status: grpc.status.FAILED_PRECONDITION, host },
       );
-    const options = { ...DEFAULT_OPTIONS, ...o };
+    const options = { ...DEFAULT_OPTIONS, tls: siteMigrationTls(this.ctx), ...o };
     const policy = this.policyFor({ ...over, copyStorage: options.copyStorage });
     if (!dryRun) this.ctx.hosts.setMaintenance(host, true);
     // Plan from what the host says now, not from a report that may lag a guest just started.
@@ -507,7 +509,7 @@ export class OperationEngine {
             postcopy: false,
             timeoutS: o.timeoutS,
             stallS: o.stallS,
-            tls: false,
+            tls: o.tls === true,
           },
         },
         { deadlineMs: 30_000 },
