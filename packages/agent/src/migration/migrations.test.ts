@@ -39,6 +39,12 @@ function scriptedRunner(refuse: number): MigrationRunner {
 }
 
 let stuckMigrations: Migrations;
+let migrationsDeps!: ConstructorParameters<typeof Migrations>[0];
+/** The agent's dependencies with a migration journal of its own (instances must not share one file). */
+function ownJournal(name: string): ConstructorParameters<typeof Migrations>[0] {
+  const cfg = migrationsDeps.cfg;
+  return { ...migrationsDeps, cfg: { ...cfg, migration: { ...cfg.migration, journal: join(dir, `${name}.json`) } } };
+}
 const stuck = { aborts: 0, unsticks: 0, pausedWhenEnded: false };
 let endStuckJob: ((e: Error) => void) | undefined;
 
@@ -87,8 +93,9 @@ before(async () => {
     () => '127.0.0.1:7444',
     scriptedRunner(2),
   );
+  migrationsDeps = { cfg, log, lv };
   stuckMigrations = new Migrations(
-    { cfg, log, lv },
+    ownJournal('stuck'),
     () => undefined,
     () => '127.0.0.1:7444',
     stuckRunner(),
@@ -184,8 +191,11 @@ test(
     assert.ok(stuck.pausedWhenEnded, 'the job ended while the guest was paused');
     assert.ok(Date.now() - t0 >= 500, 'not before the job outlived the abort by the set time');
     assert.ok(stuck.aborts >= 1);
-    assert.equal(end.guestHere?.state, 'POWER_STATE_ON', 'the guest runs again');
-    assert.equal(end.runningHere, true);
+    // Asked again: a query reads the guest before the job's state, so the one that saw the job
+    // end may have read the guest a moment before (while the agent was resuming it).
+    const after = await stuckMigrations.query('op2', '001-beta', 'beta');
+    assert.equal(after.guestHere?.state, 'POWER_STATE_ON', 'the guest runs again');
+    assert.equal(after.runningHere, true);
   },
 );
 
@@ -211,4 +221,122 @@ test('migration abort - a cancel that overtakes its StartMigration makes that st
   );
   assert.equal(migrations.journal.get('op3', '001-alpha'), undefined, 'no job recorded');
   assert.equal(calls.abort, before);
+});
+
+test('migration monitor - one progress call at a time, however long libvirt takes to answer it', { timeout: 30_000 }, async () => {
+  let inFlight = 0;
+  let most = 0;
+  let calls = 0;
+  let endJob: ((e: Error) => void) | undefined;
+  const slow: MigrationRunner = {
+    migrate: () => new Promise<void>((_res, rej) => (endJob = rej)),
+    // As while QEMU writes the final state: the monitor answers after 700 ms (7 progress periods).
+    jobStats: async () => {
+      calls++;
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setTimeout(r, 700));
+      inFlight--;
+      return { type: 2, dataTotal: 64 << 20, dataProcessed: 1 << 20, dataRemaining: 63 << 20 } as never;
+    },
+    abort: async () => {
+      setTimeout(() => endJob?.(new Error('operation aborted: canceled by client')), 10);
+    },
+    jobActive: async () => !!endJob,
+  };
+  const log = createLogger('drover-agent', { level: 'silent' });
+  const m = new Migrations(
+    ownJournal('one-call'),
+    () => undefined,
+    () => '127.0.0.1:7444',
+    slow,
+  );
+  try {
+    await m.start(
+      {
+        operationId: 'op4',
+        stepId: '001-alpha',
+        guest: 'alpha',
+        dest: 'node02',
+        destUri: 'qemu+tcp://127.0.0.3/system',
+        migrateUri: '',
+        options: undefined,
+      } as never,
+      log,
+    );
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.ok(calls >= 2, `progress was asked for (${calls} calls)`);
+    assert.equal(most, 1, 'never two jobStats calls at once');
+    await m.abort('op4', '001-alpha', 'alpha');
+    let end = await m.query('op4', '001-alpha', 'alpha');
+    for (let i = 0; i < 100 && end.state === 'JOB_STATE_RUNNING'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      end = await m.query('op4', '001-alpha', 'alpha');
+    }
+    assert.equal(end.state, 'JOB_STATE_CANCELLED');
+  } finally {
+    m.stop();
+  }
+});
+
+test('migration monitor - a timeout aborts on time while a progress call still waits on libvirt', { timeout: 30_000 }, async () => {
+  let abortedAfterMs = 0;
+  let endJob: ((e: Error) => void) | undefined;
+  const t0 = Date.now();
+  const slow: MigrationRunner = {
+    migrate: () => new Promise<void>((_res, rej) => (endJob = rej)),
+    // The monitor answers only after 3 s (QEMU writing the last state over a slow link).
+    jobStats: async () => {
+      await new Promise((r) => setTimeout(r, 3000));
+      return { type: 2, dataTotal: 64 << 20, dataProcessed: 64 << 20, dataRemaining: 0 } as never;
+    },
+    abort: async () => {
+      abortedAfterMs ||= Date.now() - t0;
+      setTimeout(() => endJob?.(new Error('operation aborted: canceled by client')), 10);
+    },
+    jobActive: async () => !!endJob,
+  };
+  const log = createLogger('drover-agent', { level: 'silent' });
+  const m = new Migrations(
+    ownJournal('timeout'),
+    () => undefined,
+    () => '127.0.0.1:7444',
+    slow,
+  );
+  try {
+    await m.start(
+      {
+        operationId: 'op5',
+        stepId: '001-alpha',
+        guest: 'alpha',
+        dest: 'node02',
+        destUri: 'qemu+tcp://127.0.0.3/system',
+        migrateUri: '',
+        options: {
+          bandwidthMibps: 0,
+          maxDowntimeMs: 0,
+          copyStorage: false,
+          unsafeShared: true,
+          autoConverge: false,
+          postcopy: false,
+          timeoutS: 1,
+          stallS: 0,
+          tls: false,
+        },
+      } as never,
+      log,
+    );
+    let end = await m.query('op5', '001-alpha', 'alpha');
+    for (let i = 0; i < 100 && end.state === 'JOB_STATE_RUNNING'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      end = await m.query('op5', '001-alpha', 'alpha');
+    }
+    assert.equal(end.state, 'JOB_STATE_FAILED', JSON.stringify(end));
+    assert.match(end.error ?? '', /timed out after 1s/);
+    assert.ok(
+      abortedAfterMs > 0 && abortedAfterMs < 2000,
+      `aborted ${abortedAfterMs} ms after the start, not after the pending progress call`,
+    );
+  } finally {
+    m.stop();
+  }
 });

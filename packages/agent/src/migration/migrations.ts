@@ -267,22 +267,20 @@ export class Migrations {
   private monitor(live: Live, timeoutS: number, stallS: number): void {
     const every = this.deps.cfg.migration.progressEveryMs;
     const deadline = timeoutS > 0 ? live.rec.startedMs + timeoutS * 1000 : 0;
+    // At most one jobStats call at a time. While QEMU writes a migration's last state it does not
+    // answer its monitor, and jobStats waits (seconds on a slow link); a call started every tick
+    // would pile up on the agent's libvirt connection, and libvirtd reads no further request from
+    // a connection with 5 in progress (max_client_requests), so an abort sent then waited behind
+    // them (an abortJob reached libvirtd 3.2 s after the agent sent it, in libvirtd's debug log).
+    let statsPending = false;
     const tick = async (): Promise<void> => {
       if (FINAL.includes(live.rec.state)) return;
-      let st: JobStats | undefined;
-      try {
-        st = await this.runner.jobStats(live.dom);
-      } catch {
-        return;
-      }
-      const p = this.progressOf(live.rec, st);
-      live.rec.progress = p;
-      this.publishProgress(p);
+      // Aborts first, without waiting for the job's figures (a pending jobStats must not hold back a timeout).
       const now = Date.now();
-      const remaining = Number(p.dataRemaining ?? 0);
-      if (remaining < live.lastRemaining) {
-        live.lastRemaining = remaining;
-        live.lastProgressMs = now;
+      if (deadline && now > deadline && !live.rec.abortRequested) {
+        live.rec.error = `timed out after ${timeoutS}s`;
+        await this.abortLive(live, 'timeout');
+        return;
       }
       if (
         live.rec.abortRequested &&
@@ -302,7 +300,9 @@ export class Migrations {
         } catch (e) {
           live.log.warn({ err: (e as Error).message }, 'could not pause the guest to end a job that outlived its abort');
         }
-      } else if (
+        return;
+      }
+      if (
         live.rec.abortRequested &&
         !live.abortPending &&
         (live.aborts ?? 0) < ABORT_TRIES &&
@@ -311,10 +311,29 @@ export class Migrations {
         // Still running after an abort: libvirt holds or refuses one sent during the handshake
         // with the destination; send it again until the job ends.
         await this.sendAbort(live, 'abort again: the job is still running');
-      } else if (deadline && now > deadline && !live.rec.abortRequested) {
-        live.rec.error = `timed out after ${timeoutS}s`;
-        await this.abortLive(live, 'timeout');
-      } else if (stallS > 0 && now - live.lastProgressMs > stallS * 1000 && !live.rec.abortRequested) {
+        return;
+      }
+      if (statsPending) return;
+      statsPending = true;
+      let st: JobStats | undefined;
+      try {
+        st = await this.runner.jobStats(live.dom);
+      } catch {
+        return;
+      } finally {
+        statsPending = false;
+      }
+      if (FINAL.includes(live.rec.state)) return;
+      const p = this.progressOf(live.rec, st);
+      live.rec.progress = p;
+      this.publishProgress(p);
+      const at = Date.now();
+      const remaining = Number(p.dataRemaining ?? 0);
+      if (remaining < live.lastRemaining) {
+        live.lastRemaining = remaining;
+        live.lastProgressMs = at;
+      }
+      if (stallS > 0 && at - live.lastProgressMs > stallS * 1000 && !live.rec.abortRequested) {
         live.rec.error = `no progress for ${stallS}s (remaining ${remaining} bytes)`;
         await this.abortLive(live, 'stalled');
       }
@@ -384,16 +403,17 @@ export class Migrations {
     this.live.delete(live.rec.jobId);
     const r = live.rec;
     if (state !== 'JOB_STATE_COMPLETED' && r.error && r.abortRequested && !r.error.startsWith('cancelled')) state = 'JOB_STATE_FAILED';
+    // A guest paused here to end a stuck job runs again (libvirt resumes it; this makes sure),
+    // before the job shows as ended: no one may see it ended with the guest still paused.
+    if (live.unstuck && state !== 'JOB_STATE_COMPLETED') {
+      const st = await live.dom.state().catch(() => undefined);
+      if (st?.state === DomainState.PAUSED) await live.dom.resume().catch((e: Error) => live.log.warn({ err: e.message }, 'resume failed'));
+    }
     r.state = state;
     r.finishedMs = Date.now();
     if (err) {
       r.error = r.error ?? (err as Error).message;
       if (err instanceof LibvirtError) r.libvirtCode = err.code;
-    }
-    // A guest paused here to end a stuck job runs again (libvirt resumes it; this makes sure).
-    if (live.unstuck && state !== 'JOB_STATE_COMPLETED') {
-      const st = await live.dom.state().catch(() => undefined);
-      if (st?.state === DomainState.PAUSED) await live.dom.resume().catch((e: Error) => live.log.warn({ err: e.message }, 'resume failed'));
     }
     r.runningOn = state === 'JOB_STATE_COMPLETED' ? r.dest : (await this.runsHere(r.guest)) ? this.host : '';
     try {
