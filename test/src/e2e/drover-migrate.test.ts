@@ -31,7 +31,12 @@ let lab: Lab;
 let c: TestCluster;
 
 before(async () => {
-  ({ lab, c } = await droverOnSharedLab());
+  // A host turns stale 30 s after its last heartbeat (6 s by default in lab clusters): the link-cut
+  // test runs each command while node02's link is cut, and needs node02 still up when the server
+  // plans it. With 6 s that failed under load (load average 17-20 on 2 cores: CLI start-up plus the
+  // reachability check's 3 s connect timeout went past 6 s, and the move was refused as host-down
+  // instead); no other test here depends on how fast a host turns stale.
+  ({ lab, c } = await droverOnSharedLab({ staleAfterMs: 30_000, downAfterMs: 60_000 }));
 });
 after(async () => {
   await c?.stop();
@@ -149,7 +154,7 @@ test(
   async () => {
     await addCounterGuests(c, lab, ['rc1'], 'node01');
     const n2 = lab.hosts.find((h) => h.name === 'node02')!;
-    // Each command within the 6 s after which node02 would turn stale (a different check); the link
+    // Each command within the 30 s after which node02 would turn stale (a different check); the link
     // comes back in between so node02 is up for the second one.
     const whileCut = async (args: string[]): Promise<Awaited<ReturnType<TestCluster['cli']>>> => {
       await waitFor(
@@ -174,7 +179,11 @@ test(
     // node02's agent is behind the same cut link: the CPU check cannot be made, and says so.
     assert.match(dry.stdout, /check rc1: FAILED cpu-compare: agent on 'node02' did not answer CompareCpu .*check drover-agent on node02/);
     assert.equal(real.code, 1, `${real.stdout}\n${real.stderr}`);
-    assert.match(real.stdout, new RegExp(`rc1: failed node01 -> node02.*check reachability: ${reach.source}`));
+    assert.match(
+      real.stdout,
+      new RegExp(`rc1: failed node01 -> node02.*check reachability: ${reach.source}`),
+      `${real.stdout}\n${real.stderr}`,
+    );
     const op = (await c.cliJson<{ id: string; steps: { guest: string }[] }[]>(['ops', 'list'])).find((o) =>
       o.steps.some((s) => s.guest === 'rc1'),
     );
