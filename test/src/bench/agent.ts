@@ -5,7 +5,9 @@
  *   RSS (VmRSS of the agent process, median of samples a second apart after settling):
  *     idle: node01, no guests;  40 guests: node02 after nodeadd + rpower on of 40 guests.
  *     Baseline: a bare Node process with @grpc/grpc-js, protobufjs, nats and pino loaded
- *     (what any agent written on this stack pays before doing anything).
+ *     (what any agent written on this stack pays before doing anything), started with the same
+ *     NODE_OPTIONS as the agents (those of the systemd unit setup-hypervisor writes), so that
+ *     idle minus baseline is the agent's own part and not a difference of V8 heap settings.
  *   Event latency: suspend/resume one guest on node02 through the agent's gRPC Power, one at a
  *     time, with a NATS subscriber (as the server) on node02's event subject. Two clocks, both
  *     on this machine:
@@ -26,10 +28,15 @@ import { AgentClient, serverPki } from '../support/agent-client.js';
 import { cleanupDir, REPO, tempDir } from '../support/procs.js';
 import { writeTestHostFile } from '../support/testdriver.js';
 import { median, percentile, r2, rssMb } from './util.js';
+import { systemdUnit } from '@drover/agent/lib/setup/setup.js';
 
 const evCodec = codec<GuestEvent__Output>('GuestEvent');
-/** As in the unit file written by drover-agent setup-hypervisor (packages/agent/src/setup/setup.ts). */
-const UNIT_NODE_OPTIONS = '--max-semi-space-size=2';
+/** NODE_OPTIONS of the systemd unit drover-agent setup-hypervisor writes (packages/agent/src/setup/setup.ts). */
+const UNIT_NODE_OPTIONS = (() => {
+  const m = /^Environment=NODE_OPTIONS=(.*)$/m.exec(systemdUnit('/usr/bin/drover-agent run'));
+  if (!m) throw new Error("bench agent: the agent's systemd unit sets no NODE_OPTIONS");
+  return m[1]!;
+})();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function sampleRss(pid: number, n = 5, everyMs = 1000): Promise<number> {
@@ -41,11 +48,15 @@ async function sampleRss(pid: number, n = 5, everyMs = 1000): Promise<number> {
   return median(xs);
 }
 
-/** RSS of a bare Node process with the agent's four big dependencies loaded. */
-async function baselineRss(): Promise<number> {
+/** RSS of a bare Node process with the agent's four big dependencies loaded, run with `nodeOptions`. */
+async function baselineRss(nodeOptions: string): Promise<number> {
   const script =
     "require('@grpc/grpc-js');require('protobufjs');require('nats');require('pino');process.stdout.write('ready\\n');setInterval(()=>{},1e6);";
-  const child = spawn(process.execPath, ['-e', script], { cwd: join(REPO, 'packages', 'agent'), stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', script], {
+    cwd: join(REPO, 'packages', 'agent'),
+    env: { ...process.env, NODE_OPTIONS: nodeOptions },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     await new Promise<void>((res, rej) => {
       child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && res());
@@ -98,12 +109,25 @@ export async function run(args: string[]): Promise<void> {
     const on = await cl.cli(['rpower', 'vms', 'on']);
     if (on.code !== 0) throw new Error(`rpower on failed: ${on.stderr}`);
     await sleep(3000); // let reports, inventory and GC settle
-    const [rssIdle, rss40, base] = await Promise.all([sampleRss(idle.proc!.pid), sampleRss(busy.proc!.pid), baselineRss()]);
+    const [rssIdle, rss40] = await Promise.all([sampleRss(idle.proc!.pid), sampleRss(busy.proc!.pid)]);
+    // The baseline with the agents' NODE_OPTIONS, and without them (V8's default young generation,
+    // as this bench measured it before), alternating, 5 fresh processes each; medians.
+    const withOpts: number[] = [];
+    const withoutOpts: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      for (const o of i % 2 === 0 ? [UNIT_NODE_OPTIONS, ''] : ['', UNIT_NODE_OPTIONS])
+        (o ? withOpts : withoutOpts).push(await baselineRss(o));
+    }
+    const base = median(withOpts);
+    const baseDefault = median(withoutOpts);
     console.log(
       `agent RSS (NODE_OPTIONS=${UNIT_NODE_OPTIONS}, as its systemd unit runs it): idle ${rssIdle.toFixed(1)} MB (node01, no guests); with ${nGuests} guests ${rss40.toFixed(1)} MB (node02), +${(rss40 - rssIdle).toFixed(1)} MB`,
     );
     console.log(
-      `baseline: bare Node with grpc-js, protobufjs, nats, pino loaded: ${base.toFixed(1)} MB (the agent's own part when idle: ${(rssIdle - base).toFixed(1)} MB)`,
+      `baseline: bare Node with grpc-js, protobufjs, nats, pino loaded, NODE_OPTIONS=${UNIT_NODE_OPTIONS}: ${base.toFixed(1)} MB (the agent's own part when idle: ${(rssIdle - base).toFixed(1)} MB)`,
+    );
+    console.log(
+      `  the same baseline without NODE_OPTIONS: ${baseDefault.toFixed(1)} MB (idle minus that: ${(rssIdle - baseDefault).toFixed(1)} MB, which mixes in V8's heap settings); medians of 5 processes each, alternating (${withOpts.map((x) => x.toFixed(1)).join(' ')} / ${withoutOpts.map((x) => x.toFixed(1)).join(' ')})`,
     );
     console.log(`targets: < 100 MB with ${nGuests} guests; <= 20 MB above idle`);
 
@@ -178,6 +202,9 @@ export async function run(args: string[]): Promise<void> {
         rss_idle_mb: r2(rssIdle),
         rss_40_mb: r2(rss40),
         baseline_mb: r2(base),
+        baseline_node_options: UNIT_NODE_OPTIONS,
+        baseline_default_options_mb: r2(baseDefault),
+        agent_own_idle_mb: r2(rssIdle - base),
         rss_delta_mb: r2(rss40 - rssIdle),
         event_p50_ms: p50,
         event_p99_ms: p99,

@@ -1,19 +1,23 @@
 /**
- * `npm run bench -- evacuate [--runs N] [--guests 8]`: emptying a host of 8 counter guests on shared
- * storage, on a 3-host lab with a drover cluster.
+ * `npm run bench -- evacuate [--runs 5] [--guests 8]`: emptying a host of N counter guests on shared
+ * storage (default 8), on a 3-host lab with a drover cluster, against two baselines.
  *
- *   revacuate:  `drover revacuate node01 --max-out 8 --max-in 4 --max-total 8` (one planned, parallel
- *               operation; CLI wall time, start-up included)
- *   sequential: the xCAT way, one move at a time: 8 `drover rmigrate <g> <dest>` in a row, the
- *               destination alternating node02/node03 (each a full CLI process; total wall time).
- *               drover rmigrate rather than virsh, so the ratio isolates the scheduling.
- *   defaults:   `drover revacuate node01` with no limit flags (site defaults).
+ *   drover:        `drover revacuate node01` at the default limits (site.maxout/maxin/maxtotal, or the
+ *                  scheduler's own: 2 out of a host, 2 into a host, 8 in all); one planned, parallel
+ *                  operation; the CLI's wall time, start-up included.
+ *   one at a time: `drover revacuate node01 --max-out 1 --max-total 1`: the same operation, its moves
+ *                  one after another. drover ÷ this is `ratio`: what the schedule's parallelism gains,
+ *                  everything else being equal.
+ *   loop:          xCAT's way: one `drover rmigrate <g> <dest>` per guest in a shell-like loop, the
+ *                  destination alternating node02/node03 (each a full CLI process; the loop's wall
+ *                  time). drover ÷ this is `ratio_vs_loop`: what an admin gains over the old habit.
  *
- * The three alternate in rotating order, at least 3 runs each; guests go back to node01 between
+ * The three alternate in rotating order, 5 runs each by default; guests go back to node01 between
  * runs (maintenance off, then one rmigrate of all of them to node01; not timed). Figures are
  * medians; per-move timelines come from `drover ops show <id> -o json`.
  * Uses the lab named by DROVER_LAB_ID (3 hosts), or starts a 3-host lab of its own.
- * Last line: {"bench":"evacuate","ratio":..,"revacuate_s":..,"sequential_s":..,"defaults_ratio":..}.
+ * Last line: {"bench":"evacuate","ratio":..,"ratio_vs_loop":..,"baseline":"drover revacuate node01
+ * --max-out 1 --max-total 1","revacuate_s":..,"one_at_a_time_s":..,"loop_s":..,"guests":N,...}.
  */
 import { parseArgs } from 'node:util';
 import { assertCountRises, readCounts, resetHosts, virsh, type Lab, type LabHost } from '../lab';
@@ -23,7 +27,8 @@ import { waitFor } from '../support/procs.js';
 import { addCounterGuests, declareSharedStorage } from '../support/labguests.js';
 import { acquireLab, median, opIdOf, r2, r3, timedCli, type Op } from './util.js';
 
-const LIMITS = ['--max-out', '8', '--max-in', '4', '--max-total', '8'];
+const ONE_AT_A_TIME = ['--max-out', '1', '--max-total', '1'];
+type Method = 'defaults' | 'one' | 'loop';
 
 async function running(lab: Lab): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
@@ -61,11 +66,13 @@ function maxConcurrent(op: Op): number {
   return max;
 }
 
+const secs = (xs: number[]): string => xs.map((x) => (x / 1000).toFixed(2)).join(', ');
+
 export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
     options: {
-      runs: { type: 'string', default: '3' },
+      runs: { type: 'string', default: '5' },
       guests: { type: 'string', default: '8' },
       pause: { type: 'string', default: '2000' },
     },
@@ -77,6 +84,12 @@ export async function run(args: string[]): Promise<void> {
   const { lab, release } = await acquireLab(3, 'evacuate');
   const [h1, h2, h3] = lab.hosts as [LabHost, LabHost, LabHost];
   const names = Array.from({ length: nGuests }, (_, i) => `bev${i + 1}`);
+  const baseline = `drover revacuate ${h1.name} ${ONE_AT_A_TIME.join(' ')}`;
+  const label: Record<Method, string> = {
+    defaults: `revacuate ${h1.name} (default limits)`,
+    one: `revacuate ${h1.name} ${ONE_AT_A_TIME.join(' ')}`,
+    loop: `loop of ${nGuests} x rmigrate`,
+  };
   let c: TestCluster | undefined;
   try {
     await resetHosts(lab);
@@ -121,7 +134,7 @@ export async function run(args: string[]): Promise<void> {
       await checkEvacuated('after revacuate');
       return { ms: r.ms, op: await opOf(id) };
     };
-    const sequential = async (): Promise<{ ms: number; each: number[] }> => {
+    const loop = async (): Promise<{ ms: number; each: number[] }> => {
       const each: number[] = [];
       const t0 = process.hrtime.bigint();
       for (const [i, n] of names.entries()) {
@@ -131,101 +144,78 @@ export async function run(args: string[]): Promise<void> {
         each.push(r.ms);
       }
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      await checkEvacuated('after the sequential moves');
+      await checkEvacuated('after the loop of rmigrate');
       return { ms, each };
     };
 
-    const rv: number[] = [];
-    const sq: number[] = [];
-    const df: number[] = [];
-    const eachSeq: number[] = [];
-    let lastLimits: Op | undefined;
-    let lastDefaults: Op | undefined;
-    let conc = 0;
-    let concDefaults = 0;
-    const orders = [
-      ['limits', 'sequential', 'defaults'],
-      ['sequential', 'defaults', 'limits'],
-      ['defaults', 'limits', 'sequential'],
-    ] as const;
+    const times: Record<Method, number[]> = { defaults: [], one: [], loop: [] };
+    const eachLoop: number[] = [];
+    const last: Partial<Record<'defaults' | 'one', Op>> = {};
+    const conc: Record<'defaults' | 'one', number> = { defaults: 0, one: 0 };
+    const orders: Method[][] = [
+      ['defaults', 'one', 'loop'],
+      ['one', 'loop', 'defaults'],
+      ['loop', 'defaults', 'one'],
+    ];
     for (let i = 0; i < runs; i++) {
       for (const m of orders[i % orders.length]!) {
         await pause();
-        if (m === 'sequential') {
-          const x = await sequential();
-          sq.push(x.ms);
-          eachSeq.push(...x.each);
-          console.log(
-            `run ${i + 1} sequential (8 x rmigrate): ${(x.ms / 1000).toFixed(2)} s (each ${x.each.map((e) => (e / 1000).toFixed(2)).join(' ')})`,
-          );
+        if (m === 'loop') {
+          const x = await loop();
+          times.loop.push(x.ms);
+          eachLoop.push(...x.each);
+          console.log(`run ${i + 1} ${label.loop}: ${(x.ms / 1000).toFixed(2)} s (each ${secs(x.each)})`);
         } else {
-          const x = await revacuate(m === 'limits' ? LIMITS : []);
-          (m === 'limits' ? rv : df).push(x.ms);
+          const x = await revacuate(m === 'one' ? ONE_AT_A_TIME : []);
+          times[m].push(x.ms);
+          last[m] = x.op;
           const cc = maxConcurrent(x.op);
-          if (m === 'limits') {
-            lastLimits = x.op;
-            conc = Math.max(conc, cc);
-          } else {
-            lastDefaults = x.op;
-            concDefaults = Math.max(concDefaults, cc);
-          }
+          conc[m] = Math.max(conc[m], cc);
           console.log(
-            `run ${i + 1} revacuate ${m === 'limits' ? LIMITS.join(' ') : '(defaults)'}: ${(x.ms / 1000).toFixed(2)} s, ${x.op.steps.length} moves, at most ${cc} at once, ${x.op.summary}`,
+            `run ${i + 1} ${label[m]}: ${(x.ms / 1000).toFixed(2)} s, ${x.op.steps.length} moves, at most ${cc} at once, ${x.op.summary}`,
           );
         }
         await goHome();
       }
     }
     for (const n of names) assertCountRises(readCounts(lab, n), `${n} across every move`);
-    console.log(`all ${names.length} guests kept counting across ${runs * 4} evacuations/returns each; none restarted`);
+    console.log(`all ${names.length} guests kept counting across ${runs * 6} evacuations/returns each; none restarted`);
 
-    const rMed = median(rv);
-    const sMed = median(sq);
-    const dMed = median(df);
+    const med = { defaults: median(times.defaults), one: median(times.one), loop: median(times.loop) };
     console.log('');
-    if (lastLimits) {
-      console.log(
-        `per-move timeline of the last revacuate ${LIMITS.join(' ')} (${lastLimits.id}; from ops show, relative to the operation's creation):`,
-      );
-      for (const l of timeline(lastLimits)) console.log(l);
-    }
-    if (lastDefaults) {
-      console.log(`per-move timeline of the last revacuate with default limits (${lastDefaults.id}):`);
-      for (const l of timeline(lastDefaults)) console.log(l);
+    for (const m of ['defaults', 'one'] as const) {
+      const op = last[m];
+      if (!op) continue;
+      console.log(`per-move timeline of the last ${label[m]} (${op.id}; from ops show, relative to the operation's creation):`);
+      for (const l of timeline(op)) console.log(l);
     }
     const stepMs = (op?: Op): number => median((op?.steps ?? []).map((s) => s.finishedMs - s.startedMs));
     console.log(
-      `one move inside revacuate (limits): median ${(stepMs(lastLimits) / 1000).toFixed(2)} s; with defaults ${(stepMs(lastDefaults) / 1000).toFixed(2)} s; one sequential rmigrate (whole CLI): ${(median(eachSeq) / 1000).toFixed(2)} s`,
+      `one move: inside revacuate at default limits ${(stepMs(last.defaults) / 1000).toFixed(2)} s, one at a time ${(stepMs(last.one) / 1000).toFixed(2)} s; one rmigrate of the loop (whole CLI) ${(median(eachLoop) / 1000).toFixed(2)} s`,
     );
     console.log(
-      `revacuate ${LIMITS.join(' ')}: median ${(rMed / 1000).toFixed(2)} s (${rv.map((x) => (x / 1000).toFixed(2)).join(', ')}), at most ${conc} moves at once`,
+      `${label.defaults.padEnd(44)} median ${(med.defaults / 1000).toFixed(2)} s (${secs(times.defaults)}), at most ${conc.defaults} moves at once`,
     );
-    console.log(
-      `revacuate (defaults):               median ${(dMed / 1000).toFixed(2)} s (${df.map((x) => (x / 1000).toFixed(2)).join(', ')}), at most ${concDefaults} moves at once`,
-    );
-    console.log(
-      `sequential 8 x drover rmigrate:     median ${(sMed / 1000).toFixed(2)} s (${sq.map((x) => (x / 1000).toFixed(2)).join(', ')})`,
-    );
-    console.log(
-      `ratio revacuate/sequential: ${(rMed / sMed).toFixed(2)} (target <= 0.5, goal 0.33); defaults: ${(dMed / sMed).toFixed(2)}`,
-    );
+    console.log(`${label.one.padEnd(44)} median ${(med.one / 1000).toFixed(2)} s (${secs(times.one)}), at most ${conc.one} at once`);
+    console.log(`${label.loop.padEnd(44)} median ${(med.loop / 1000).toFixed(2)} s (${secs(times.loop)})`);
+    console.log(`ratio (default limits ÷ one at a time): ${(med.defaults / med.one).toFixed(2)} (target <= 0.5, goal 0.33)`);
+    console.log(`ratio_vs_loop (default limits ÷ ${label.loop}): ${(med.defaults / med.loop).toFixed(2)}`);
     console.log(
       JSON.stringify({
         bench: 'evacuate',
-        ratio: r2(rMed / sMed),
-        revacuate_s: r3(rMed / 1000),
-        sequential_s: r3(sMed / 1000),
-        defaults_ratio: r2(dMed / sMed),
-        defaults_s: r3(dMed / 1000),
+        ratio: r2(med.defaults / med.one),
+        ratio_vs_loop: r2(med.defaults / med.loop),
+        baseline,
+        baseline_loop: `for g in <${nGuests} guests>; do drover rmigrate $g <${h2.name}|${h3.name}>; done`,
+        revacuate_s: r3(med.defaults / 1000),
+        one_at_a_time_s: r3(med.one / 1000),
+        loop_s: r3(med.loop / 1000),
         guests: names.length,
         runs,
-        limits: LIMITS.join(' '),
-        max_concurrent: conc,
-        max_concurrent_defaults: concDefaults,
-        sequential_method: 'drover rmigrate x8, dest alternating',
-        move_s: r3(stepMs(lastLimits) / 1000),
-        move_defaults_s: r3(stepMs(lastDefaults) / 1000),
-        seq_move_s: r3(median(eachSeq) / 1000),
+        max_concurrent: conc.defaults,
+        move_s: r3(stepMs(last.defaults) / 1000),
+        move_one_at_a_time_s: r3(stepMs(last.one) / 1000),
+        loop_move_s: r3(median(eachLoop) / 1000),
       }),
     );
   } finally {

@@ -63,15 +63,24 @@ export function timedCli(bundle: string, args: string[], timeoutMs = 300_000): P
   return timed(process.execPath, [BIN.cli, ...args], { env: { DROVER_CONFIG: bundle }, timeoutMs });
 }
 
-/** The lab named by DROVER_LAB_ID (must have `hosts` hosts), or a new one stopped by `release`. */
-export async function acquireLab(hosts: number, name: string): Promise<{ lab: Lab; release: () => Promise<void> }> {
+/**
+ * The lab named by DROVER_LAB_ID (must have `hosts` hosts, and TLS when `tls`), or a new one
+ * stopped by `release`.
+ */
+export async function acquireLab(
+  hosts: number,
+  name: string,
+  o: { tls?: boolean } = {},
+): Promise<{ lab: Lab; release: () => Promise<void> }> {
   if (process.env.DROVER_LAB_ID) {
     const lab = attachLab(process.env.DROVER_LAB_ID);
     if (lab.hosts.length < hosts) throw new Error(`bench ${name}: lab ${lab.id} has ${lab.hosts.length} hosts; needs ${hosts}`);
+    if (o.tls && !lab.tls)
+      throw new Error(`bench ${name}: lab ${lab.id} is not a TLS lab; start one with npm run lab -- up --tls, or unset DROVER_LAB_ID`);
     return { lab, release: async () => undefined };
   }
-  console.log(`bench ${name}: starting a ${hosts}-host lab`);
-  const lab = await startLab({ hosts });
+  console.log(`bench ${name}: starting a ${hosts}-host${o.tls ? ' TLS' : ''} lab`);
+  const lab = await startLab({ hosts, ...(o.tls ? { tls: true } : {}) });
   return { lab, release: async () => void (await lab.stop()) };
 }
 

@@ -3,7 +3,7 @@
  * guests: every result is checked against the hosts' own libvirtd and the guests' serial output,
  * not only against drover's tables.
  */
-import { test, before, after } from 'node:test';
+import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,18 +24,35 @@ import { Connection, DomainEventType, DomainEventResumedDetailType, DomainEventS
 import type { TestCluster } from '../support/cluster.js';
 import { BIN, waitFor } from '../support/procs.js';
 import { onTerminal } from '../support/terminal.js';
-import { addCounterGuests, whereRunning } from '../support/labguests.js';
+import { addCounterGuests, cancelRunningOps, movesLeft, whereRunning } from '../support/labguests.js';
 import { droverOnSharedLab } from '../support/labguests.js';
 
 let lab: Lab;
 let c: TestCluster;
 
 before(async () => {
-  ({ lab, c } = await droverOnSharedLab());
+  // A host turns stale 30 s after its last heartbeat (6 s by default in lab clusters): the link-cut
+  // test runs each command while node02's link is cut, and needs node02 still up when the server
+  // plans it. With 6 s that failed under load (load average 17-20 on 2 cores: CLI start-up plus the
+  // reachability check's 3 s connect timeout went past 6 s, and the move was refused as host-down
+  // instead); no other test here depends on how fast a host turns stale.
+  ({ lab, c } = await droverOnSharedLab({ staleAfterMs: 30_000, downAfterMs: 60_000 }));
 });
 after(async () => {
   await c?.stop();
   if (lab) await resetHosts(lab);
+});
+// Each test leaves no move running behind it: no operation still running, no libvirt job on any
+// lab host. A test that does is failed by name, after its moves are cancelled so the next starts clean.
+afterEach(async () => {
+  if (!c) return;
+  const left = await movesLeft(c, lab);
+  if (!left.length) return;
+  await cancelRunningOps(c);
+  const still = await movesLeft(c, lab, 60_000);
+  throw new Error(
+    `moves left running after the test: ${left.join('; ')}${still.length ? `; still after cancelling: ${still.join('; ')}` : ''}`,
+  );
 });
 
 async function vmHost(node: string): Promise<string> {
@@ -62,6 +79,33 @@ test('rmigrate - over shared storage: the guest keeps counting on the destinatio
   assertCountRises(readCounts(lab, 'sh1'), 'sh1 whole history');
   assert.equal(readBoots(lab, 'sh1'), 1, 'booted once');
 });
+
+test(
+  'rmigrate - lsdef after a move: vm.host is not pending, a vm.memory change made before the move still is',
+  { timeout: 180_000 },
+  async () => {
+    interface Def {
+      node: string;
+      attrs: Record<string, string>;
+      pending: string[];
+    }
+    const def = async (): Promise<Def> => (await c.cliJson<Def[]>(['lsdef', 'pd1']))[0]!;
+    await addCounterGuests(c, lab, ['pd1'], 'node01');
+    assert.deepEqual((await def()).pending, [], 'just defined: nothing pending');
+    const ch = await c.cli(['chdef', 'pd1', 'vm.memory=96M']);
+    assert.equal(ch.code, 0, ch.stderr);
+    assert.deepEqual((await def()).pending, ['vm.memory']);
+    const r = await c.cli(['rmigrate', 'pd1', 'node03']);
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.deepEqual(await whereRunning(lab, 'pd1', virsh), ['node03']);
+    const after = await def();
+    assert.equal(after.attrs['vm.host'], 'node03');
+    assert.deepEqual(after.pending, ['vm.memory'], 'only the change made before the move is pending');
+    const text = await c.cli(['lsdef', 'pd1']);
+    assert.match(text.stdout, /^ {4}vm\.host=node03$/m);
+    assert.match(text.stdout, /^ {4}vm\.memory=96M \(pending\)$/m);
+  },
+);
 
 test('rmigrate - with copy-storage: a disk local to the source is copied and the guest runs on', { timeout: 180_000 }, async () => {
   await addCounterGuests(c, lab, ['lo1'], 'node01', 'local');
@@ -110,7 +154,7 @@ test(
   async () => {
     await addCounterGuests(c, lab, ['rc1'], 'node01');
     const n2 = lab.hosts.find((h) => h.name === 'node02')!;
-    // Each command within the 6 s after which node02 would turn stale (a different check); the link
+    // Each command within the 30 s after which node02 would turn stale (a different check); the link
     // comes back in between so node02 is up for the second one.
     const whileCut = async (args: string[]): Promise<Awaited<ReturnType<TestCluster['cli']>>> => {
       await waitFor(
@@ -135,7 +179,11 @@ test(
     // node02's agent is behind the same cut link: the CPU check cannot be made, and says so.
     assert.match(dry.stdout, /check rc1: FAILED cpu-compare: agent on 'node02' did not answer CompareCpu .*check drover-agent on node02/);
     assert.equal(real.code, 1, `${real.stdout}\n${real.stderr}`);
-    assert.match(real.stdout, new RegExp(`rc1: failed node01 -> node02.*check reachability: ${reach.source}`));
+    assert.match(
+      real.stdout,
+      new RegExp(`rc1: failed node01 -> node02.*check reachability: ${reach.source}`),
+      `${real.stdout}\n${real.stderr}`,
+    );
     const op = (await c.cliJson<{ id: string; steps: { guest: string }[] }[]>(['ops', 'list'])).find((o) =>
       o.steps.some((s) => s.guest === 'rc1'),
     );

@@ -6,13 +6,14 @@
  * dies goes stale then down with its guests shown unknown. One simulated host is also called
  * directly, as the headnode calls an agent, to show it is the real agent command service.
  */
-import { test, before, after } from 'node:test';
+import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { codec, connectNats, type GuestEvent__Output, background } from '@drover/contract';
 import { FleetCluster, type FleetLayout } from '../support/fleet.js';
 import { AgentClient } from '../support/agent-client.js';
 import { waitFor } from '../support/procs.js';
+import { isEmulated } from '../support/emulated.js';
 
 const HOSTS = Array.from({ length: 50 }, (_, i) => `fh${String(i + 1).padStart(2, '0')}`);
 const EVAC = 'fh01';
@@ -60,6 +61,28 @@ before(async () => {
 });
 after(async () => {
   await c?.stop();
+});
+
+/** Migration steps the server has started so far (every one an emulated migration here). */
+async function stepsStarted(): Promise<number> {
+  const ops = await c.cliJson<{ steps: { startedMs: number | string }[] }[]>(['ops', 'list', '--all']);
+  return ops.flatMap((o) => o.steps).filter((s) => Number(s.startedMs) > 0).length;
+}
+let startedBefore = 0;
+// A test that moved guests on the simulator must be named in support/emulated.ts, so the runner's
+// `emulated:` line lists it (and a listed test must still move guests).
+afterEach(async (t) => {
+  if (!c) return;
+  const now = await stepsStarted();
+  const moved = now > startedBefore;
+  startedBefore = now;
+  const listed = isEmulated('test/lib/integration/fleet.test.js', t.name);
+  if (moved !== listed)
+    throw new Error(
+      moved
+        ? `'${t.name}' ran ${now} emulated migration step(s) but is not listed in test/src/support/emulated.ts`
+        : `'${t.name}' is listed in test/src/support/emulated.ts but ran no migration`,
+    );
 });
 
 test('fleet - inventory converges and rpower stat matches what the simulated hosts run', async () => {

@@ -5,6 +5,7 @@ import { counterImage, getSharedLab, readCount, resetHosts, serialLogPath, type 
 import { startLabCluster } from './labcluster.js';
 import type { TestCluster } from './cluster.js';
 import { waitFor } from './procs.js';
+import { Connection, DomainJobType } from '@drover/libvirt';
 
 export const sharedDisks = (lab: Lab): string => join(lab.sharedDir, 'disks');
 export const localDisks = (lab: Lab): string => join(lab.localDir, 'disks');
@@ -72,4 +73,38 @@ export async function droverOnSharedLab(opts: Parameters<typeof startLabCluster>
   await c.waitHostsUp(lab.hosts.length);
   await declareSharedStorage(c, lab);
   return { lab, c };
+}
+
+/**
+ * Moves still going, after up to `graceMs` for them to end: operations drover-server runs, and
+ * libvirt jobs on the lab hosts' domains (asked of each libvirtd, not of drover). Empty when none.
+ */
+export async function movesLeft(c: TestCluster, lab: Lab, graceMs = 15_000): Promise<string[]> {
+  const look = async (): Promise<string[]> => {
+    const ops = await c.cliJson<{ id: string; kind: string; state: string }[]>(['ops', 'list']);
+    const left = ops.filter((o) => o.state === 'running').map((o) => `operation ${o.id} (${o.kind}) still running`);
+    for (const h of lab.hosts) {
+      const conn = await Connection.open(h.uri);
+      try {
+        for (const d of await conn.listAllDomains()) {
+          const ji = await d.jobInfo().catch(() => undefined);
+          if (ji && (ji.type === DomainJobType.BOUNDED || ji.type === DomainJobType.UNBOUNDED))
+            left.push(`${d.name} on ${h.name}: a libvirt job runs`);
+        }
+      } finally {
+        await conn.close();
+      }
+    }
+    return left;
+  };
+  let left = await look();
+  for (const end = Date.now() + graceMs; left.length && Date.now() < end; left = await look())
+    await new Promise((r) => setTimeout(r, 1000));
+  return left;
+}
+
+/** Cancels every running operation (each `ops cancel` waits for its operation to end). */
+export async function cancelRunningOps(c: TestCluster): Promise<void> {
+  const ops = await c.cliJson<{ id: string; state: string }[]>(['ops', 'list']);
+  for (const o of ops.filter((x) => x.state === 'running')) await c.cli(['ops', 'cancel', o.id]);
 }

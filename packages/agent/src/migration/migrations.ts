@@ -29,10 +29,11 @@ import {
   background,
 } from '@drover/contract';
 import {
-  ErrorNumber,
   DomainJobType,
-  LibvirtError,
   DomainMigrateFlags,
+  DomainState,
+  ErrorNumber,
+  LibvirtError,
   type Domain,
   type JobStats,
   type MigrateParams,
@@ -62,6 +63,15 @@ export interface MigrationRunner {
   abort(dom: Domain): Promise<void>;
   /** Whether a job runs on the domain now (QueryMigration). */
   jobActive(dom: Domain): Promise<boolean>;
+  /**
+   * Ends a job that outlived an abort libvirt accepted, with the guest running here: libvirt 9.0
+   * (Debian 12) can take an abort in the instant QEMU pauses the guest before the switchover;
+   * QEMU cancels and resumes the guest, while libvirt waits for the guest to stop, for ever, and
+   * migrateToURI3 never returns (further aborts change nothing). Pausing the guest ends that wait:
+   * libvirt then finds the migration cancelled, fails the job and resumes the guest. Resolves to
+   * whether the guest was paused.
+   */
+  unstick?(dom: Domain): Promise<boolean>;
 }
 
 export const libvirtRunner: MigrationRunner = {
@@ -71,6 +81,11 @@ export const libvirtRunner: MigrationRunner = {
   jobActive: async (dom) => {
     const ji = await dom.jobInfo().catch(() => undefined);
     return !!ji && (ji.type === DomainJobType.BOUNDED || ji.type === DomainJobType.UNBOUNDED);
+  },
+  unstick: async (dom) => {
+    if ((await dom.state()).state !== DomainState.RUNNING) return false;
+    await dom.suspend();
+    return true;
   },
 };
 
@@ -85,21 +100,34 @@ interface Live {
   abortAtMs?: number;
   aborts?: number;
   abortPending?: boolean;
+  /** When libvirt first accepted an abort of this job, and whether the guest was paused to end the job since. */
+  abortAcceptedMs?: number;
+  unstuck?: boolean;
 }
 
 /** An abort refused or lost is sent again this often while the job runs on, at most ABORT_TRIES times. */
 const ABORT_EVERY_MS = 2000;
 const ABORT_TRIES = 30;
+/**
+ * After libvirt accepted an abort, a job still running this long with the guest running here is
+ * taken as stuck (see MigrationRunner.unstick). A cancelled job normally ends within seconds (the
+ * destination's Finish over a slow link); pausing a guest whose job is ending anyway costs a brief
+ * pause, since libvirt resumes it.
+ */
+const UNSTICK_AFTER_MS = 10_000;
 
 export class Migrations {
   readonly journal: MigrationJournal;
   private readonly live = new Map<string, Live>();
+  /** Steps (op/step) an abort reached before their StartMigration did: that start is refused. */
+  private readonly abortedBeforeStart = new Set<string>();
   private stopped = false;
   constructor(
     private readonly deps: ServiceDeps,
     private readonly nc: () => NatsConnection | undefined,
     private readonly advertise: () => string,
     private readonly runner: MigrationRunner = libvirtRunner,
+    private readonly unstickAfterMs = UNSTICK_AFTER_MS,
   ) {
     this.journal = new MigrationJournal(deps.cfg.migration.journal);
   }
@@ -149,6 +177,12 @@ export class Migrations {
   async start(req: StartMigrationRequest__Output, log: Logger): Promise<{ jobId: string; alreadyRunning: boolean }> {
     const existing = this.journal.get(req.operationId, req.stepId);
     if (existing && !FINAL.includes(existing.state)) return { jobId: existing.jobId, alreadyRunning: true };
+    if (!existing && this.abortedBeforeStart.delete(`${req.operationId}/${req.stepId}`))
+      throw new DroverError('CANCELLED', `${req.guest}: the move was cancelled before it started on ${this.host}; nothing was started`, {
+        status: grpc.status.ABORTED,
+        host: this.host,
+        node: req.guest,
+      });
     if (!req.destUri) throw invalidArgument('dest_uri: required (from PrepareMigration on the destination)');
     if (req.dest === this.host) throw invalidArgument(`dest: '${req.dest}' is this host`);
     const busy = this.journal.byGuest(req.guest).find((r) => !FINAL.includes(r.state));
@@ -236,22 +270,41 @@ export class Migrations {
   private monitor(live: Live, timeoutS: number, stallS: number): void {
     const every = this.deps.cfg.migration.progressEveryMs;
     const deadline = timeoutS > 0 ? live.rec.startedMs + timeoutS * 1000 : 0;
+    // At most one jobStats call at a time. While QEMU writes a migration's last state it does not
+    // answer its monitor, and jobStats waits (seconds on a slow link); a call started every tick
+    // would pile up on the agent's libvirt connection, and libvirtd reads no further request from
+    // a connection with 5 in progress (max_client_requests), so an abort sent then waited behind
+    // them (an abortJob reached libvirtd 3.2 s after the agent sent it, in libvirtd's debug log).
+    let statsPending = false;
     const tick = async (): Promise<void> => {
       if (FINAL.includes(live.rec.state)) return;
-      let st: JobStats | undefined;
-      try {
-        st = await this.runner.jobStats(live.dom);
-      } catch {
+      // Aborts first, without waiting for the job's figures (a pending jobStats must not hold back a timeout).
+      const now = Date.now();
+      if (deadline && now > deadline && !live.rec.abortRequested) {
+        live.rec.error = `timed out after ${timeoutS}s`;
+        live.rec.reason = 'FAILURE_REASON_TIMEOUT';
+        await this.abortLive(live, 'timeout');
         return;
       }
-      const p = this.progressOf(live.rec, st);
-      live.rec.progress = p;
-      this.publishProgress(p);
-      const now = Date.now();
-      const remaining = Number(p.dataRemaining ?? 0);
-      if (remaining < live.lastRemaining) {
-        live.lastRemaining = remaining;
-        live.lastProgressMs = now;
+      if (
+        live.rec.abortRequested &&
+        live.abortAcceptedMs !== undefined &&
+        !live.unstuck &&
+        !live.abortPending &&
+        this.runner.unstick &&
+        now - live.abortAcceptedMs >= this.unstickAfterMs
+      ) {
+        live.unstuck = true;
+        try {
+          if (await this.runner.unstick(live.dom))
+            live.log.warn(
+              { sinceAbortMs: now - live.abortAcceptedMs },
+              'the job outlived an accepted abort with the guest running here: guest paused so that libvirt ends the job (it resumes the guest)',
+            );
+        } catch (e) {
+          live.log.warn({ err: (e as Error).message }, 'could not pause the guest to end a job that outlived its abort');
+        }
+        return;
       }
       if (
         live.rec.abortRequested &&
@@ -262,11 +315,29 @@ export class Migrations {
         // Still running after an abort: libvirt holds or refuses one sent during the handshake
         // with the destination; send it again until the job ends.
         await this.sendAbort(live, 'abort again: the job is still running');
-      } else if (deadline && now > deadline && !live.rec.abortRequested) {
-        live.rec.error = `timed out after ${timeoutS}s`;
-        live.rec.reason = 'FAILURE_REASON_TIMEOUT';
-        await this.abortLive(live, 'timeout');
-      } else if (stallS > 0 && now - live.lastProgressMs > stallS * 1000 && !live.rec.abortRequested) {
+        return;
+      }
+      if (statsPending) return;
+      statsPending = true;
+      let st: JobStats | undefined;
+      try {
+        st = await this.runner.jobStats(live.dom);
+      } catch {
+        return;
+      } finally {
+        statsPending = false;
+      }
+      if (FINAL.includes(live.rec.state)) return;
+      const p = this.progressOf(live.rec, st);
+      live.rec.progress = p;
+      this.publishProgress(p);
+      const at = Date.now();
+      const remaining = Number(p.dataRemaining ?? 0);
+      if (remaining < live.lastRemaining) {
+        live.lastRemaining = remaining;
+        live.lastProgressMs = at;
+      }
+      if (stallS > 0 && at - live.lastProgressMs > stallS * 1000 && !live.rec.abortRequested) {
         live.rec.error = `no progress for ${stallS}s (remaining ${remaining} bytes)`;
         live.rec.reason = 'FAILURE_REASON_STALLED';
         await this.abortLive(live, 'stalled');
@@ -323,6 +394,7 @@ export class Migrations {
     live.abortPending = true;
     try {
       await this.runner.abort(live.dom);
+      live.abortAcceptedMs ??= Date.now();
     } catch (e) {
       live.log.warn({ err: (e as Error).message, tries: live.aborts }, 'abortJob failed');
     } finally {
@@ -337,6 +409,12 @@ export class Migrations {
     const r = live.rec;
     // An abort this agent made itself (timeout, stall) ends a failed job; only an admin's cancel ends a cancelled one.
     if (state === 'JOB_STATE_CANCELLED' && r.reason !== 'FAILURE_REASON_CANCELLED_BY_REQUEST') state = 'JOB_STATE_FAILED';
+    // A guest paused here to end a stuck job runs again (libvirt resumes it; this makes sure),
+    // before the job shows as ended: no one may see it ended with the guest still paused.
+    if (live.unstuck && state !== 'JOB_STATE_COMPLETED') {
+      const st = await live.dom.state().catch(() => undefined);
+      if (st?.state === DomainState.PAUSED) await live.dom.resume().catch((e: Error) => live.log.warn({ err: e.message }, 'resume failed'));
+    }
     r.state = state;
     r.finishedMs = Date.now();
     if (err) {
@@ -447,7 +525,13 @@ export class Migrations {
       live.rec.error = 'cancelled by request';
       live.rec.reason = 'FAILURE_REASON_CANCELLED_BY_REQUEST';
       await this.abortLive(live, 'requested');
-    } else if (!rec && guest) {
+    } else if (!rec) {
+      // Not started here, or not yet: the server marks a step migrating before its StartMigration
+      // arrives, so a cancel can overtake it. That start is refused when it comes.
+      if (this.abortedBeforeStart.size >= 1000) this.abortedBeforeStart.clear();
+      this.abortedBeforeStart.add(`${opId}/${stepId}`);
+    }
+    if (!rec && guest) {
       // No record (e.g. the journal was lost): abort whatever job the guest has.
       const d = await this.deps.lv
         .conn()

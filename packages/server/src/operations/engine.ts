@@ -39,7 +39,7 @@ import {
   type Policy,
   type PolicyInput,
 } from '../scheduler/index.js';
-import { buildSnapshot, sitePolicy } from './snapshot.js';
+import { buildSnapshot, siteMigrationTls, sitePolicy } from './snapshot.js';
 import { cpuVerdict, type CpuVerdict } from './cpucheck.js';
 import { check, checksFromJson, planWarning, schedulerCheck } from './checks.js';
 import { canTransition, isFinal, reconcile, rollbackReason, type HostFacts, type StepState } from './machine.js';
@@ -53,6 +53,8 @@ export interface MigrationOptions {
   copyStorage: 'auto' | 'always' | 'never';
   stallS: number;
   autoConverge: boolean;
+  /** libvirt's TLS transport (VIR_MIGRATE_TLS), from site.migrationtls */
+  tls?: boolean;
 }
 export const DEFAULT_OPTIONS: MigrationOptions = {
   timeoutS: 600,
@@ -151,7 +153,7 @@ export class OperationEngine {
 
   /** rmigrate: plans the moves of `nodes` (to `dest`, or where the scheduler picks). */
   async migrate(nodes: string[], dest: string, o: Partial<MigrationOptions>, requestedBy: string, dryRun: boolean): Promise<Operation> {
-    const options = { ...DEFAULT_OPTIONS, ...o };
+    const options = { ...DEFAULT_OPTIONS, tls: siteMigrationTls(this.ctx), ...o };
     const policy = this.policyFor({ copyStorage: options.copyStorage });
     if (dest && !this.ctx.hosts.get(dest))
       throw new DroverError('HOST_UNKNOWN', `destination '${dest}' is not a known host (see lshosts)`, {
@@ -230,7 +232,7 @@ export class OperationEngine {
         `host '${host}' is ${view.state}; its guests cannot be migrated live — bring its agent back first`,
         { status: grpc.status.FAILED_PRECONDITION, host },
       );
-    const options = { ...DEFAULT_OPTIONS, ...o };
+    const options = { ...DEFAULT_OPTIONS, tls: siteMigrationTls(this.ctx), ...o };
     const policy = this.policyFor({ ...over, copyStorage: options.copyStorage });
     if (!dryRun) this.ctx.hosts.setMaintenance(host, true);
     // Plan from what the host says now, not from a report that may lag a guest just started.
@@ -512,7 +514,7 @@ export class OperationEngine {
             postcopy: false,
             timeoutS: o.timeoutS,
             stallS: o.stallS,
-            tls: false,
+            tls: o.tls === true,
           },
         },
         { deadlineMs: 30_000 },
@@ -660,9 +662,8 @@ export class OperationEngine {
       if (d?.runningHere && !src?.runningHere) {
         this.ctx.db.transaction(() => {
           this.transition(run, s, 'done');
-          this.ctx.db
-            .prepare('INSERT INTO vm(node, host) VALUES (?, ?) ON CONFLICT(node) DO UPDATE SET host = excluded.host')
-            .run(guest, dest);
+          // vm.host and its value in the record of what was defined (else lsdef shows it pending).
+          this.ctx.tables.recordMove(guest, dest);
         })();
         log.info({ ms: s.finishedMs - s.startedMs }, `${guest}: now on ${dest}`);
         return;

@@ -55,6 +55,12 @@ export function sitePolicy(ctx: ServerContext): PolicyInput {
   return p as PolicyInput;
 }
 
+/** site.migrationtls: whether migrations use libvirt's TLS transport (default no). */
+export function siteMigrationTls(ctx: ServerContext): boolean {
+  const v = ctx.db.prepare("SELECT value FROM site WHERE key = 'migrationtls'").pluck().get() as string | null | undefined;
+  return v === '1';
+}
+
 type Reported = { host: string; g: { name: string; state: string } };
 
 /**

@@ -246,6 +246,23 @@ test('tables - pending lists definition attributes changed since markDefined, in
   assert.deepEqual([...t.pending(['g1'])], []);
 });
 
+test('tables - recordMove writes vm.host and changes only vm.host in the record of what was defined', () => {
+  const t = fresh();
+  t.addNodes(['g1', 'g2'], { 'vm.host': 'node01', 'vm.memory': '1G' });
+  t.markDefined('g1');
+  t.changeNodes(['g1'], { 'vm.memory': '2G' });
+  t.recordMove('g1', 'node02');
+  assert.equal(t.get('g1', 'vm.host'), 'node02');
+  assert.deepEqual(t.pending(['g1']), new Map([['g1', ['vm.memory']]]), 'vm.host follows the move; the memory change stays pending');
+  // a move by hand afterwards (chdef vm.host) is pending again
+  t.changeNodes(['g1'], { 'vm.host': 'node03' });
+  assert.deepEqual(t.pending(['g1']), new Map([['g1', ['vm.host', 'vm.memory']]]));
+  // a guest never defined through drover has no record: only vm.host is written
+  t.recordMove('g2', 'node03');
+  assert.equal(t.get('g2', 'vm.host'), 'node03');
+  assert.deepEqual([...t.pending(['g2'])], []);
+});
+
 test('tables - chtab sets keyed rows with each column checked, and node rows through the node checks', () => {
   const t = fresh();
   t.setRow('site', { key: 'master' }, { 'site.value': '10.0.0.1' });

@@ -476,6 +476,25 @@ export class Tables {
     return hash;
   }
 
+  /**
+   * A migration moved `node`'s guest to `host`: writes vm.host, and in the record of what was
+   * defined changes vm.host's value alone (the guest is defined on `host` now, as it was defined
+   * before), so vm.host is not pending after a move while any other pending change stays pending.
+   */
+  recordMove(node: string, host: string): void {
+    this.stmt('INSERT INTO vm(node, host) VALUES (?, ?) ON CONFLICT(node) DO UPDATE SET host = excluded.host').run(node, host);
+    const rec = this.stmt('SELECT defined_attrs FROM vm WHERE node = ?').pluck().get(node) as string | null | undefined;
+    if (!rec) return;
+    let attrs: Record<string, string>;
+    try {
+      attrs = JSON.parse(rec) as Record<string, string>;
+    } catch {
+      return;
+    }
+    attrs['vm.host'] = shortHash(canonical('vm.host', host));
+    this.stmt('UPDATE vm SET defined_attrs = ? WHERE node = ?').run(JSON.stringify(attrs), node);
+  }
+
   /** Definition attributes changed since the guest was last defined ([] when it never was). */
   pending(nodes: readonly string[]): Map<string, string[]> {
     const out = new Map<string, string[]>();

@@ -215,6 +215,9 @@ export const SITE_KEYS: Readonly<Record<string, S.Syntax>> = {
   maxout: S.integer(1, 64, 'migrations out of one host at once'),
   maxin: S.integer(1, 64, 'migrations into one host at once'),
   maxtotal: S.integer(1, 1024, 'migrations in the whole cluster at once'),
+  // 1: migrations run with libvirt's TLS transport (VIR_MIGRATE_TLS). Default 0 until TLS becomes
+  // the default for migrations (issue 14).
+  migrationtls: S.bool01,
 };
 
 const BY_NAME = new Map(TABLES.map((t) => [t.name, t]));
