@@ -41,7 +41,8 @@ import {
 } from '../scheduler/index.js';
 import { buildSnapshot, sitePolicy } from './snapshot.js';
 import { cpuVerdict, type CpuVerdict } from './cpucheck.js';
-import { check, checksFromJson, planWarning, schedulerCheck } from './checks.js';
+import { check, checksFrom, planWarning, schedulerCheck } from './checks.js';
+import type { OperationRecord, StepRecord, Stores } from '../db/stores.js';
 import { canTransition, isFinal, reconcile, rollbackReason, type HostFacts, type StepState } from './machine.js';
 
 const progressCodec = codec<MigrationProgress__Output>('MigrationProgress');
@@ -138,8 +139,8 @@ export class OperationEngine {
     return out;
   }
 
-  private policyFor(over: Partial<Policy>): Policy {
-    const p: PolicyInput = { ...sitePolicy(this.ctx) };
+  private async policyFor(over: Partial<Policy>): Promise<Policy> {
+    const p: PolicyInput = { ...(await sitePolicy(this.ctx)) };
     for (const [k, v] of Object.entries(over) as [string, unknown][])
       if (v !== undefined && v !== 0 && v !== '') (p as Record<string, unknown>)[k] = v;
     try {
@@ -152,7 +153,7 @@ export class OperationEngine {
   /** rmigrate: plans the moves of `nodes` (to `dest`, or where the scheduler picks). */
   async migrate(nodes: string[], dest: string, o: Partial<MigrationOptions>, requestedBy: string, dryRun: boolean): Promise<Operation> {
     const options = { ...DEFAULT_OPTIONS, ...o };
-    const policy = this.policyFor({ copyStorage: options.copyStorage });
+    const policy = await this.policyFor({ copyStorage: options.copyStorage });
     if (dest && !this.ctx.hosts.get(dest))
       throw new DroverError('HOST_UNKNOWN', `destination '${dest}' is not a known host (see lshosts)`, {
         status: grpc.status.NOT_FOUND,
@@ -167,20 +168,20 @@ export class OperationEngine {
           .join('\n'),
         busy[0],
       );
-    let snap = buildSnapshot(this.ctx, this.inFlight(), new Set(nodes));
+    let snap = await buildSnapshot(this.ctx, this.inFlight(), new Set(nodes));
     let known = new Set(snap.guests.filter((g) => g.state === 'running' || g.state === 'paused').map((g) => g.name));
     const unsure = nodes.filter((n) => !known.has(n));
     if (unsure.length) {
       // The reported inventory may lag a guest just started: ask its host before refusing.
       await Promise.all(
         unsure.map(async (n) => {
-          const h = this.ctx.tables.get(n, 'vm.host');
+          const h = await this.ctx.tables.get(n, 'vm.host');
           if (!h) return;
           const g = await this.ctx.agents.call(h, 'GetGuest', { guest: n }, { deadlineMs: 10_000 }).catch(() => undefined);
           if (g) this.ctx.inventory.noteGuest(h, g);
         }),
       );
-      snap = buildSnapshot(this.ctx, this.inFlight(), new Set(nodes));
+      snap = await buildSnapshot(this.ctx, this.inFlight(), new Set(nodes));
       known = new Set(snap.guests.map((g) => g.name));
     }
     const missing = nodes.filter((n) => !known.has(n));
@@ -231,18 +232,18 @@ export class OperationEngine {
         { status: grpc.status.FAILED_PRECONDITION, host },
       );
     const options = { ...DEFAULT_OPTIONS, ...o };
-    const policy = this.policyFor({ ...over, copyStorage: options.copyStorage });
-    if (!dryRun) this.ctx.hosts.setMaintenance(host, true);
+    const policy = await this.policyFor({ ...over, copyStorage: options.copyStorage });
+    if (!dryRun) await this.ctx.hosts.setMaintenance(host, true);
     // Plan from what the host says now, not from a report that may lag a guest just started.
     const live = await this.ctx.agents.call(host, 'ListGuests', {}, { deadlineMs: 15_000 }).catch(() => undefined);
     for (const g of live?.guests ?? []) this.ctx.inventory.noteGuest(host, g);
     const onHost = new Set([...(this.ctx.inventory.host(host)?.guests.keys() ?? [])]);
-    const snap = buildSnapshot(this.ctx, this.inFlight(), onHost);
+    const snap = await buildSnapshot(this.ctx, this.inFlight(), onHost);
     const plan = planEvacuation(snap, host, policy);
     return this.create(kind, plan, policy, options, requestedBy, dryRun ? await this.hostChecks(plan) : [], dryRun, host);
   }
 
-  private create(
+  private async create(
     kind: OpRun['kind'],
     plan: Plan,
     policy: Policy,
@@ -251,7 +252,7 @@ export class OperationEngine {
     checks: Check__Output[],
     dryRun: boolean,
     host: string,
-  ): Operation {
+  ): Promise<Operation> {
     const id = newId();
     const now = Date.now();
     const run: OpRun = {
@@ -286,33 +287,24 @@ export class OperationEngine {
       pumping: false,
     };
     for (const w of plan.warnings) run.checks.push(planWarning(w.message));
-    this.ctx.db.transaction(() => {
-      this.ctx.db
-        .prepare(
-          'INSERT INTO operations(id, kind, state, requested_by, created_ms, updated_ms, finished_ms, target, summary, plan, checks, unplaced, options, host) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
-        )
-        .run(
-          id,
-          kind,
-          run.state,
-          requestedBy,
-          now,
-          now,
-          dryRun ? now : null,
-          host,
-          '',
-          JSON.stringify(plan),
-          JSON.stringify(run.checks),
-          JSON.stringify(run.unplaced),
-          JSON.stringify({ options, policy }),
-          host,
-        );
-      const ins = this.ctx.db.prepare(
-        'INSERT INTO operation_steps(op_id, step_id, seq, guest, source, dest, state, attempt, detail) VALUES (?,?,?,?,?,?,?,?,?)',
-      );
-      for (const s of run.steps)
-        ins.run(id, s.stepId, s.seq, s.move.guest, s.move.source, s.move.dest, s.state, 1, JSON.stringify({ move: s.move }));
-    })();
+    await this.ctx.stores.operations.create(
+      {
+        id,
+        kind,
+        state: run.state,
+        requestedBy,
+        createdMs: now,
+        updatedMs: now,
+        finishedMs: dryRun ? now : 0,
+        host,
+        summary: '',
+        plan,
+        checks: run.checks,
+        unplaced: run.unplaced,
+        options: { options, policy },
+      },
+      run.steps.map((st) => stepRecord(st)),
+    );
     run.log.info(
       { kind, moves: plan.moves.length, unplaced: plan.unplaced.length, dryRun, host },
       `operation ${dryRun ? 'planned' : 'started'}`,
@@ -361,7 +353,13 @@ export class OperationEngine {
         if (run.cancelling) {
           for (const s of run.steps)
             if (s.state === 'queued')
-              this.transition(run, s, 'cancelled', 'operation cancelled before this move started', 'FAILURE_REASON_CANCELLED_BY_REQUEST');
+              await this.transition(
+                run,
+                s,
+                'cancelled',
+                'operation cancelled before this move started',
+                'FAILURE_REASON_CANCELLED_BY_REQUEST',
+              );
         }
         const running = run.steps.filter((s) => ACTIVE.includes(s.state)).map((s) => s.move);
         const state = {
@@ -379,7 +377,7 @@ export class OperationEngine {
         };
         const startable = run.cancelling ? [] : nextStartable(run.plan, state, run.policy);
         if (startable.length === 0) {
-          if (running.length === 0) this.finishOperation(run);
+          if (running.length === 0) await this.finishOperation(run);
           return;
         }
         for (const m of startable) {
@@ -399,14 +397,10 @@ export class OperationEngine {
               destUri: '',
             };
             run.steps.push(s);
-            this.ctx.db
-              .prepare(
-                'INSERT INTO operation_steps(op_id, step_id, seq, guest, source, dest, state, attempt, detail) VALUES (?,?,?,?,?,?,?,?,?)',
-              )
-              .run(run.id, s.stepId, s.seq, m.guest, m.source, m.dest, 'queued', m.attempt, JSON.stringify({ move: m }));
+            await this.ctx.stores.operations.addStep(stepRecord(s));
           }
           const step = s;
-          this.transition(run, step, 'preparing');
+          await this.transition(run, step, 'preparing');
           this.runStep(run, step).catch((e: Error) => run.log.error({ step: step.stepId, err: e.stack }, 'step crashed'));
         }
       }
@@ -416,7 +410,14 @@ export class OperationEngine {
   }
 
   /** Journals a transition (before it is acted on) and tells watchers. */
-  private transition(run: OpRun, s: StepRow, to: StepState, error = '', reason?: FailureReason__Output): void {
+  private async transition(
+    run: OpRun,
+    s: StepRow,
+    to: StepState,
+    error = '',
+    reason?: FailureReason__Output,
+    tx: Stores = this.ctx.stores,
+  ): Promise<void> {
     if (s.state !== to && !canTransition(s.state, to)) {
       run.log.error({ step: s.stepId, from: s.state, to }, 'refused an impossible step transition');
       return;
@@ -426,7 +427,7 @@ export class OperationEngine {
     if (reason && reason !== 'FAILURE_REASON_UNSPECIFIED') s.reason = reason;
     if (to === 'preparing') s.startedMs = Date.now();
     if (isFinal(to)) s.finishedMs = Date.now();
-    this.journal(run, s);
+    await this.journal(run, s, tx);
     run.log.info(
       { step: s.stepId, node: s.move.guest, host: s.move.source, dest: s.move.dest, state: to, ...(s.error ? { err: s.error } : {}) },
       `${s.move.guest}: ${to}`,
@@ -435,26 +436,8 @@ export class OperationEngine {
   }
 
   /** Writes a step's row as it stands (state, error, job id, times, destination URI). */
-  private journal(run: OpRun, s: StepRow): void {
-    this.ctx.db
-      .prepare(
-        'UPDATE operation_steps SET state = ?, error = ?, job_id = ?, started_ms = ?, finished_ms = ?, detail = ? WHERE op_id = ? AND step_id = ?',
-      )
-      .run(
-        s.state,
-        s.error,
-        s.jobId,
-        s.startedMs || null,
-        s.finishedMs || null,
-        JSON.stringify({
-          move: s.move,
-          destUri: s.destUri,
-          ...(s.final ? { final: true } : {}),
-          ...(s.reason ? { reason: s.reason } : {}),
-        }),
-        run.id,
-        s.stepId,
-      );
+  private journal(_run: OpRun, s: StepRow, tx: Stores = this.ctx.stores): Promise<void> {
+    return tx.operations.saveStep(stepRecord(s));
   }
 
   private async runStep(run: OpRun, s: StepRow): Promise<void> {
@@ -474,7 +457,7 @@ export class OperationEngine {
       if (cpu.message) log.info({ cpu: cpu.message }, 'cpu check');
       early = 'FAILURE_REASON_NOT_STARTED';
       // preparing: the destination makes pools, directories and checks bridges.
-      const spec = buildGuestSpec(this.ctx.tables, guest, { ...(destView ? { host: destView } : {}) });
+      const spec = await buildGuestSpec(this.ctx.tables, guest, { ...(destView ? { host: destView } : {}) });
       const prep = await this.ctx.agents.call(
         dest,
         'PrepareMigration',
@@ -486,11 +469,17 @@ export class OperationEngine {
       if (prep.libvirtUri !== announced) await this.assertReachable(source, dest, prep.libvirtUri, guest);
       early = 'FAILURE_REASON_NOT_STARTED';
       if (run.cancelling) {
-        this.transition(run, s, 'cancelled', 'operation cancelled before the migration started', 'FAILURE_REASON_CANCELLED_BY_REQUEST');
+        await this.transition(
+          run,
+          s,
+          'cancelled',
+          'operation cancelled before the migration started',
+          'FAILURE_REASON_CANCELLED_BY_REQUEST',
+        );
         return;
       }
       // migrating: the source agent starts the p2p live migration and returns at once.
-      this.transition(run, s, 'migrating');
+      await this.transition(run, s, 'migrating');
       const outcome = new Promise<MigrationOutcome__Output>((res) => (s.outcome = res));
       const o = run.options;
       const started = await this.ctx.agents.call(
@@ -518,7 +507,7 @@ export class OperationEngine {
         { deadlineMs: 30_000 },
       );
       s.jobId = started.jobId;
-      this.journal(run, s);
+      await this.journal(run, s);
       const out = await this.awaitOutcome(run, s, outcome);
       await this.settle(run, s, out.state === 'JOB_STATE_COMPLETED', out.error, out.reason, log);
     } catch (e) {
@@ -530,7 +519,7 @@ export class OperationEngine {
           this.transition(run, s, 'failed', `${msg}; then ${err.message}`, 'FAILURE_REASON_UNSETTLED'),
         );
       } else if (!isFinal(s.state)) {
-        this.transition(run, s, 'failed', msg, early);
+        await this.transition(run, s, 'failed', msg, early);
       }
     } finally {
       s.outcome = undefined;
@@ -655,20 +644,18 @@ export class OperationEngine {
   ): Promise<void> {
     const { guest, source, dest } = s.move;
     if (completed) {
-      this.transition(run, s, 'verifying');
+      await this.transition(run, s, 'verifying');
       const [d, src] = await Promise.all([this.query(dest, run, s), this.query(source, run, s)]);
       if (d?.runningHere && !src?.runningHere) {
-        this.ctx.db.transaction(() => {
-          this.transition(run, s, 'done');
-          this.ctx.db
-            .prepare('INSERT INTO vm(node, host) VALUES (?, ?) ON CONFLICT(node) DO UPDATE SET host = excluded.host')
-            .run(guest, dest);
-        })();
+        await this.ctx.stores.transaction(async (tx) => {
+          await this.transition(run, s, 'done', '', undefined, tx);
+          await this.ctx.tables.in(tx).recordMove(guest, dest);
+        });
         log.info({ ms: s.finishedMs - s.startedMs }, `${guest}: now on ${dest}`);
         return;
       }
       s.final = true;
-      this.transition(
+      await this.transition(
         run,
         s,
         'failed',
@@ -677,10 +664,10 @@ export class OperationEngine {
       );
       return;
     }
-    this.transition(run, s, 'aborting', error);
+    await this.transition(run, s, 'aborting', error);
     await this.ensureOnSource(run, s);
     const cancelled = run.cancelling || reason === 'FAILURE_REASON_CANCELLED_BY_REQUEST';
-    this.transition(
+    await this.transition(
       run,
       s,
       cancelled ? 'cancelled' : 'failed',
@@ -747,8 +734,8 @@ export class OperationEngine {
       run.log.info({ step: s.stepId, node: s.move.guest, action: r.action, why: r.why }, 'reconciling step');
       switch (r.action) {
         case 'finish':
-          if (s.state === 'queued' || s.state === 'preparing') this.transition(run, s, 'preparing');
-          if (s.state === 'preparing') this.transition(run, s, 'migrating');
+          if (s.state === 'queued' || s.state === 'preparing') await this.transition(run, s, 'preparing');
+          if (s.state === 'preparing') await this.transition(run, s, 'migrating');
           return this.settle(run, s, true, '', 'FAILURE_REASON_UNSPECIFIED', run.log);
         case 'rollback':
           if (s.state === 'queued') return;
@@ -756,8 +743,8 @@ export class OperationEngine {
             await this.ctx.agents
               .call(s.move.source, 'Power', { guest: s.move.guest, action: 'POWER_ACTION_RESUME' })
               .catch(() => undefined);
-          if (s.state !== 'aborting') this.transition(run, s, 'aborting', s.error || r.why);
-          this.transition(
+          if (s.state !== 'aborting') await this.transition(run, s, 'aborting', s.error || r.why);
+          await this.transition(
             run,
             s,
             run.cancelling ? 'cancelled' : 'failed',
@@ -766,12 +753,12 @@ export class OperationEngine {
           );
           return;
         case 'restart-step':
-          if (s.state === 'preparing') this.transition(run, s, 'queued');
-          else if (s.state !== 'queued') this.transition(run, s, 'failed', `not started (${r.why})`, 'FAILURE_REASON_NOT_STARTED');
+          if (s.state === 'preparing') await this.transition(run, s, 'queued');
+          else if (s.state !== 'queued') await this.transition(run, s, 'failed', `not started (${r.why})`, 'FAILURE_REASON_NOT_STARTED');
           return;
         case 'conflict':
           s.final = true;
-          this.transition(
+          await this.transition(
             run,
             s,
             s.state === 'queued' ? 'cancelled' : 'failed',
@@ -805,7 +792,7 @@ export class OperationEngine {
     // No one waits (e.g. just after a restart before recovery took the step): recovery settles it.
   }
 
-  private finishOperation(run: OpRun): void {
+  private async finishOperation(run: OpRun): Promise<void> {
     if (run.state !== 'running') return;
     const n = (st: StepState): number => run.steps.filter((s) => s.state === st).length;
     const done = n('done');
@@ -823,9 +810,7 @@ export class OperationEngine {
           : 'partial';
     run.finishedMs = Date.now();
     run.summary = `${movedGuests.size} moved, ${lost.size} failed${cancelled ? `, ${cancelled} cancelled` : ''}${run.unplaced.length ? `, ${run.unplaced.length} not placed` : ''} (${done} done, ${failed} failed steps)`;
-    this.ctx.db
-      .prepare('UPDATE operations SET state = ?, finished_ms = ?, updated_ms = ?, summary = ? WHERE id = ?')
-      .run(run.state, run.finishedMs, run.finishedMs, run.summary, run.id);
+    await this.ctx.stores.operations.finish(run.id, run.state, run.finishedMs, run.summary);
     run.sub?.unsubscribe();
     run.log.info({ state: run.state, summary: run.summary }, 'operation finished');
     this.notify(run, undefined, true);
@@ -838,7 +823,7 @@ export class OperationEngine {
   async cancel(id: string): Promise<Operation> {
     const run = this.runs.get(id);
     if (!run) {
-      const op = this.get(id);
+      const op = await this.get(id);
       throw fail('NOT_RUNNING', `operation ${id} is ${op.state}; only running operations can be cancelled`);
     }
     run.cancelling = true;
@@ -910,75 +895,62 @@ export class OperationEngine {
   }
 
   /** One operation from the journal (running ones from memory, with live progress). */
-  get(id: string): Operation {
+  async get(id: string): Promise<Operation> {
     const run = this.runs.get(id);
     if (run) return this.toOperation(run);
-    const row = this.ctx.db.prepare('SELECT * FROM operations WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+    const row = await this.ctx.stores.operations.get(id);
     if (!row) throw new DroverError('NOT_FOUND', `no operation '${id}' (see drover ops list)`, { status: grpc.status.NOT_FOUND });
-    return this.rowToOperation(row);
+    return this.recordToOperation(row);
   }
 
-  list(all: boolean, limit: number): Operation[] {
-    const rows = this.ctx.db
-      .prepare(
-        `SELECT * FROM operations ${all ? '' : "WHERE state IN ('running', 'planned') OR created_ms > ?"} ORDER BY created_ms DESC LIMIT ?`,
-      )
-      .all(...(all ? [] : [Date.now() - 86_400_000]), limit || 50) as Record<string, unknown>[];
-    return rows.map((r) => (this.runs.has(String(r.id)) ? this.toOperation(this.runs.get(String(r.id))!) : this.rowToOperation(r)));
+  async list(all: boolean, limit: number): Promise<Operation[]> {
+    const rows = await this.ctx.stores.operations.list({ ...(all ? {} : { since: Date.now() - 86_400_000 }), limit: limit || 50 });
+    const out: Operation[] = [];
+    for (const r of rows) {
+      const run = this.runs.get(r.id);
+      out.push(run ? this.toOperation(run) : await this.recordToOperation(r));
+    }
+    return out;
   }
 
-  private rowToOperation(row: Record<string, unknown>): Operation {
-    const steps = this.ctx.db.prepare('SELECT * FROM operation_steps WHERE op_id = ? ORDER BY seq').all(row.id) as Record<
-      string,
-      unknown
-    >[];
-    const parse = (v: unknown): string[] => {
-      try {
-        return JSON.parse(String(v ?? '[]')) as string[];
-      } catch {
-        return [];
-      }
-    };
+  private async recordToOperation(row: OperationRecord): Promise<Operation> {
+    const steps = await this.ctx.stores.operations.steps(row.id);
     return {
-      id: String(row.id),
-      kind: String(row.kind),
-      state: String(row.state),
-      requestedBy: String(row.requested_by),
-      createdMs: Number(row.created_ms),
-      finishedMs: Number(row.finished_ms ?? 0),
-      summary: String(row.summary ?? ''),
-      checks: checksFromJson(row.checks),
-      unplaced: parse(row.unplaced),
+      id: row.id,
+      kind: row.kind,
+      state: row.state,
+      requestedBy: row.requestedBy,
+      createdMs: row.createdMs,
+      finishedMs: row.finishedMs,
+      summary: row.summary,
+      checks: checksFrom(row.checks),
+      unplaced: Array.isArray(row.unplaced) ? (row.unplaced as string[]) : [],
       steps: steps.map((s) => ({
-        id: String(s.step_id),
-        guest: String(s.guest),
-        source: String(s.source),
-        dest: String(s.dest),
-        state: String(s.state),
-        error: String(s.error),
-        startedMs: Number(s.started_ms ?? 0),
-        finishedMs: Number(s.finished_ms ?? 0),
-        attempt: Number(s.attempt),
+        id: s.stepId,
+        guest: s.guest,
+        source: s.source,
+        dest: s.dest,
+        state: s.state,
+        error: s.error,
+        startedMs: s.startedMs,
+        finishedMs: s.finishedMs,
+        attempt: s.attempt,
         ...stepReason(s.detail),
       })),
     };
   }
 
   /** The guests a finished maintenance of `host` moved away and that still run where they went. */
-  evacuatedBy(host: string): { guest: string; now: string }[] {
+  async evacuatedBy(host: string): Promise<{ guest: string; now: string }[]> {
     // revacuate also puts its host into maintenance, so both kinds count.
-    const op = this.ctx.db
-      .prepare(
-        "SELECT id FROM operations WHERE kind IN ('maintenance', 'evacuate') AND host = ? AND state IN ('done', 'partial', 'cancelled') ORDER BY created_ms DESC LIMIT 1",
-      )
-      .pluck()
-      .get(host) as string | undefined;
+    const op = await this.ctx.stores.operations.latestOn(host, ['maintenance', 'evacuate'], ['done', 'partial', 'cancelled']);
     if (!op) return [];
-    const rows = this.ctx.db.prepare("SELECT guest, dest FROM operation_steps WHERE op_id = ? AND state = 'done'").all(op) as {
-      guest: string;
-      dest: string;
-    }[];
-    return rows.filter((r) => this.ctx.tables.get(r.guest, 'vm.host') === r.dest).map((r) => ({ guest: r.guest, now: r.dest }));
+    const rows = (await this.ctx.stores.operations.steps(op.id)).filter((s) => s.state === 'done');
+    const now = await this.ctx.tables.getMany(
+      rows.map((r) => r.guest),
+      'vm.host',
+    );
+    return rows.filter((r) => now.get(r.guest) === r.dest).map((r) => ({ guest: r.guest, now: r.dest }));
   }
 
   // ------------------------------------------------------------------------------------------
@@ -986,55 +958,44 @@ export class OperationEngine {
 
   /** Takes back every operation that was running when the server stopped and settles its steps. */
   async recover(): Promise<void> {
-    const rows = this.ctx.db.prepare("SELECT * FROM operations WHERE state = 'running'").all() as Record<string, unknown>[];
-    for (const row of rows) {
-      const id = String(row.id);
-      let opts: { options: MigrationOptions; policy: Policy };
-      try {
-        opts = JSON.parse(String(row.options)) as { options: MigrationOptions; policy: Policy };
-      } catch {
-        opts = { options: DEFAULT_OPTIONS, policy: resolvePolicy({}) };
-      }
+    for (const row of await this.ctx.stores.operations.inState('running')) {
+      const id = row.id;
+      const opts = (row.options ?? { options: DEFAULT_OPTIONS, policy: resolvePolicy({}) }) as {
+        options: MigrationOptions;
+        policy: Policy;
+      };
       const run: OpRun = {
         id,
-        kind: String(row.kind) as OpRun['kind'],
+        kind: row.kind as OpRun['kind'],
         state: 'running',
-        requestedBy: String(row.requested_by),
-        createdMs: Number(row.created_ms),
+        requestedBy: row.requestedBy,
+        createdMs: row.createdMs,
         finishedMs: 0,
-        host: String(row.host ?? ''),
-        plan: JSON.parse(String(row.plan)) as Plan,
+        host: row.host,
+        plan: row.plan as Plan,
         policy: opts.policy,
         options: opts.options,
         steps: [],
         cancelling: false,
         summary: '',
-        checks: checksFromJson(row.checks),
-        unplaced: JSON.parse(String(row.unplaced ?? '[]')) as string[],
+        checks: checksFrom(row.checks),
+        unplaced: Array.isArray(row.unplaced) ? (row.unplaced as string[]) : [],
         log: this.log.child({ op: id }),
         pumping: false,
       };
-      for (const st of this.ctx.db.prepare('SELECT * FROM operation_steps WHERE op_id = ? ORDER BY seq').all(id) as Record<
-        string,
-        unknown
-      >[]) {
-        const detail = JSON.parse(String(st.detail ?? '{}')) as {
-          move: Move;
-          destUri?: string;
-          final?: boolean;
-          reason?: FailureReason__Output;
-        };
+      for (const st of await this.ctx.stores.operations.steps(id)) {
+        const detail = (st.detail ?? {}) as { move: Move; destUri?: string; final?: boolean; reason?: FailureReason__Output };
         run.steps.push({
           opId: id,
-          stepId: String(st.step_id),
-          seq: Number(st.seq),
+          stepId: st.stepId,
+          seq: st.seq,
           move: detail.move,
-          state: String(st.state) as StepState,
-          attempt: Number(st.attempt),
-          error: String(st.error ?? ''),
-          jobId: String(st.job_id ?? ''),
-          startedMs: Number(st.started_ms ?? 0),
-          finishedMs: Number(st.finished_ms ?? 0),
+          state: st.state as StepState,
+          attempt: st.attempt,
+          error: st.error,
+          jobId: st.jobId,
+          startedMs: st.startedMs,
+          finishedMs: st.finishedMs,
           destUri: detail.destUri ?? '',
           ...(detail.final ? { final: true } : {}),
           ...(detail.reason ? { reason: detail.reason } : {}),
@@ -1049,8 +1010,8 @@ export class OperationEngine {
           run.steps
             .filter((s) => ACTIVE.includes(s.state))
             .map((s) =>
-              this.reconcileStep(run, s).catch((e: Error) => {
-                if (!isFinal(s.state)) this.transition(run, s, 'failed', `after restart: ${e.message}`, 'FAILURE_REASON_UNSETTLED');
+              this.reconcileStep(run, s).catch(async (e: Error) => {
+                if (!isFinal(s.state)) await this.transition(run, s, 'failed', `after restart: ${e.message}`, 'FAILURE_REASON_UNSETTLED');
               }),
             ),
         );
@@ -1075,14 +1036,29 @@ export class OperationEngine {
   }
 }
 
-/** The reason journaled in a step row's detail, when it has one. */
+/** The reason journaled in a step's detail, when it has one. */
 function stepReason(detail: unknown): { reason?: FailureReason__Output } {
-  try {
-    const d = JSON.parse(String(detail ?? '{}')) as { reason?: FailureReason__Output };
-    return d.reason ? { reason: d.reason } : {};
-  } catch {
-    return {};
-  }
+  const d = (detail ?? {}) as { reason?: FailureReason__Output };
+  return d.reason ? { reason: d.reason } : {};
+}
+
+/** A step as the journal keeps it. */
+function stepRecord(s: StepRow): StepRecord {
+  return {
+    opId: s.opId,
+    stepId: s.stepId,
+    seq: s.seq,
+    guest: s.move.guest,
+    source: s.move.source,
+    dest: s.move.dest,
+    state: s.state,
+    attempt: s.attempt,
+    error: s.error,
+    jobId: s.jobId,
+    startedMs: s.startedMs,
+    finishedMs: s.finishedMs,
+    detail: { move: s.move, destUri: s.destUri, ...(s.final ? { final: true } : {}), ...(s.reason ? { reason: s.reason } : {}) },
+  };
 }
 
 function describe(q: QueryMigrationResponse__Output | undefined): string {
