@@ -29,6 +29,7 @@ import { Tables } from './tables/index.js';
 import { InventoryStore } from './inventory/store.js';
 import { AgentPool } from './agents/pool.js';
 import { OperationEngine } from './operations/engine.js';
+import { engineDeps } from './operations/wiring.js';
 import { netbootService } from './api/netboot.js';
 import { BootHttpServer } from './http/boot-server.js';
 
@@ -83,9 +84,8 @@ export class DroverServer {
         await writeNatsConfig(cfg, pki, log);
       },
     };
-    const engine = new OperationEngine(ctx, nc);
+    const engine = new OperationEngine(engineDeps(ctx, nc));
     ctx.operations = engine;
-    ingest.listeners.outcome = (o) => engine.onOutcome(o);
     // Operations interrupted by a restart are taken back before reports flow again.
     await engine.recover();
     ingest.start();
