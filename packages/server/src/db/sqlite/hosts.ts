@@ -1,6 +1,6 @@
 /** Host states on SQLite (`hoststate`). */
 import type { HostRecord, HostStore } from '../stores.js';
-import type { Sql } from './stores.js';
+import type { Sql } from './sql.js';
 
 export class SqliteHostStore implements HostStore {
   constructor(private readonly sql: Sql) {}

@@ -1,6 +1,6 @@
 /** The operations journal on SQLite: `operations` and `operation_steps`, JSON columns as text. */
 import type { OperationRecord, OperationStore, StepRecord } from '../stores.js';
-import type { Sql } from './stores.js';
+import type { Sql } from './sql.js';
 
 type Row = Record<string, unknown>;
 

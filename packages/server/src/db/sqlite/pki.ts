@@ -1,6 +1,6 @@
 /** The PKI's records on SQLite: issued certificates, NATS users, enrolment tokens. */
 import type { EnrollTokenRecord, PkiStore } from '../stores.js';
-import type { Sql } from './stores.js';
+import type { Sql } from './sql.js';
 
 const list = (n: number): string => Array.from({ length: n }, () => '?').join(',');
 

@@ -1,6 +1,6 @@
 /** The audit log and install tokens on SQLite. */
 import type { AuditRecord, AuditStore, InstallTokenRecord, InstallTokenStore } from '../stores.js';
-import type { Sql } from './stores.js';
+import type { Sql } from './sql.js';
 
 export class SqliteAuditStore implements AuditStore {
   constructor(private readonly sql: Sql) {}

@@ -4,6 +4,7 @@
  * calls from outside the transaction wait until it ends instead of landing inside it.
  */
 import type { Statement } from 'better-sqlite3';
+import type { Sql } from './sql.js';
 import type { Stores } from '../stores.js';
 import { openDb, type Db } from './database.js';
 import { SqliteTableStore } from './tables.js';
@@ -11,18 +12,6 @@ import { SqliteOperationStore } from './operations.js';
 import { SqliteHostStore } from './hosts.js';
 import { SqlitePkiStore } from './pki.js';
 import { SqliteAuditStore, SqliteInstallTokenStore } from './small.js';
-
-/** What every SQLite store gets: the connection, a statement cache and the executor of its calls. */
-export interface Sql {
-  readonly db: Db;
-  /** A prepared statement, prepared once per SQL text. */
-  stmt(sql: string): Statement;
-  /** Runs `fn` now (or after the open transaction, for calls from outside it); its result as a promise. */
-  run<T>(fn: () => T): Promise<T>;
-  /** Counts writes, for TableStore.changeStamp. */
-  wrote(): void;
-  readonly writes: number;
-}
 
 class Core {
   readonly stmts = new Map<string, Statement>();

@@ -1,7 +1,7 @@
 /** The xCAT tables on SQLite: node rows (one table per concern, keyed by node) and keyed tables. */
 import { tableDef, type TableDef } from '../../tables/schema.js';
 import { UniqueViolation, type Cell, type NodeWrite, type TableStore } from '../stores.js';
-import type { Sql } from './stores.js';
+import type { Sql } from './sql.js';
 
 /** The table's definition; refuses names that are not drover's (SQL is built from these names). */
 function def(table: string): TableDef {
