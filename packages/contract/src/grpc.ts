@@ -12,6 +12,7 @@ import type { Implementation } from './rpc.js';
 import { identityOf, normalSerial, type CertIdentity } from './pki/identity.js';
 import type { CertKind } from './pki/index.js';
 import { toServiceError } from './errors.js';
+import { background } from './background.js';
 import type { Logger } from './log.js';
 
 export const ROLE_RANK: Record<string, number> = { ROLE_UNSPECIFIED: 0, ROLE_VIEWER: 1, ROLE_OPERATOR: 2, ROLE_ADMIN: 3 };
@@ -78,12 +79,15 @@ export function callerOf(call: object): Caller | undefined {
 
 export interface AuthPolicy {
   /** Serials revoked by the cluster (checked on every call, so a revocation bites at once). */
-  isRevoked?(serial: string): boolean;
+  isRevoked?(serial: string): boolean | Promise<boolean>;
   /** Agent side: only this certificate fingerprint (the server's) may call. */
   allowFingerprints?(): readonly string[] | undefined;
   log?: Logger;
-  /** Called once per finished call of a method whose min_role is operator or above (the audit log). */
-  audit?(entry: AuditEntry): void;
+  /**
+   * Called once per finished call of a method whose min_role is operator or above (the audit
+   * log); the caller gets its answer once the entry is recorded.
+   */
+  audit?(entry: AuditEntry): void | Promise<void>;
 }
 
 export interface AuditEntry {
@@ -109,7 +113,13 @@ function deny(code: grpc.status, details: string): grpc.ServiceError {
 }
 
 /** Decides whether `call` may run `method`; returns the caller or throws a ServiceError. */
-function authorise(rules: ServiceRules, service: string, method: string, call: AnyCall, policy: AuthPolicy): Caller | undefined {
+async function authorise(
+  rules: ServiceRules,
+  service: string,
+  method: string,
+  call: AnyCall,
+  policy: AuthPolicy,
+): Promise<Caller | undefined> {
   const rule = rules.methods.get(method);
   if (!rule) throw deny(grpc.status.PERMISSION_DENIED, `${service}.${method} has no access rule`);
   if (rule.unauthenticated) return undefined;
@@ -124,7 +134,7 @@ function authorise(rules: ServiceRules, service: string, method: string, call: A
   }
   // Known from here on, so a refusal below is audited under the caller's name.
   callers.set(call, id);
-  if (policy.isRevoked?.(normalSerial(id.serial))) {
+  if (await policy.isRevoked?.(normalSerial(id.serial))) {
     throw deny(grpc.status.UNAUTHENTICATED, `certificate of ${id.kind} '${id.name}' (serial ${id.serial}) is revoked`);
   }
   const kindOk =
@@ -174,11 +184,11 @@ export function secureService<S extends ServiceName>(
       const rule = rules.methods.get(methodName);
       const audited = !!policy.audit && !!rule && rule.minRole >= ROLE_RANK.ROLE_OPERATOR!;
       let done = false;
-      const record = (ok: boolean, error?: string): void => {
+      const record = async (ok: boolean, error?: string): Promise<void> => {
         if (!audited || done) return;
         done = true;
         try {
-          policy.audit!({
+          await policy.audit!({
             caller: callerOf(call),
             service: serviceName,
             method: methodName,
@@ -191,47 +201,50 @@ export function secureService<S extends ServiceName>(
           policy.log?.error({ err: (e as Error).message }, 'audit record failed');
         }
       };
-      const fail = (err: unknown): void => {
+      const fail = async (err: unknown): Promise<void> => {
         const se = toServiceError(err);
-        record(false, se.details);
+        await record(false, se.details);
         if (callback) callback(se);
         else (call as grpc.ServerWritableStream<unknown, unknown>).emit('error', se);
       };
-      let id: Caller | undefined;
-      try {
-        id = authorise(rules, serviceName, methodName, call, policy);
-      } catch (e) {
-        policy.log?.warn({ method: `${serviceName}.${methodName}`, err: (e as Error).message }, 'call refused');
-        fail(e);
-        return;
-      }
-      if (!fn) {
-        fail(
-          Object.assign(new Error(`${serviceName}.${methodName} is not implemented`), {
-            code: grpc.status.UNIMPLEMENTED,
-            details: `${serviceName}.${methodName} is not implemented`,
-          }),
-        );
-        return;
-      }
-      if (id) callers.set(call, id);
-      try {
-        const r = (fn as (c: AnyCall) => unknown)(call);
-        if (!streaming && r && typeof (r as Promise<unknown>).then === 'function' && callback) {
-          (r as Promise<unknown>).then((v) => {
-            record(true);
-            callback(null, v);
-          }, fail);
-        } else if (streaming && r && typeof (r as Promise<unknown>).then === 'function') {
-          (r as Promise<unknown>).then(() => {
-            record(true);
-            const w = call as grpc.ServerWritableStream<unknown, unknown>;
-            if (!w.writableEnded) w.end();
-          }, fail);
+      const serve = async (): Promise<void> => {
+        let id: Caller | undefined;
+        try {
+          id = await authorise(rules, serviceName, methodName, call, policy);
+        } catch (e) {
+          policy.log?.warn({ method: `${serviceName}.${methodName}`, err: (e as Error).message }, 'call refused');
+          return fail(e);
         }
-      } catch (e) {
-        fail(e);
-      }
+        if (!fn) {
+          return fail(
+            Object.assign(new Error(`${serviceName}.${methodName} is not implemented`), {
+              code: grpc.status.UNIMPLEMENTED,
+              details: `${serviceName}.${methodName} is not implemented`,
+            }),
+          );
+        }
+        if (id) callers.set(call, id);
+        let r: unknown;
+        try {
+          r = (fn as (c: AnyCall) => unknown)(call);
+        } catch (e) {
+          return fail(e);
+        }
+        if (!r || typeof (r as Promise<unknown>).then !== 'function' || (!streaming && !callback)) return;
+        let v: unknown;
+        try {
+          v = await r;
+        } catch (e) {
+          return fail(e);
+        }
+        await record(true);
+        if (!streaming) callback!(null, v);
+        else {
+          const w = call as grpc.ServerWritableStream<unknown, unknown>;
+          if (!w.writableEnded) w.end();
+        }
+      };
+      background(`${serviceName}.${methodName}`, serve(), policy.log);
     }) as grpc.UntypedHandleCall;
   }
   return out;

@@ -1,9 +1,8 @@
 import type { AuditEntry } from '@drover/contract';
-import type { Db } from './db/database.js';
+import type { AuditStore } from './db/stores.js';
 
 /** Writes one audit row per finished mutating call: who, what, on which target, and the outcome. */
-export function auditWriter(db: Db): (e: AuditEntry) => void {
-  const stmt = db.prepare('INSERT INTO audit(time_ms, who, role, action, target, args, outcome, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+export function auditWriter(store: AuditStore): (e: AuditEntry) => Promise<void> {
   return (e) => {
     const req = (e.request ?? {}) as Record<string, unknown>;
     const target = String(req.noderange ?? req.host ?? req.guest ?? req.id ?? req.table ?? '');
@@ -11,15 +10,15 @@ export function auditWriter(db: Db): (e: AuditEntry) => void {
       0,
       2000,
     );
-    stmt.run(
-      Date.now(),
-      e.caller?.name ?? `(unauthenticated ${e.peer})`,
-      e.caller?.kind ?? '',
-      `${e.method}`,
+    return store.record({
+      timeMs: Date.now(),
+      who: e.caller?.name ?? `(unauthenticated ${e.peer})`,
+      role: e.caller?.kind ?? '',
+      action: `${e.method}`,
       target,
       args,
-      e.ok ? 'ok' : 'failed',
-      e.error ?? '',
-    );
+      outcome: e.ok ? 'ok' : 'failed',
+      error: e.error ?? '',
+    });
   };
 }

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { openDb } from './db/database.js';
+import { openDb } from './db/sqlite/database.js';
 import { backup } from './backup.js';
 import { MIGRATIONS } from './db/migrations.js';
 

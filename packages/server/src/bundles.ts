@@ -21,7 +21,7 @@ export interface AgentBundleInput {
 export async function writeAgentBundle(p: ClusterPki, b: AgentBundleInput): Promise<{ config: string; cert: IssuedCert; nkey: string }> {
   const cert = await p.issue('agent', b.host, { dnsNames: [b.host] });
   const nk = newNkey();
-  p.setAgentNkey(b.host, nk.publicKey);
+  await p.setAgentNkey(b.host, nk.publicKey);
   writeFileAtomic(join(b.dir, 'ca.pem'), p.caPem);
   writeFileAtomic(join(b.dir, 'agent.pem'), cert.certPem);
   writeFileAtomic(join(b.dir, 'agent-key.pem'), cert.keyPem, { mode: 0o600 });

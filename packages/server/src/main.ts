@@ -4,7 +4,8 @@ import { resolve } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { createLogger, runMain, pki, UserFacingError, natsServerConfig, type UserRole, background } from '@drover/contract';
 import { loadServerConfig, type ServerConfig } from './config.js';
-import { openDb } from './db/database.js';
+import { SqliteStores } from './db/sqlite/stores.js';
+import type { Stores } from './db/stores.js';
 import { ClusterPki } from './pki/store.js';
 import { writeAgentBundle, writeUserBundle } from './bundles.js';
 import { writeNatsConfig } from './nats/natsconf.js';
@@ -22,12 +23,16 @@ function cfgFrom(opts: { config?: string; stateDir?: string }): ServerConfig {
   );
 }
 
+function openStores(cfg: ServerConfig): Stores {
+  return SqliteStores.open(join(cfg.stateDir, 'drover.db'));
+}
+
 async function withPki<T>(cfg: ServerConfig, fn: (p: ClusterPki) => Promise<T>): Promise<T> {
-  const db = openDb(join(cfg.stateDir, 'drover.db'));
+  const stores = openStores(cfg);
   try {
-    return await fn(await ClusterPki.load(db, cfg.stateDir));
+    return await fn(await ClusterPki.load(stores, cfg.stateDir));
   } finally {
-    db.close();
+    await stores.close();
   }
 }
 
@@ -74,13 +79,13 @@ export function main(argv: string[]): void {
     .option('--force', 'replace an existing CA (every agent and admin must be enrolled again)')
     .action(async (o: { dns: string[]; ip: string[]; force?: boolean }) => {
       const cfg = cfgFrom(program.opts());
-      const db = openDb(join(cfg.stateDir, 'drover.db'));
+      const stores = openStores(cfg);
       try {
-        const p = await ClusterPki.init(db, cfg.stateDir, { dnsNames: o.dns, ips: o.ip, ...(o.force ? { force: true } : {}) });
-        writeNatsConfig(cfg, p);
+        const p = await ClusterPki.init(stores, cfg.stateDir, { dnsNames: o.dns, ips: o.ip, ...(o.force ? { force: true } : {}) });
+        await writeNatsConfig(cfg, p);
         process.stdout.write(`cluster CA created in ${p.paths.dir} (fingerprint ${pki.fingerprintOf(p.caPem)})\n`);
       } finally {
-        db.close();
+        await stores.close();
       }
     });
 
@@ -103,10 +108,9 @@ export function main(argv: string[]): void {
         if (!o.out && !o.token) throw new UserFacingError('enroll: pass --out <dir> (write a bundle) or --token (print a token)', 2);
         const cfg = cfgFrom(program.opts());
         await withPki(cfg, async (p) => {
-          const db = p.db;
-          new HostRegistry(db, cfg.hosts, createLogger('drover-server', { level: 'silent' })).enrolled(host);
+          await (await HostRegistry.open(p.stores.hosts, cfg.hosts, createLogger('drover-server', { level: 'silent' }))).enrolled(host);
           if (o.token) {
-            const t = p.createToken(host, parseDuration(o.ttl));
+            const t = await p.createToken(host, parseDuration(o.ttl));
             process.stdout.write(`${t.token}\n`);
             return;
           }
@@ -119,7 +123,7 @@ export function main(argv: string[]): void {
             ...(o.grpcAdvertise ? { grpcAdvertise: o.grpcAdvertise } : {}),
             ...(o.libvirtUri ? { libvirtUri: o.libvirtUri } : {}),
           });
-          writeNatsConfig(cfg, p);
+          await writeNatsConfig(cfg, p);
           process.stdout.write(`${host}: agent bundle written to ${b.config}\n`);
         });
       },
@@ -156,9 +160,9 @@ export function main(argv: string[]): void {
       if (kind !== 'agent' && kind !== 'user') throw new UserFacingError(`revoke: kind '${kind}': expected agent or user`, 2);
       const cfg = cfgFrom(program.opts());
       await withPki(cfg, async (p) => {
-        const n = p.revoke(kind, name);
+        const n = await p.revoke(kind, name);
         if (n === 0) throw new UserFacingError(`revoke: no valid certificate of ${kind} '${name}'`);
-        writeNatsConfig(cfg, p);
+        await writeNatsConfig(cfg, p);
         process.stdout.write(`${name}: ${n} certificate(s) revoked\n`);
       });
     });
@@ -171,12 +175,7 @@ export function main(argv: string[]): void {
     .action(async (kind: string, name: string, o: { out: string; role: string }) => {
       const cfg = cfgFrom(program.opts());
       await withPki(cfg, async (p) => {
-        const old = p.db
-          .prepare(
-            'SELECT serial FROM certs WHERE name = ? AND revoked_ms IS NULL AND kind ' +
-              (kind === 'agent' ? "= 'agent'" : "IN ('admin','operator','viewer')"),
-          )
-          .all(name) as { serial: string }[];
+        const old = await p.validSerials(kind === 'agent' ? 'agent' : 'user', name);
         if (kind === 'agent')
           await writeAgentBundle(p, {
             host: name,
@@ -192,8 +191,8 @@ export function main(argv: string[]): void {
             serverAddress: cfg.grpc.advertise || cfg.grpc.listen,
           });
         else throw new UserFacingError(`renew: kind '${kind}': expected agent or user`, 2);
-        for (const r of old) p.revokeSerial(r.serial);
-        writeNatsConfig(cfg, p);
+        for (const serial of old) await p.revokeSerial(serial);
+        await writeNatsConfig(cfg, p);
         process.stdout.write(`${name}: renewed; ${old.length} old certificate(s) revoked\n`);
       });
     });
@@ -209,7 +208,7 @@ export function main(argv: string[]): void {
           listen: cfg.nats.listen,
           storeDir: join(cfg.stateDir, 'nats', 'jetstream'),
           serverNkey: p.serverNkeyPublic(),
-          agents: p.natsUsers(),
+          agents: await p.natsUsers(),
           ...(cfg.nats.pidFile ? { pidFile: cfg.nats.pidFile } : {}),
         });
         if (o.out) writeFileSync(o.out, text, { mode: 0o600 });

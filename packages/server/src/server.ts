@@ -16,7 +16,7 @@ import {
 import type { NatsConnection } from 'nats';
 import { join } from 'node:path';
 import type { ServerConfig } from './config.js';
-import { openDb, type Db } from './db/database.js';
+import { SqliteStores } from './db/sqlite/stores.js';
 import { ClusterPki } from './pki/store.js';
 import { HostRegistry } from './hosts/registry.js';
 import { ReportIngest } from './nats/reports.js';
@@ -29,6 +29,7 @@ import { Tables } from './tables/index.js';
 import { InventoryStore } from './inventory/store.js';
 import { AgentPool } from './agents/pool.js';
 import { OperationEngine } from './operations/engine.js';
+import { engineDeps } from './operations/wiring.js';
 import { netbootService } from './api/netboot.js';
 import { BootHttpServer } from './http/boot-server.js';
 
@@ -45,13 +46,13 @@ export class DroverServer {
   ) {}
 
   static async start(cfg: ServerConfig, log: Logger): Promise<DroverServer> {
-    const db: Db = openDb(join(cfg.stateDir, 'drover.db'));
-    const pki = await ClusterPki.load(db, cfg.stateDir);
-    const hosts = new HostRegistry(db, cfg.hosts, log.child({ part: 'hosts' }));
-    writeNatsConfig(cfg, pki, log);
+    const stores = SqliteStores.open(join(cfg.stateDir, 'drover.db'));
+    const pki = await ClusterPki.load(stores, cfg.stateDir);
+    const hosts = await HostRegistry.open(stores.hosts, cfg.hosts, log.child({ part: 'hosts' }));
+    await writeNatsConfig(cfg, pki, log);
     const nc = await connectNats({ url: cfg.nats.url, seed: pki.natsSeed, name: 'drover-server', reconnect: true, timeoutMs: 3000 }).catch(
-      (e: Error) => {
-        db.close();
+      async (e: Error) => {
+        await stores.close();
         throw new UserFacingError(
           `cannot reach NATS at ${cfg.nats.url} (${e.message}); start nats-server with the config from 'drover-server nats-config', or set nats.url`,
         );
@@ -64,10 +65,10 @@ export class DroverServer {
     await ingest.ensureStreams();
     hosts.start(cfg.hosts.checkEveryMs);
 
-    const tables = new Tables(db);
+    const tables = new Tables(stores);
     const ctx: ServerContext = {
       cfg,
-      db,
+      stores,
       pki,
       hosts,
       log,
@@ -77,19 +78,18 @@ export class DroverServer {
       advertise: cfg.grpc.advertise || cfg.grpc.listen,
       tables,
       expand: (noderange, opts) => tables.expand(noderange, opts),
-      onEnrolled: (host, nkey) => {
-        pki.setAgentNkey(host, nkey);
-        hosts.enrolled(host);
-        writeNatsConfig(cfg, pki, log);
+      onEnrolled: async (host, nkey) => {
+        await pki.setAgentNkey(host, nkey);
+        await hosts.enrolled(host);
+        await writeNatsConfig(cfg, pki, log);
       },
     };
-    const engine = new OperationEngine(ctx, nc);
+    const engine = new OperationEngine(engineDeps(ctx, nc));
     ctx.operations = engine;
-    ingest.listeners.outcome = (o) => engine.onOutcome(o);
     // Operations interrupted by a restart are taken back before reports flow again.
     await engine.recover();
     ingest.start();
-    const policy = { isRevoked: pki.isRevoked, log, audit: auditWriter(db) };
+    const policy = { isRevoked: pki.isRevoked, log, audit: auditWriter(stores.audit) };
     const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 << 20 });
     server.addService(serviceDefinition('AdminService'), secureService('AdminService', adminHandlers(ctx, engine), policy));
     addHealthAndReflection(server, ['AdminService']);
@@ -121,7 +121,7 @@ export class DroverServer {
   }
 
   async stop(): Promise<void> {
-    this.ctx.hosts.stop();
+    await this.ctx.hosts.stop();
     this.ctx.operations?.stop();
     this.ingest.stop();
     await this.bootHttp?.stop();
@@ -129,6 +129,6 @@ export class DroverServer {
     if (this.enrollServer) await new Promise<void>((res) => this.enrollServer!.tryShutdown(() => res()));
     this.ctx.agents.close();
     await this.nc.drain().catch(() => undefined);
-    this.ctx.db.close();
+    await this.ctx.stores.close();
   }
 }

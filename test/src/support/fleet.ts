@@ -19,7 +19,6 @@ import { parse, stringify } from 'yaml';
 import {
   clientCredentials,
   clientOptions,
-  createLogger,
   RpcClient,
   type NodeResult__Output,
   type ReplyOf,
@@ -27,12 +26,11 @@ import {
   type ServerStreamMethod,
   type UnaryMethod,
 } from '@drover/contract';
-import { openDb } from '@drover/server/lib/db/database.js';
+import { SqliteStores } from '@drover/server/lib/db/sqlite/stores.js';
 import { ClusterPki } from '@drover/server/lib/pki/store.js';
 import { writeAgentBundle, writeUserBundle } from '@drover/server/lib/bundles.js';
 import { loadServerConfig } from '@drover/server/lib/config.js';
 import { writeNatsConfig } from '@drover/server/lib/nats/natsconf.js';
-import { HostRegistry } from '@drover/server/lib/hosts/registry.js';
 import { BIN, freePort, run, startProc, tempDir, waitFor, cleanupDir, type Proc, type RunResult } from './procs.js';
 import { startNats } from './nats.js';
 
@@ -156,16 +154,16 @@ export class FleetCluster {
     this.enrollS = (Date.now() - t0) / 1000;
     // Admin bundles name this run's server address; nats.conf this run's port.
     const cfg = loadServerConfig(this.serverConfig);
-    const db = openDb(join(this.stateDir, 'drover.db'));
+    const stores = SqliteStores.open(join(this.stateDir, 'drover.db'));
     try {
-      const p = await ClusterPki.load(db, this.stateDir);
+      const p = await ClusterPki.load(stores, this.stateDir);
       for (const role of ['admin', 'operator', 'viewer'] as const) {
         this.bundles[role] = join(this.dir, `${role}.yaml`);
         await writeUserBundle(p, { name: `fleet-${role}`, role, file: this.bundles[role], serverAddress: `127.0.0.1:${this.grpcPort}` });
       }
-      writeNatsConfig(cfg, p);
+      await writeNatsConfig(cfg, p);
     } finally {
-      db.close();
+      await stores.close();
     }
     this.layoutFile = join(this.dir, 'layout.json');
     writeFileSync(this.layoutFile, JSON.stringify(this.opts.layout));
@@ -174,18 +172,16 @@ export class FleetCluster {
   /** What `drover-server ca init` and `drover-server enroll <host> --out` do, for every host in one process. */
   private async enroll(hosts: string[]): Promise<void> {
     const cfg = loadServerConfig(this.serverConfig);
-    const db = openDb(join(this.stateDir, 'drover.db'));
+    const stores = SqliteStores.open(join(this.stateDir, 'drover.db'));
     try {
-      const p = await ClusterPki.init(db, this.stateDir, {});
-      const reg = new HostRegistry(db, cfg.hosts, createLogger('fleet', { level: 'silent' }));
+      const p = await ClusterPki.init(stores, this.stateDir, {});
       // Writes go in transactions of many hosts (one per host would cost a WAL commit each).
       for (let i = 0; i < hosts.length; i += 100) {
         const chunk = hosts.slice(i, i + 100);
-        db.exec('BEGIN');
-        try {
+        await stores.transaction(async (tx) => {
           for (const host of chunk) {
-            reg.enrolled(host);
-            await writeAgentBundle(p, {
+            await tx.hosts.enrolled(host, Date.now());
+            await writeAgentBundle(p.in(tx), {
               host,
               dir: join(this.agentsDir, host),
               natsUrl: cfg.nats.url,
@@ -193,14 +189,10 @@ export class FleetCluster {
               grpcListen: '127.0.0.1:0',
             });
           }
-          db.exec('COMMIT');
-        } catch (e) {
-          db.exec('ROLLBACK');
-          throw e;
-        }
+        });
       }
     } finally {
-      db.close();
+      await stores.close();
     }
   }
 

@@ -3,7 +3,7 @@
  * ASN.1 library): loaded by every program on every call, so it stays light.
  */
 import { X509Certificate } from 'node:crypto';
-import type { CertKind } from './index.js';
+import type { CertKind } from './kinds.js';
 import { PkiError } from './errors.js';
 
 /** What a certificate says about its holder. */

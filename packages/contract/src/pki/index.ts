@@ -18,9 +18,8 @@ x509.cryptoProvider.set(webcrypto as any);
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const subtle = webcrypto.subtle;
 
-export type CertKind = 'server' | 'agent' | 'admin' | 'operator' | 'viewer';
-export const USER_ROLES = ['admin', 'operator', 'viewer'] as const;
-export type UserRole = (typeof USER_ROLES)[number];
+export { USER_ROLES, type CertKind, type UserRole } from './kinds.js';
+import type { CertKind } from './kinds.js';
 
 export interface KeyPairPem {
   keyPem: string;

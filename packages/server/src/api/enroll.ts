@@ -45,9 +45,9 @@ export function enrollHandlers(ctx: ServerContext): Implementation<'EnrollServic
       const pub = await pki.readCsr(req.csrPem).catch((e: Error) => {
         throw invalidArgument(`host '${req.host}': ${e.message}`, { host: req.host });
       });
-      ctx.pki.consumeToken(req.token, req.host);
+      await ctx.pki.consumeToken(req.token, req.host);
       const cert = await ctx.pki.issue('agent', req.host, { publicKey: pub, dnsNames: [req.host] });
-      ctx.onEnrolled(req.host, req.natsNkey);
+      await ctx.onEnrolled(req.host, req.natsNkey);
       ctx.log.info({ host: req.host, peer, serial: cert.serial }, 'host enrolled with a token');
       return { certPem: cert.certPem, caPem: ctx.pki.caPem, serverAddress: ctx.advertise, natsUrl: ctx.cfg.nats.url };
     },

@@ -12,6 +12,7 @@ import {
   fromServiceError,
   toServiceError,
   callerOf,
+  background,
   type PowerRequest__Output,
   type NodeResult,
   type GuestStatus__Output,
@@ -58,8 +59,8 @@ export function guestHandlers(
   const log = ctx.log.child({ part: 'guests' });
 
   /** The host a node's guest belongs to (vm.host), or an error naming the attribute. */
-  function hostOf(node: string): string {
-    const h = ctx.tables.get(node, 'vm.host');
+  async function hostOf(node: string): Promise<string> {
+    const h = await ctx.tables.get(node, 'vm.host');
     if (!h)
       throw new DroverError('NO_HOST', `${node}: vm.host is not set; set it with: chdef ${node} vm.host=<hypervisor>`, {
         status: grpc.status.FAILED_PRECONDITION,
@@ -71,7 +72,7 @@ export function guestHandlers(
   const fence = (node: string, host: string, uuid: string): void => fenceGuest(ctx, node, host, uuid);
 
   async function powerOn(node: string): Promise<string> {
-    const host = hostOf(node);
+    const host = await hostOf(node);
     const view = ctx.hosts.get(host);
     if (!view || view.state !== 'up') {
       throw new DroverError(
@@ -80,7 +81,7 @@ export function guestHandlers(
         { status: grpc.status.UNAVAILABLE, node, host },
       );
     }
-    const uuid = ctx.tables.get(node, 'vm.uuid');
+    const uuid = await ctx.tables.get(node, 'vm.uuid');
     fence(node, host, uuid ?? '');
     let cur: GuestStatus__Output | undefined;
     try {
@@ -95,8 +96,8 @@ export function guestHandlers(
   }
 
   /** stat from the reported inventory; `known` is the node's vm.host when the caller read many at once. */
-  function statFromInventory(node: string, known?: string): NodeResult {
-    const host = known ?? hostOf(node);
+  async function statFromInventory(node: string, known?: string): Promise<NodeResult> {
+    const host = known ?? (await hostOf(node));
     const view = ctx.hosts.get(host);
     if (!view || view.state !== 'up') {
       const age = view?.lastSeenMs ? `${Math.round((Date.now() - view.lastSeenMs) / 1000)}s ago` : 'never';
@@ -121,7 +122,7 @@ export function guestHandlers(
 
   const Power = async (call: Stream<PowerRequest__Output>): Promise<void> => {
     const req = call.request;
-    const nodes = ctx.expand(req.noderange, { requireKnown: true });
+    const nodes = await ctx.expand(req.noderange, { requireKnown: true });
     const action = req.action;
     const who = callerOf(call)?.name ?? '';
     await boundedAll(nodes, req.concurrency || DEFAULT_FANOUT, async (node) => {
@@ -129,10 +130,10 @@ export function guestHandlers(
         let msg: string;
         if (action === 'POWER_ACTION_ON') msg = await powerOn(node);
         else if (action === 'POWER_ACTION_STAT' || action === 'POWER_ACTION_UNSPECIFIED') {
-          call.write(req.live ? await liveStat(node) : statFromInventory(node));
+          call.write(req.live ? await liveStat(node) : await statFromInventory(node));
           return;
         } else {
-          const host = hostOf(node);
+          const host = await hostOf(node);
           const r = await ctx.agents.call(
             host,
             'Power',
@@ -150,7 +151,7 @@ export function guestHandlers(
   };
 
   async function liveStat(node: string): Promise<NodeResult> {
-    const host = hostOf(node);
+    const host = await hostOf(node);
     try {
       const g = await ctx.agents.call(host, 'GetGuest', { guest: node }, { deadlineMs: 15_000 });
       return liveOk(node, host, g);
@@ -171,13 +172,13 @@ export function guestHandlers(
 
   /** stat --live over many nodes: one ListGuests per host (not one call per guest). */
   async function liveStatByHost(nodes: string[], concurrency: number, write: (r: NodeResult) => void): Promise<void> {
-    const hostOfNode = ctx.tables.getMany(nodes, 'vm.host');
+    const hostOfNode = await ctx.tables.getMany(nodes, 'vm.host');
     const byHost = new Map<string, string[]>();
     for (const node of nodes) {
       const host = hostOfNode.get(node);
       if (!host) {
         try {
-          hostOf(node);
+          await hostOf(node);
         } catch (e) {
           write(failed(node, e));
         }
@@ -211,13 +212,13 @@ export function guestHandlers(
 
   const PowerStat = async (call: Stream<PowerRequest__Output>): Promise<void> => {
     const req = call.request;
-    const nodes = ctx.expand(req.noderange, { requireKnown: true });
+    const nodes = await ctx.expand(req.noderange, { requireKnown: true });
     if (!req.live) {
       // vm.host of every node in one pass (40,000 single-row queries cost more than the stat itself)
-      const hostOfNode = ctx.tables.getMany(nodes, 'vm.host');
+      const hostOfNode = await ctx.tables.getMany(nodes, 'vm.host');
       for (const node of nodes) {
         try {
-          call.write(statFromInventory(node, hostOfNode.get(node)));
+          call.write(await statFromInventory(node, hostOfNode.get(node)));
         } catch (e) {
           call.write(failed(node, e));
         }
@@ -229,10 +230,10 @@ export function guestHandlers(
 
   const MkVm = async (call: Stream<MkVmRequest__Output>): Promise<void> => {
     const req = call.request;
-    const nodes = ctx.expand(req.noderange, { requireKnown: true });
+    const nodes = await ctx.expand(req.noderange, { requireKnown: true });
     await boundedAll(nodes, DEFAULT_FANOUT, async (node) => {
       try {
-        const host = hostOf(node);
+        const host = await hostOf(node);
         const r = await defineFromTables(ctx, node, host, { start: false, ...(req.size ? { diskSize: req.size } : {}) });
         const disks = r.created.map((d) => d.path).filter(Boolean);
         call.write(ok(node, `defined on ${host}${disks.length ? `; disks created: ${disks.join(', ')}` : ''}`, { host }));
@@ -244,17 +245,17 @@ export function guestHandlers(
 
   const RmVm = async (call: Stream<RmVmRequest__Output>): Promise<void> => {
     const req = call.request;
-    const nodes = ctx.expand(req.noderange, { requireKnown: true });
+    const nodes = await ctx.expand(req.noderange, { requireKnown: true });
     await boundedAll(nodes, DEFAULT_FANOUT, async (node) => {
       try {
-        const host = hostOf(node);
+        const host = await hostOf(node);
         const r = await ctx.agents.call(
           host,
           'UndefineGuest',
           { guest: node, force: req.force, deleteDisks: req.purge },
           { deadlineMs: 120_000 },
         );
-        ctx.tables.db.prepare('UPDATE vm SET defined_hash = NULL, defined_attrs = NULL WHERE node = ?').run(node);
+        await ctx.tables.clearDefined(node);
         const deleted = r.deleted.map((d) => d.path).filter(Boolean);
         call.write(ok(node, `removed from ${host}${deleted.length ? `; disks deleted: ${deleted.join(', ')}` : ''}`, { host }));
       } catch (e) {
@@ -283,7 +284,7 @@ export function guestHandlers(
   };
 
   const Wvid = async (call: Stream<WvidRequest__Output>): Promise<void> => {
-    const nodes = ctx.expand(call.request.noderange, { requireKnown: true });
+    const nodes = await ctx.expand(call.request.noderange, { requireKnown: true });
     const ttl = call.request.passwordTtlS || WVID_TTL_S;
     if (ttl > WVID_MAX_TTL_S)
       throw new DroverError('INVALID_ARGUMENT', `wvid: password validity ${ttl}s is longer than the ${WVID_MAX_TTL_S}s allowed`, {
@@ -291,7 +292,7 @@ export function guestHandlers(
       });
     await boundedAll(nodes, 16, async (node) => {
       try {
-        const host = hostOf(node);
+        const host = await hostOf(node);
         const v = await ctx.agents.call(host, 'GetVnc', { guest: node, passwordTtlS: ttl });
         call.write(
           ok(node, `vnc://${v.address}:${v.port} password ${v.password} (valid until ${new Date(v.expiresMs).toISOString()})`, {
@@ -319,25 +320,35 @@ export function guestHandlers(
       if (err) call.emit('error', toServiceError(err));
       else call.end();
     };
+    // The first message names the guest; what arrives while its host is looked up waits.
+    let attaching = false;
+    const waiting: ConsoleInput__Output['data'][] = [];
+    const attach = async (m: ConsoleInput__Output): Promise<void> => {
+      const node = m.guest;
+      if (!(await ctx.tables.exists(node)))
+        throw new DroverError('NOT_FOUND', `${node}: no such node`, { status: grpc.status.NOT_FOUND, node });
+      const running = ctx.inventory.whereIs(node).find((s) => isActive(s.guest.state));
+      const host = running?.host ?? (await hostOf(node));
+      if (closed) return;
+      upstream = ctx.agents.duplex(host, 'Console');
+      upstream.on('data', (o: ConsoleOutput__Output) => call.write(o));
+      upstream.on('error', (e: grpc.ServiceError) => end(e.code === grpc.status.CANCELLED ? undefined : e));
+      upstream.on('end', () => end());
+      upstream.write({ host, guest: node, write: m.write, force: m.force, data: m.data, who: callerOf(call)?.name ?? '' });
+      for (const data of waiting.splice(0)) upstream.write({ data });
+      log.info({ node, host, who: callerOf(call)?.name, write: m.write }, 'console attached');
+    };
     call.on('data', (m: ConsoleInput__Output) => {
       if (upstream) {
         upstream.write({ data: m.data });
         return;
       }
-      try {
-        const node = m.guest;
-        if (!ctx.tables.exists(node)) throw new DroverError('NOT_FOUND', `${node}: no such node`, { status: grpc.status.NOT_FOUND, node });
-        const running = ctx.inventory.whereIs(node).find((s) => isActive(s.guest.state));
-        const host = running?.host ?? hostOf(node);
-        upstream = ctx.agents.duplex(host, 'Console');
-        upstream.on('data', (o: ConsoleOutput__Output) => call.write(o));
-        upstream.on('error', (e: grpc.ServiceError) => end(e.code === grpc.status.CANCELLED ? undefined : e));
-        upstream.on('end', () => end());
-        upstream.write({ host, guest: node, write: m.write, force: m.force, data: m.data, who: callerOf(call)?.name ?? '' });
-        log.info({ node, host, who: callerOf(call)?.name, write: m.write }, 'console attached');
-      } catch (e) {
-        end(e);
+      if (attaching) {
+        waiting.push(m.data);
+        return;
       }
+      attaching = true;
+      background('console attach', attach(m).catch(end), log);
     });
     call.on('end', () => end());
     call.on('error', () => end());

@@ -43,7 +43,13 @@ export function netbootService(ctx: ServerContext): NetbootService {
       },
       powerOn: (host, guest) => ctx.agents.call(host, 'Power', { guest, action: 'POWER_ACTION_ON' }, { deadlineMs: 120_000 }),
     };
-    s = new NetbootService({ tables: ctx.tables, db: ctx.db, cfg: ctx.cfg.netboot, guests, log: ctx.log.child({ part: 'netboot' }) });
+    s = new NetbootService({
+      tables: ctx.tables,
+      stores: ctx.stores,
+      cfg: ctx.cfg.netboot,
+      guests,
+      log: ctx.log.child({ part: 'netboot' }),
+    });
     services.set(ctx, s);
   }
   return s;
@@ -53,9 +59,9 @@ function toResult(o: NodeOutcome): NodeResult {
   return { node: o.node, ok: o.ok, message: o.message, code: o.code, data: o.data };
 }
 
-function expand(ctx: ServerContext, noderange: string, requireKnown: boolean, emptyIsAll = false): string[] {
+async function expand(ctx: ServerContext, noderange: string, requireKnown: boolean, emptyIsAll = false): Promise<string[]> {
   try {
-    return ctx.expand(noderange, { requireKnown, emptyIsAll });
+    return await ctx.expand(noderange, { requireKnown, emptyIsAll });
   } catch (e) {
     throw tablesErrorToDrover(e);
   }
@@ -83,7 +89,7 @@ export function netbootHandlers(ctx: ServerContext): Handlers<'AdminService', 'M
     if (!given && !req.all && !req.networks)
       throw invalidArgument('makedhcp: give a noderange, -a (every node) or -n (the networks table)');
     // -d may name nodes that were already removed with rmdef: their entries can still go
-    const nodes = req.all ? ctx.tables.nodeNames() : given ? expand(ctx, req.noderange, !req.delete) : [];
+    const nodes = req.all ? await ctx.tables.nodeNames() : given ? await expand(ctx, req.noderange, !req.delete) : [];
     const out = await svc().makeDhcp({ nodes, networks: req.networks, remove: req.delete });
     return { results: out.map(toResult) };
   };
@@ -91,7 +97,7 @@ export function netbootHandlers(ctx: ServerContext): Handlers<'AdminService', 'M
   const makeHosts = async (call: grpc.ServerUnaryCall<MakeHostsRequest__Output, NodeResults>): Promise<NodeResults> => {
     const req = call.request;
     if (req.delete && req.noderange.trim() === '') throw invalidArgument('makehosts -d: give the noderange to remove');
-    const nodes = expand(ctx, req.noderange, !req.delete, !req.delete);
+    const nodes = await expand(ctx, req.noderange, !req.delete, !req.delete);
     const out = await svc().makeHosts({ nodes, remove: req.delete, longNameFirst: req.longNameFirst });
     return { results: out.map(toResult) };
   };
@@ -108,7 +114,7 @@ export function netbootHandlers(ctx: ServerContext): Handlers<'AdminService', 'M
       } else {
         target = targetOf(req.target);
       }
-      const nodes = expand(ctx, req.noderange, true);
+      const nodes = await expand(ctx, req.noderange, true);
       await svc().nodeSet(nodes, target, { restart }, (o) => {
         if (!call.cancelled) call.write(toResult(o));
       });

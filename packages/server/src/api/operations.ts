@@ -52,9 +52,10 @@ export function operationHandlers(
 
   const Migrate: Unary<MigrateRequest__Output, OperationRef> = async (call) => {
     const r = call.request;
-    const nodes = ctx.expand(r.noderange, { requireKnown: true });
+    const nodes = await ctx.expand(r.noderange, { requireKnown: true });
     if (r.dest) {
-      const same = nodes.filter((n) => ctx.tables.get(n, 'vm.host') === r.dest);
+      const hosts = await ctx.tables.getMany(nodes, 'vm.host');
+      const same = nodes.filter((n) => hosts.get(n) === r.dest);
       if (same.length)
         throw new DroverError(
           'INVALID_ARGUMENT',
@@ -84,9 +85,9 @@ export function operationHandlers(
       const op = await engine.evacuate(r.host, {}, {}, who(call), false, 'maintenance');
       return { id: op.id };
     }
-    ctx.hosts.setMaintenance(r.host, false);
+    await ctx.hosts.setMaintenance(r.host, false);
     if (!r.returnGuests) return { id: '' };
-    const back = engine.evacuatedBy(r.host);
+    const back = await engine.evacuatedBy(r.host);
     if (back.length === 0) return { id: '' };
     const op = await engine.migrate(
       back.map((b) => b.guest),
@@ -98,30 +99,47 @@ export function operationHandlers(
     return { id: op.id };
   };
 
-  const GetOperation: Unary<OperationRef__Output, Operation> = async (call) => engine.get(call.request.id);
+  const GetOperation: Unary<OperationRef__Output, Operation> = (call) => engine.get(call.request.id);
   const CancelOperation: Unary<OperationRef__Output, Operation> = async (call) => engine.cancel(call.request.id);
   const ListOperations: Unary<ListOperationsRequest__Output, { operations: Operation[] }> = async (call) => ({
-    operations: engine.list(call.request.all, call.request.limit),
+    operations: await engine.list(call.request.all, call.request.limit),
   });
 
   const WatchOperation = async (call: grpc.ServerWritableStream<OperationRef__Output, OperationUpdate>): Promise<void> => {
     const id = call.request.id;
-    const first = engine.get(id);
-    call.write({ operation: first, final: !engine.isRunning(id) });
-    if (!engine.isRunning(id)) return;
-    await new Promise<void>((res) => {
-      const off = engine.watch(id, (u) => {
-        call.write(u);
-        if (u.final) {
-          off();
-          res();
-        }
-      });
-      call.on('cancelled', () => {
+    // Watch first, then read: an update that comes while the operation is read waits, none is lost.
+    let finished!: () => void;
+    const done = new Promise<void>((res) => (finished = res));
+    let waiting: OperationUpdate[] | undefined = [];
+    const send = (u: OperationUpdate): void => {
+      call.write(u);
+      if (u.final) {
         off();
-        res();
-      });
+        finished();
+      }
+    };
+    const off = engine.watch(id, (u) => (waiting ? waiting.push(u) : send(u)));
+    let first: Operation;
+    try {
+      first = await engine.get(id);
+    } catch (e) {
+      off();
+      throw e;
+    }
+    const queued = waiting;
+    waiting = undefined;
+    if (!engine.isRunning(id) && queued.length === 0) {
+      off();
+      call.write({ operation: first, final: true });
+      return;
+    }
+    call.write({ operation: first, final: false });
+    for (const u of queued) send(u);
+    call.on('cancelled', () => {
+      off();
+      finished();
     });
+    await done;
   };
 
   const RestartHypervisor: Unary<HypervisorRequest__Output, NodeResults> = async (call) => {

@@ -61,10 +61,10 @@ export function tablesErrorToDrover(e: unknown): unknown {
   return e;
 }
 
-function guard<Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Res): Unary<Req, Res> {
+function guard<Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>): Unary<Req, Res> {
   return async (call) => {
     try {
-      return fn(call.request, call);
+      return await fn(call.request, call);
     } catch (e) {
       throw tablesErrorToDrover(e);
     }
@@ -99,28 +99,28 @@ export function tableHandlers(
 ): Handlers<'AdminService', 'NodeAdd' | 'ChDef' | 'RmDef' | 'LsDef' | 'NodeLs' | 'TabDump' | 'TabSet'> {
   const { tables } = ctx;
 
-  const nodeAdd = guard<NodeAddRequest__Output, NodeResults>((req) => {
-    const nodes = ctx.expand(req.noderange, { requireKnown: false });
-    tables.addNodes(nodes, req.attrs);
+  const nodeAdd = guard<NodeAddRequest__Output, NodeResults>(async (req) => {
+    const nodes = await ctx.expand(req.noderange, { requireKnown: false });
+    await tables.addNodes(nodes, req.attrs);
     return results(nodes, 'added');
   });
 
-  const chDef = guard<ChDefRequest__Output, NodeResults>((req) => {
+  const chDef = guard<ChDefRequest__Output, NodeResults>(async (req) => {
     if (req.plus && req.minus) throw new TablesError('ATTR_UNKNOWN', [], 'give -p (add to lists) or -m (remove from lists), not both');
-    const nodes = ctx.expand(req.noderange, { requireKnown: true });
-    tables.changeNodes(nodes, req.attrs, { remove: req.remove, mode: req.plus ? 'plus' : req.minus ? 'minus' : 'set' });
+    const nodes = await ctx.expand(req.noderange, { requireKnown: true });
+    await tables.changeNodes(nodes, req.attrs, { remove: req.remove, mode: req.plus ? 'plus' : req.minus ? 'minus' : 'set' });
     return results(nodes, 'changed');
   });
 
-  const rmDef = guard<NoderangeRequest__Output, NodeResults>((req) => {
-    const nodes = ctx.expand(req.noderange, { requireKnown: true });
-    tables.removeNodes(nodes);
+  const rmDef = guard<NoderangeRequest__Output, NodeResults>(async (req) => {
+    const nodes = await ctx.expand(req.noderange, { requireKnown: true });
+    await tables.removeNodes(nodes);
     return results(nodes, 'removed');
   });
 
-  const describe = (nodes: string[], only: NodeAttr[] | undefined, withPending: boolean): LsDefResponse => {
-    const attrs = tables.nodeAttrs(nodes, only);
-    const pending = withPending ? tables.pending(nodes) : new Map<string, string[]>();
+  const describe = async (nodes: string[], only: NodeAttr[] | undefined, withPending: boolean): Promise<LsDefResponse> => {
+    const attrs = await tables.nodeAttrs(nodes, only);
+    const pending = withPending ? await tables.pending(nodes) : new Map<string, string[]>();
     const managed = only ? undefined : attrs;
     return {
       nodes: nodes.map((node): NodeDef => ({
@@ -132,22 +132,22 @@ export function tableHandlers(
     };
   };
 
-  const lsDef = guard<LsDefRequest__Output, LsDefResponse>((req) => {
+  const lsDef = guard<LsDefRequest__Output, LsDefResponse>(async (req) => {
     const only = req.attrs.length ? resolveAll(req.attrs) : undefined;
-    const nodes = ctx.expand(req.noderange, { requireKnown: true, emptyIsAll: true });
+    const nodes = await ctx.expand(req.noderange, { requireKnown: true, emptyIsAll: true });
     return describe(nodes, only, true);
   });
 
   // nodels keys each attribute by the name as asked (groups stays groups), as xCAT's nodels prints it.
-  const nodeLs = guard<NodeLsRequest__Output, LsDefResponse>((req) => {
+  const nodeLs = guard<NodeLsRequest__Output, LsDefResponse>(async (req) => {
     const asked = req.columns
       .flatMap((x) => x.split(','))
       .map((x) => x.trim())
       .filter(Boolean);
     const only = resolveAll(asked);
-    const nodes = ctx.expand(req.noderange, { requireKnown: true, emptyIsAll: true });
+    const nodes = await ctx.expand(req.noderange, { requireKnown: true, emptyIsAll: true });
     if (only.length === 0) return { nodes: nodes.map((node) => ({ node, attrs: {}, pending: [], unmanaged: false })) };
-    const attrs = tables.nodeAttrs(nodes, only);
+    const attrs = await tables.nodeAttrs(nodes, only);
     const names = asked.map((a) => [a, (resolveNodeAttr(a) as NodeAttr).name] as const);
     return {
       nodes: nodes.map((node): NodeDef => {
@@ -159,13 +159,13 @@ export function tableHandlers(
     };
   });
 
-  const tabDump = guard<TabDumpRequest__Output, TabDumpResponse>((req) => {
+  const tabDump = guard<TabDumpRequest__Output, TabDumpResponse>(async (req) => {
     if (req.table.trim() === '') return { table: '', columns: ['table'], rows: tableNames().map((t) => ({ values: [t] })) };
-    return dumpResponse(tables.dump(req.table));
+    return dumpResponse(await tables.dump(req.table));
   });
 
-  const tabSet = guard<TabSetRequest__Output, TabDumpResponse>((req) =>
-    dumpResponse(tables.setRow(req.table, req.key, req.values, req.delete)),
+  const tabSet = guard<TabSetRequest__Output, TabDumpResponse>(async (req) =>
+    dumpResponse(await tables.setRow(req.table, req.key, req.values, req.delete)),
   );
 
   return {

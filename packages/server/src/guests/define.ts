@@ -38,9 +38,9 @@ export async function defineFromTables(
   o: { start: boolean; diskSize?: string },
 ): Promise<DefineGuestResponse__Output> {
   const view = ctx.hosts.get(host);
-  const spec = buildGuestSpec(ctx.tables, node, { ...(view ? { host: view } : {}), ...(o.diskSize ? { diskSize: o.diskSize } : {}) });
+  const spec = await buildGuestSpec(ctx.tables, node, { ...(view ? { host: view } : {}), ...(o.diskSize ? { diskSize: o.diskSize } : {}) });
   fenceGuest(ctx, node, host, spec.uuid ?? '');
   const r = await ctx.agents.call(host, 'DefineGuest', { spec, start: o.start, createDisks: true }, { deadlineMs: 120_000 });
-  ctx.tables.markDefined(node);
+  await ctx.tables.markDefined(node);
   return r;
 }

@@ -32,14 +32,14 @@ export interface SpecOptions {
 const bad = (node: string, msg: string): DroverError =>
   new DroverError('INVALID_ARGUMENT', `${node}: ${msg}`, { status: grpc.status.INVALID_ARGUMENT, node });
 
-export function buildGuestSpec(tables: Tables, node: string, opts: SpecOptions = {}): GuestSpec {
-  const a = tables.nodeAttrs([node]).get(node) ?? {};
-  const uuid = ensureUuid(tables.db, node);
+export async function buildGuestSpec(tables: Tables, node: string, opts: SpecOptions = {}): Promise<GuestSpec> {
+  const a = (await tables.nodeAttrs([node])).get(node) ?? {};
+  const uuid = await ensureUuid(tables.stores, node);
   const memoryMib = parseMemoryMiB(a['vm.memory'] ?? DEFAULT_MEMORY);
   const vcpus = a['vm.cpus'] ? parseCpus(a['vm.cpus']) : 1;
   const nics = a['vm.nics'] ? parseNicList(a['vm.nics']) : [];
-  const mac = nics.length && !nics[0]!.mac ? ensureMac(tables.db, node) : undefined;
-  const decls = storageDeclarations(tables);
+  const mac = nics.length && !nics[0]!.mac ? await ensureMac(tables.stores, node) : undefined;
+  const decls = await storageDeclarations(tables);
   const size = opts.diskSize ? parseSize(opts.diskSize, 'size') : undefined;
   const disks: Disk[] = (a['vm.storage'] ? parseStorageList(a['vm.storage']) : []).map((d, i) => ({
     url: formatDiskSpec(d),

@@ -7,20 +7,18 @@ export interface StorageDecl {
   hosts: string[];
 }
 
-export function storageDeclarations(tables: Tables): StorageDecl[] {
-  const rows = tables.db.prepare("SELECT url, shared, hosts FROM storage WHERE disable IS NULL OR disable NOT IN ('1', 'yes')").all() as {
-    url: string;
-    shared: string | null;
-    hosts: string | null;
-  }[];
-  return rows.map((r) => ({
-    url: r.url,
-    shared: ['1', 'yes', 'true', 'y'].includes((r.shared ?? '').toLowerCase()),
-    hosts: (r.hosts ?? '')
-      .split(',')
-      .map((h) => h.trim())
-      .filter(Boolean),
-  }));
+export async function storageDeclarations(tables: Tables): Promise<StorageDecl[]> {
+  const d = await tables.dump('storage');
+  const at = (name: string): number => d.columns.indexOf(name);
+  return d.rows
+    .filter((r) => !['1', 'yes'].includes(r[at('disable')]!))
+    .map((r) => ({
+      url: r[at('url')]!,
+      shared: ['1', 'yes', 'true', 'y'].includes(r[at('shared')]!.toLowerCase()),
+      hosts: r[at('hosts')]!.split(',')
+        .map((h) => h.trim())
+        .filter(Boolean),
+    }));
 }
 
 /** The declaration whose URL is the disk's URL or its longest path prefix. */

@@ -5,9 +5,9 @@
  * since 2,000 hosts heartbeating every 5 s would otherwise cost 400 commits a second. A timer
  * re-classifies hosts as up/stale/down and writes transitions (after flushing what waits).
  */
-import type { Db } from '../db/database.js';
+import type { HostRecord, HostStore } from '../db/stores.js';
 import { classify, type HostLiveness, type Thresholds } from './state.js';
-import { codec, type Logger } from '@drover/contract';
+import { background, codec, type Logger } from '@drover/contract';
 import type { Heartbeat__Output, HostFacts__Output } from '@drover/contract';
 
 export interface HostView {
@@ -33,38 +33,26 @@ export class HostRegistry {
   private flushTimer: NodeJS.Timeout | undefined;
   /** How long a heartbeat's row may wait before it is written. */
   flushMs = 1000;
-  private readonly upsert;
-  private readonly setState;
   readonly listeners = new Set<(h: HostView, prev: HostLiveness) => void>();
 
-  constructor(
-    private readonly db: Db,
+  private constructor(
+    private readonly store: HostStore,
     private readonly thresholds: Thresholds,
     private readonly log: Logger,
-    private readonly now: () => number = Date.now,
-  ) {
-    this.upsert =
-      db.prepare(`INSERT INTO hoststate(host, address, state, last_seen_ms, boot_id, libvirt_reachable, libvirt_error, facts, simulated)
-      VALUES (@host, @address, @state, @lastSeenMs, @bootId, @libvirtReachable, @libvirtError, @facts, @simulated)
-      ON CONFLICT(host) DO UPDATE SET address = excluded.address, state = excluded.state, last_seen_ms = excluded.last_seen_ms,
-        boot_id = excluded.boot_id, libvirt_reachable = excluded.libvirt_reachable, libvirt_error = excluded.libvirt_error,
-        facts = excluded.facts, simulated = excluded.simulated`);
-    this.setState = db.prepare('UPDATE hoststate SET state = ? WHERE host = ?');
-    for (const r of db.prepare('SELECT * FROM hoststate').all() as Record<string, unknown>[]) {
-      const facts = r.facts ? factsCodec.decode(r.facts as Uint8Array) : null;
-      this.hosts.set(String(r.host), {
-        host: String(r.host),
-        address: String(r.address),
+    private readonly now: () => number,
+  ) {}
+
+  /** The registry with every host the table knows. */
+  static async open(store: HostStore, thresholds: Thresholds, log: Logger, now: () => number = Date.now): Promise<HostRegistry> {
+    const reg = new HostRegistry(store, thresholds, log, now);
+    for (const r of await store.all()) {
+      reg.hosts.set(r.host, {
+        ...r,
         state: r.state as HostLiveness,
-        lastSeenMs: Number(r.last_seen_ms),
-        bootId: String(r.boot_id),
-        libvirtReachable: Boolean(r.libvirt_reachable),
-        libvirtError: String(r.libvirt_error),
-        facts,
-        maintenance: Boolean(r.maintenance),
-        simulated: Boolean(r.simulated),
+        facts: r.facts ? factsCodec.decode(r.facts) : null,
       });
     }
+    return reg;
   }
 
   /** Records a heartbeat. Returns the host's view. */
@@ -86,7 +74,7 @@ export class HostRegistry {
     this.hosts.set(hb.host, view);
     this.pending.set(hb.host, view);
     if (!this.flushTimer) {
-      this.flushTimer = setTimeout(() => this.flush(), this.flushMs);
+      this.flushTimer = setTimeout(() => background('heartbeat rows', this.flush(), this.log), this.flushMs);
       this.flushTimer.unref();
     }
     if (!prev || prev.state !== 'up') {
@@ -97,31 +85,17 @@ export class HostRegistry {
   }
 
   /** Writes the heartbeat rows that wait, in one transaction. */
-  flush(): void {
+  async flush(): Promise<void> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     if (this.pending.size === 0) return;
-    const rows = [...this.pending.values()];
+    const rows = [...this.pending.values()].map((v): HostRecord => ({ ...v, facts: v.facts ? factsCodec.encode(v.facts) : null }));
     this.pending.clear();
-    this.db.transaction(() => {
-      for (const v of rows) {
-        this.upsert.run({
-          host: v.host,
-          address: v.address,
-          state: v.state,
-          lastSeenMs: v.lastSeenMs,
-          bootId: v.bootId,
-          libvirtReachable: v.libvirtReachable ? 1 : 0,
-          libvirtError: v.libvirtError,
-          facts: v.facts ? Buffer.from(factsCodec.encode(v.facts)) : null,
-          simulated: v.simulated ? 1 : 0,
-        });
-      }
-    })();
+    await this.store.saveHeartbeats(rows);
   }
 
   /** Re-classifies every host; writes and logs transitions. */
-  sweep(): void {
+  async sweep(): Promise<void> {
     const now = this.now();
     const changed: [HostView, HostLiveness][] = [];
     for (const h of this.hosts.values()) {
@@ -132,10 +106,8 @@ export class HostRegistry {
       }
     }
     if (changed.length === 0) return;
-    this.flush();
-    this.db.transaction(() => {
-      for (const [h] of changed) this.setState.run(h.state, h.host);
-    })();
+    await this.flush();
+    await this.store.setStates(changed.map(([h]) => ({ host: h.host, state: h.state })));
     for (const [h, prev] of changed) {
       this.log.warn({ host: h.host, from: prev, to: h.state, ageMs: now - h.lastSeenMs }, `host ${h.state}`);
       for (const l of this.listeners) l(h, prev);
@@ -143,12 +115,12 @@ export class HostRegistry {
   }
 
   start(everyMs: number): void {
-    this.timer = setInterval(() => this.sweep(), everyMs);
+    this.timer = setInterval(() => background('host sweep', this.sweep(), this.log), everyMs);
     this.timer.unref();
   }
-  stop(): void {
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    this.flush();
+    await this.flush();
   }
 
   get(host: string): HostView | undefined {
@@ -163,12 +135,8 @@ export class HostRegistry {
       .sort((a, b) => a.host.localeCompare(b.host, 'en', { numeric: true }));
   }
   /** Registers a host at enrolment (it appears in the cluster, down until it heartbeats). */
-  enrolled(host: string): void {
-    this.db
-      .prepare(
-        "INSERT INTO hoststate(host, state, enrolled_ms) VALUES (?, 'down', ?) ON CONFLICT(host) DO UPDATE SET enrolled_ms = excluded.enrolled_ms",
-      )
-      .run(host, this.now());
+  async enrolled(host: string): Promise<void> {
+    await this.store.enrolled(host, this.now());
     if (!this.hosts.has(host)) {
       this.hosts.set(host, {
         host,
@@ -184,14 +152,14 @@ export class HostRegistry {
       });
     }
   }
-  remove(host: string): void {
+  remove(host: string): Promise<void> {
     this.hosts.delete(host);
     this.pending.delete(host);
-    this.db.prepare('DELETE FROM hoststate WHERE host = ?').run(host);
+    return this.store.remove(host);
   }
-  setMaintenance(host: string, on: boolean): void {
+  setMaintenance(host: string, on: boolean): Promise<void> {
     const h = this.hosts.get(host);
     if (h) h.maintenance = on;
-    this.db.prepare('UPDATE hoststate SET maintenance = ? WHERE host = ?').run(on ? 1 : 0, host);
+    return this.store.setMaintenance(host, on);
   }
 }

@@ -15,8 +15,8 @@ import { route, type Layout } from './routes.js';
 export interface BootBackend {
   readonly root: string;
   /** Where generated files live (from the site table); throws when the site is not set up. */
-  layout(): Layout;
-  tokenValid(node: string, token: string): boolean;
+  layout(): Promise<Layout>;
+  tokenValid(node: string, token: string): Promise<boolean>;
   installDone(
     node: string,
     token: string,
@@ -101,7 +101,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, backend: BootBa
   const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
   let layout: Layout;
   try {
-    layout = backend.layout();
+    layout = await backend.layout();
   } catch (e) {
     log.warn({ err: (e as Error).message }, 'boot http: the site table is not set up');
     return send(res, 503, 'drover: network install is not set up (site table)\n', head);
@@ -118,7 +118,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, backend: BootBa
     if (!done.filesWritten) return send(res, 500, `${r.node}: ${done.outcome?.message ?? 'failed'}\n`, head);
     return send(res, 200, `${r.node}: ${done.outcome?.message ?? 'done'}\n`, head);
   }
-  if (r.token !== undefined && !backend.tokenValid(r.node, r.token)) {
+  if (r.token !== undefined && !(await backend.tokenValid(r.node, r.token))) {
     log.info({ peer, node: r.node, url: r.path }, 'boot http: answer file refused (token)');
     return send(res, 403, 'token refused\n', head);
   }

@@ -9,13 +9,13 @@ import type { ClusterPki } from '../pki/store.js';
  * a running nats-server to reload it (SIGHUP to the PID in `nats.pidFile`). Returns whether the
  * file changed.
  */
-export function writeNatsConfig(cfg: ServerConfig, pki: ClusterPki, log?: Logger): boolean {
+export async function writeNatsConfig(cfg: ServerConfig, pki: ClusterPki, log?: Logger): Promise<boolean> {
   if (!cfg.nats.configFile) return false;
   const text = natsServerConfig({
     listen: cfg.nats.listen,
     storeDir: join(cfg.stateDir, 'nats', 'jetstream'),
     serverNkey: pki.serverNkeyPublic(),
-    agents: pki.natsUsers(),
+    agents: await pki.natsUsers(),
     ...(cfg.nats.pidFile ? { pidFile: cfg.nats.pidFile } : {}),
   });
   const old = existsSync(cfg.nats.configFile) ? readFileSync(cfg.nats.configFile, 'utf8') : '';

@@ -9,8 +9,8 @@ import type { NodeAttrs, Tables } from '../tables/index.js';
 const disabled = (v: string | undefined): boolean => v !== undefined && /^(1|yes|true)$/i.test(v.trim());
 
 /** The site table as key → value (disabled rows left out). */
-export function siteValues(tables: Tables): Map<string, string> {
-  const d = tables.dump('site');
+export async function siteValues(tables: Tables): Promise<Map<string, string>> {
+  const d = await tables.dump('site');
   const k = d.columns.indexOf('key');
   const v = d.columns.indexOf('value');
   const dis = d.columns.indexOf('disable');
@@ -39,8 +39,8 @@ export class UnsetAttrError extends Error {
 }
 
 /** SiteInput from the site table; site.master is required. */
-export function readSite(tables: Tables): SiteInput {
-  const s = siteValues(tables);
+export async function readSite(tables: Tables): Promise<SiteInput> {
+  const s = await siteValues(tables);
   const master = s.get('master');
   if (!master) {
     throw new UnsetAttrError(
@@ -66,8 +66,8 @@ export function readSite(tables: Tables): SiteInput {
 }
 
 /** Rows of the networks table (disabled rows left out). */
-export function readNetworks(tables: Tables): NetworkInput[] {
-  const d = tables.dump('networks');
+export async function readNetworks(tables: Tables): Promise<NetworkInput[]> {
+  const d = await tables.dump('networks');
   const col = (r: string[], name: string): string | undefined => {
     const v = r[d.columns.indexOf(name)];
     return v === undefined || v === '' ? undefined : v;

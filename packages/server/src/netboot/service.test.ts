@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger } from '@drover/contract';
-import { openDb } from '../db/database.js';
+import { SqliteStores } from '../db/sqlite/stores.js';
 import { Tables } from '../tables/index.js';
 import { NetbootService, type GuestControl, type NetbootConfig, type NodeOutcome } from './service.js';
 import { tempDir } from './test-fixtures.js';
@@ -39,19 +39,19 @@ function fakeGuests(state = 'POWER_STATE_ON'): GuestControl & { calls: Call[] } 
   };
 }
 
-function setup(t: { after(fn: () => void): void }, cfg: Partial<NetbootConfig> = {}, state?: string) {
+async function setup(t: { after(fn: () => Promise<void> | void): void }, cfg: Partial<NetbootConfig> = {}, state?: string) {
   const root = tempDir(t);
-  const db = openDb(':memory:');
-  t.after(() => db.close());
-  const tables = new Tables(db);
-  tables.setRow('site', { key: 'master' }, { value: '10.10.0.1' });
-  tables.setRow('site', { key: 'domain' }, { value: 'lab.example' });
-  tables.setRow(
+  const stores = SqliteStores.open(':memory:');
+  t.after(() => stores.close());
+  const tables = new Tables(stores);
+  await tables.setRow('site', { key: 'master' }, { value: '10.10.0.1' });
+  await tables.setRow('site', { key: 'domain' }, { value: 'lab.example' });
+  await tables.setRow(
     'networks',
     { netname: 'lab' },
     { net: '10.10.0.0', mask: '255.255.255.0', gateway: '10.10.0.254', dynamicrange: '10.10.0.100-10.10.0.200' },
   );
-  tables.addNodes(['n1'], {
+  await tables.addNodes(['n1'], {
     mac: '52:54:00:00:00:01',
     ip: '10.10.0.11',
     vmhost: 'hv1',
@@ -61,7 +61,7 @@ function setup(t: { after(fn: () => void): void }, cfg: Partial<NetbootConfig> =
     serialport: '0',
     serialspeed: '115200',
   });
-  tables.addNodes(['n2'], {
+  await tables.addNodes(['n2'], {
     mac: '52:54:00:00:00:02',
     ip: '10.10.0.12',
     vmhost: 'hv1',
@@ -70,7 +70,7 @@ function setup(t: { after(fn: () => void): void }, cfg: Partial<NetbootConfig> =
     profile: 'compute',
     netboot: 'pxe',
   });
-  tables.addNodes(['n3'], { ip: '10.10.0.13' });
+  await tables.addNodes(['n3'], { ip: '10.10.0.13' });
   const guests = fakeGuests(state);
   const full: NetbootConfig = {
     root,
@@ -87,7 +87,7 @@ function setup(t: { after(fn: () => void): void }, cfg: Partial<NetbootConfig> =
     ...cfg,
   };
   const clock = { t: 1_700_000_000_000 };
-  const svc = new NetbootService({ tables, db, cfg: full, guests, log, now: () => clock.t });
+  const svc = new NetbootService({ tables, stores, cfg: full, guests, log, now: () => clock.t });
   return { root, tables, guests, svc, clock, file: (p: string) => join(root, p) };
 }
 
@@ -95,7 +95,7 @@ const byNode = (rs: NodeOutcome[]): Record<string, string> =>
   Object.fromEntries(rs.map((r) => [r.node, `${r.ok ? 'ok' : 'FAIL'} ${r.message}`]));
 
 test('netboot service - makedhcp with dnsmasq writes only the dnsmasq file; a node without a MAC names mac.mac', async (t) => {
-  const s = setup(t, { dhcp: 'dnsmasq' });
+  const s = await setup(t, { dhcp: 'dnsmasq' });
   const res = await s.svc.makeDhcp({ nodes: ['n1', 'n2', 'n3'], networks: true, remove: false });
   const r = byNode(res);
   assert.equal(r.lab, 'ok done');
@@ -113,7 +113,7 @@ test('netboot service - makedhcp with dnsmasq writes only the dnsmasq file; a no
 });
 
 test('netboot service - a file the checker rejects leaves the live file as it was', async (t) => {
-  const s = setup(t, { dhcpdBin: '/bin/false' });
+  const s = await setup(t, { dhcpdBin: '/bin/false' });
   mkdirSync(s.file('etc/dhcp'), { recursive: true });
   writeFileSync(s.file('etc/dhcp/dhcpd.conf'), '# hand-written\n');
   const res = await s.svc.makeDhcp({ nodes: ['n1'], networks: true, remove: false });
@@ -126,11 +126,11 @@ test('netboot service - a file the checker rejects leaves the live file as it wa
 });
 
 test('netboot service - a MAC still held by another entry fails only the node that claims it', async (t) => {
-  const s = setup(t);
+  const s = await setup(t);
   assert.ok((await s.svc.makeDhcp({ nodes: ['n1'], networks: true, remove: false })).every((r) => r.ok));
   // n1 goes away without makedhcp -d; a new node gets its MAC
-  s.tables.removeNodes(['n1']);
-  s.tables.addNodes(['n9'], { mac: '52:54:00:00:00:01', ip: '10.10.0.19' });
+  await s.tables.removeNodes(['n1']);
+  await s.tables.addNodes(['n9'], { mac: '52:54:00:00:00:01', ip: '10.10.0.19' });
   const r = byNode(await s.svc.makeDhcp({ nodes: ['n9', 'n2'], networks: false, remove: false }));
   assert.match(r.n9!, /^FAIL mac\.mac 52:54:00:00:00:01 is also claimed by n1 in /);
   assert.equal(r.n2, 'ok done');
@@ -143,7 +143,7 @@ test('netboot service - a MAC still held by another entry fails only the node th
 });
 
 test('netboot service - a failed reload is reported on every node that was written', async (t) => {
-  const s = setup(t, { dhcpReload: ['/bin/false'] });
+  const s = await setup(t, { dhcpReload: ['/bin/false'] });
   const res = await s.svc.makeDhcp({ nodes: ['n1', 'n3'], networks: false, remove: false });
   const r = byNode(res);
   assert.match(r.n1!, /^FAIL \/etc\/dhcp\/dhcpd\.conf written, but reload command \/bin\/false exited with code 1/);
@@ -152,8 +152,8 @@ test('netboot service - a failed reload is reported on every node that was writt
 });
 
 test('netboot service - makehosts needs hosts.ip and keeps the rest of the file', async (t) => {
-  const s = setup(t, { hostsReload: [process.execPath, '-e', ''] });
-  s.tables.addNodes(['n4'], {});
+  const s = await setup(t, { hostsReload: [process.execPath, '-e', ''] });
+  await s.tables.addNodes(['n4'], {});
   mkdirSync(s.file('etc'), { recursive: true });
   writeFileSync(s.file('etc/hosts'), '127.0.0.1 localhost\n');
   const r = byNode(await s.svc.makeHosts({ nodes: ['n1', 'n4'], remove: false, longNameFirst: true }));
@@ -165,7 +165,7 @@ test('netboot service - makehosts needs hosts.ip and keeps the rest of the file'
 });
 
 test('netboot service - nodeset install writes boot files, answer file and token; rinstall powers an off guest on', async (t) => {
-  const s = setup(t, {}, 'POWER_STATE_OFF');
+  const s = await setup(t, {}, 'POWER_STATE_OFF');
   const out: NodeOutcome[] = [];
   await s.svc.nodeSet(['n1', 'n2'], 'install', { restart: true }, (r) => out.push(r));
   const r = byNode(out);
@@ -202,19 +202,19 @@ test('netboot service - nodeset install writes boot files, answer file and token
 });
 
 test('netboot service - an install token expires', async (t) => {
-  const s = setup(t);
+  const s = await setup(t);
   await s.svc.nodeSet(['n1'], 'install', { restart: false }, () => undefined);
   const token = /token=([A-Za-z0-9_-]+)/.exec(readFileSync(s.file('tftpboot/ipxe/n1.ipxe'), 'utf8'))![1]!;
-  assert.equal(s.svc.tokenValid('n1', token), true);
+  assert.equal(await s.svc.tokenValid('n1', token), true);
   s.clock.t += 3600 * 1000;
-  assert.equal(s.svc.tokenValid('n1', token), false);
+  assert.equal(await s.svc.tokenValid('n1', token), false);
   assert.equal((await s.svc.installDone('n1', token, 'test')).accepted, false);
 });
 
 test('netboot service - nodeset refuses bad input per node, naming the field; an unreachable host is named', async (t) => {
-  const s = setup(t);
-  s.tables.changeNodes(['n1'], { os: 'windows11' });
-  s.tables.changeNodes(['n2'], { vmhost: 'down' });
+  const s = await setup(t);
+  await s.tables.changeNodes(['n1'], { os: 'windows11' });
+  await s.tables.changeNodes(['n2'], { vmhost: 'down' });
   const out: NodeOutcome[] = [];
   await s.svc.nodeSet(['n1', 'n2', 'n3'], 'install', { restart: false }, (r) => out.push(r));
   const r = byNode(out);
@@ -228,7 +228,7 @@ test('netboot service - nodeset refuses bad input per node, naming the field; an
 });
 
 test('netboot service - an admin template replaces the built-in answer file and must call back', async (t) => {
-  const s = setup(t);
+  const s = await setup(t);
   mkdirSync(s.file('install/custom/rhel'), { recursive: true });
   writeFileSync(
     s.file('install/custom/rhel/compute.tmpl'),

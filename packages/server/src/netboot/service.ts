@@ -10,7 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseBootOrder, underRoot, type Logger } from '@drover/contract';
 import { auditWriter } from '../audit.js';
-import type { Db } from '../db/database.js';
+import type { Stores } from '../db/stores.js';
 import type { Tables, NodeAttrs } from '../tables/index.js';
 import { answerFilePath, renderAnswerFile, templatePath } from './answers.js';
 import { checkCandidate } from './check.js';
@@ -108,10 +108,10 @@ export class NetbootService {
   private readonly now: () => number;
 
   constructor(
-    private readonly opts: { tables: Tables; db: Db; cfg: NetbootConfig; guests: GuestControl; log: Logger; now?: () => number },
+    private readonly opts: { tables: Tables; stores: Stores; cfg: NetbootConfig; guests: GuestControl; log: Logger; now?: () => number },
   ) {
     this.now = opts.now ?? Date.now;
-    this.tokens = new InstallTokens(opts.db, opts.cfg.tokenTtlS * 1000, this.now);
+    this.tokens = new InstallTokens(opts.stores.installTokens, opts.cfg.tokenTtlS * 1000, this.now);
   }
 
   get root(): string {
@@ -145,9 +145,9 @@ export class NetbootService {
     const needSite = req.networks || !req.remove;
     if (needSite) {
       try {
-        site = readSite(this.opts.tables);
+        site = await readSite(this.opts.tables);
         checkSite(site);
-        networks = readNetworks(this.opts.tables);
+        networks = await readNetworks(this.opts.tables);
       } catch (e) {
         return this.everyoneFails(req, e);
       }
@@ -185,7 +185,7 @@ export class NetbootService {
     }
 
     // Nodes that can have a host entry; the others fail here with the column to fix.
-    const attrs = req.remove ? new Map<string, NodeAttrs>() : this.opts.tables.nodeAttrs(req.nodes);
+    const attrs = req.remove ? new Map<string, NodeAttrs>() : await this.opts.tables.nodeAttrs(req.nodes);
     const good: string[] = [];
     for (const node of req.nodes) {
       if (req.remove) {
@@ -331,11 +331,11 @@ export class NetbootService {
       let site: SiteInput | undefined;
       let networks: NetworkInput[] = [];
       const good: string[] = [];
-      const attrs = req.remove ? new Map<string, NodeAttrs>() : this.opts.tables.nodeAttrs(req.nodes);
+      const attrs = req.remove ? new Map<string, NodeAttrs>() : await this.opts.tables.nodeAttrs(req.nodes);
       if (!req.remove) {
         try {
-          site = readSite(this.opts.tables);
-          networks = readNetworks(this.opts.tables);
+          site = await readSite(this.opts.tables);
+          networks = await readNetworks(this.opts.tables);
         } catch (e) {
           return this.everyoneFails({ nodes: req.nodes, networks: false }, e);
         }
@@ -392,7 +392,11 @@ export class NetbootService {
     opts: { restart: boolean },
     emit: (r: NodeOutcome) => void,
   ): Promise<void> {
-    const prepared = await this.serial(() => nodes.map((node) => this.prepareNode(node, target)));
+    const prepared = await this.serial(async () => {
+      const out: Awaited<ReturnType<NetbootService['prepareNode']>>[] = [];
+      for (const node of nodes) out.push(await this.prepareNode(node, target));
+      return out;
+    });
     const pending: Array<() => Promise<void>> = [];
     for (const p of prepared) {
       if ('failed' in p) emit(p.failed);
@@ -406,26 +410,26 @@ export class NetbootService {
   }
 
   /** Writes the node's boot files (and for install its token); returns what the agent call needs. */
-  private prepareNode(
+  private async prepareNode(
     node: string,
     target: NodesetTarget,
-  ): { node: string; host: string; order: string[]; summary: string } | { failed: NodeOutcome } {
+  ): Promise<{ node: string; host: string; order: string[]; summary: string } | { failed: NodeOutcome }> {
     const { tables } = this.opts;
     try {
-      const site = readSite(tables);
-      const a = tables.nodeAttrs([node]).get(node) ?? {};
+      const site = await readSite(tables);
+      const a = (await tables.nodeAttrs([node])).get(node) ?? {};
       const host = a['vm.host'];
       if (target === 'install') {
         const t = this.installInput(node, a);
         if (!host) throw unset(node, 'vm.host', "nodeset changes the guest's boot order on its hypervisor host", 'hv01');
         const files = [...installFiles(site, t.input), this.answerFile(site, t)];
         applyFiles(this.root, files);
-        this.tokens.store(node, t.input.token);
+        await this.tokens.store(node, t.input.token);
         return { node, host, order: INSTALL_BOOT_ORDER, summary: `install ${t.input.os}-${t.input.arch}-${t.input.profile}` };
       }
       const order = this.localOrder(node, a);
       // the local-boot files go first: with them the node boots its disk even if the order stays
-      this.writeLocalBoot(site, node, a);
+      await this.writeLocalBoot(site, node, a);
       if (!host)
         throw unset(
           node,
@@ -488,7 +492,7 @@ export class NetbootService {
   }
 
   /** Local-boot files, and no answer file or token any more. */
-  private writeLocalBoot(site: SiteInput, node: string, a: NodeAttrs): void {
+  private async writeLocalBoot(site: SiteInput, node: string, a: NodeAttrs): Promise<void> {
     const target: { node: string; mac?: string; netboot?: string } = { node };
     if (a['mac.mac']) target.mac = a['mac.mac'];
     if (a['noderes.netboot']) target.netboot = a['noderes.netboot'];
@@ -498,7 +502,7 @@ export class NetbootService {
       { path: answerFilePath(site, node, 'debian'), content: null },
     ];
     applyFiles(this.root, files);
-    this.tokens.revoke(node);
+    await this.tokens.revoke(node);
   }
 
   private async applyBootOrder(
@@ -553,12 +557,12 @@ export class NetbootService {
     token: string,
     peer: string,
   ): Promise<{ accepted: boolean; filesWritten: boolean; outcome?: NodeOutcome }> {
-    const c = this.tokens.consume(node, token);
+    const c = await this.tokens.consume(node, token);
     if (!c.ok) {
       this.opts.log.warn({ node, peer, problem: c.problem }, 'install callback refused');
       return { accepted: false, filesWritten: false };
     }
-    let p: ReturnType<NetbootService['prepareNode']>;
+    let p: Awaited<ReturnType<NetbootService['prepareNode']>>;
     try {
       p = await this.serial(() => this.prepareNode(node, 'boot'));
     } catch (e) {
@@ -566,7 +570,7 @@ export class NetbootService {
       return { accepted: true, filesWritten: false, outcome: failure(node, e) };
     }
     if ('failed' in p) {
-      this.audit(node, peer, p.failed);
+      await this.audit(node, peer, p.failed);
       // a node without vm.host still has its local-boot files; anything else stopped before them
       const written = p.failed.code === 'NETBOOT_UNSET' && p.failed.message.startsWith('vm.host');
       this.opts.log.error({ node, peer, err: p.failed.message }, 'install callback: nodeset boot failed');
@@ -574,14 +578,14 @@ export class NetbootService {
     }
     const outcome = await this.applyBootOrder(node, p.host, p.order, 'boot', false, 'installed; boots from disk');
     this.opts.log.info({ node, peer, ok: outcome.ok, message: outcome.message }, 'install callback');
-    this.audit(node, peer, outcome);
+    await this.audit(node, peer, outcome);
     return { accepted: true, filesWritten: true, outcome };
   }
 
   /** An accepted callback changes a node's boot, so it gets an audit row like an admin's call (refusals are only logged). */
-  private audit(node: string, peer: string, outcome: NodeOutcome): void {
+  private async audit(node: string, peer: string, outcome: NodeOutcome): Promise<void> {
     try {
-      auditWriter(this.opts.db)({
+      await auditWriter(this.opts.stores.audit)({
         caller: undefined,
         service: 'BootHttp',
         method: 'InstallCallback',
@@ -596,13 +600,13 @@ export class NetbootService {
   }
 
   /** Whether `token` is the node's live install token (answer files are served only then). */
-  tokenValid(node: string, token: string): boolean {
-    return this.tokens.check(node, token).ok;
+  async tokenValid(node: string, token: string): Promise<boolean> {
+    return (await this.tokens.check(node, token)).ok;
   }
 
   /** Where the HTTP server finds generated files: the site's tftp and install directories. */
-  layout(): { tftpDir: string; installDir: string } {
-    const s = checkSite(readSite(this.opts.tables));
+  async layout(): Promise<{ tftpDir: string; installDir: string }> {
+    const s = checkSite(await readSite(this.opts.tables));
     return { tftpDir: s.tftpDir, installDir: s.installDir };
   }
 }

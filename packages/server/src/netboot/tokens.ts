@@ -5,7 +5,7 @@
  * new one replaces the old.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Db } from '../db/database.js';
+import type { InstallTokenStore } from '../db/stores.js';
 
 /** Why a token was refused (never shown to the caller in detail; logged on the server). */
 export type TokenProblem = 'none-issued' | 'mismatch' | 'used' | 'expired' | 'malformed';
@@ -18,15 +18,9 @@ function digest(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
 }
 
-interface Row {
-  token_sha256: string;
-  expires_ms: number;
-  used_ms: number | null;
-}
-
 export class InstallTokens {
   constructor(
-    private readonly db: Db,
+    private readonly tokens: InstallTokenStore,
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
   ) {}
@@ -37,28 +31,23 @@ export class InstallTokens {
   }
 
   /** Records `token` as the node's install token, replacing any earlier one; returns when it expires. */
-  store(node: string, token: string): number {
+  async store(node: string, token: string): Promise<number> {
     const now = this.now();
     const expiresMs = now + this.ttlMs;
-    this.db
-      .prepare(
-        `INSERT INTO install_tokens(node, token_sha256, created_ms, expires_ms, used_ms) VALUES (?, ?, ?, ?, NULL)
-      ON CONFLICT(node) DO UPDATE SET token_sha256 = excluded.token_sha256, created_ms = excluded.created_ms, expires_ms = excluded.expires_ms, used_ms = NULL`,
-      )
-      .run(node, digest(token).toString('hex'), now, expiresMs);
+    await this.tokens.put(node, { tokenSha256: digest(token).toString('hex'), createdMs: now, expiresMs });
     return expiresMs;
   }
 
   /** Whether `token` is the node's current, unused, unexpired token (nothing is changed). */
-  check(node: string, token: string): TokenCheck {
+  async check(node: string, token: string): Promise<TokenCheck> {
     if (!TOKEN_RE.test(token)) return { ok: false, problem: 'malformed' };
-    const row = this.db.prepare('SELECT token_sha256, expires_ms, used_ms FROM install_tokens WHERE node = ?').get(node) as Row | undefined;
+    const row = await this.tokens.get(node);
     if (!row) return { ok: false, problem: 'none-issued' };
-    const stored = Buffer.from(row.token_sha256, 'hex');
+    const stored = Buffer.from(row.tokenSha256, 'hex');
     const given = digest(token);
     if (stored.length !== given.length || !timingSafeEqual(stored, given)) return { ok: false, problem: 'mismatch' };
-    if (row.used_ms !== null) return { ok: false, problem: 'used' };
-    if (this.now() >= row.expires_ms) return { ok: false, problem: 'expired' };
+    if (row.usedMs !== null) return { ok: false, problem: 'used' };
+    if (this.now() >= row.expiresMs) return { ok: false, problem: 'expired' };
     return { ok: true };
   }
 
@@ -66,17 +55,15 @@ export class InstallTokens {
    * Checks and marks the token used in one statement, so two racing callbacks cannot both
    * succeed.
    */
-  consume(node: string, token: string): TokenCheck {
-    const c = this.check(node, token);
+  async consume(node: string, token: string): Promise<TokenCheck> {
+    const c = await this.check(node, token);
     if (!c.ok) return c;
-    const r = this.db
-      .prepare('UPDATE install_tokens SET used_ms = ? WHERE node = ? AND token_sha256 = ? AND used_ms IS NULL AND expires_ms > ?')
-      .run(this.now(), node, digest(token).toString('hex'), this.now());
-    return r.changes === 1 ? { ok: true } : { ok: false, problem: 'used' };
+    const used = await this.tokens.markUsed(node, digest(token).toString('hex'), this.now());
+    return used ? { ok: true } : { ok: false, problem: 'used' };
   }
 
   /** Forgets the node's token (nodeset boot: no install is expected any more). */
-  revoke(node: string): void {
-    this.db.prepare('DELETE FROM install_tokens WHERE node = ?').run(node);
+  revoke(node: string): Promise<void> {
+    return this.tokens.remove(node);
   }
 }

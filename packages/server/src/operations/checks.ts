@@ -39,7 +39,7 @@ export function legacyCheck(line: string): Check__Output {
   return check(m[1]!, m[3]!, VERDICTS[m[2]!]!, m[4] ?? '');
 }
 
-/** The checks column of the journal: structured checks, or the text lines of older operations. */
+/** The checks column of the journal as JSON text (see checksFrom). */
 export function checksFromJson(text: unknown): Check__Output[] {
   let v: unknown;
   try {
@@ -47,6 +47,11 @@ export function checksFromJson(text: unknown): Check__Output[] {
   } catch {
     return [];
   }
+  return checksFrom(v);
+}
+
+/** The checks of a journaled operation: structured checks, or the text lines of older operations. */
+export function checksFrom(v: unknown): Check__Output[] {
   if (!Array.isArray(v)) return [];
   return v.map((c: unknown): Check__Output => {
     if (typeof c === 'string') return legacyCheck(c);

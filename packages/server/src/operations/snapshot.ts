@@ -38,10 +38,9 @@ function num(v: string | undefined): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
-export function sitePolicy(ctx: ServerContext): PolicyInput {
-  const site = new Map(
-    (ctx.db.prepare('SELECT key, value FROM site').all() as { key: string; value: string | null }[]).map((r) => [r.key, r.value ?? '']),
-  );
+export async function sitePolicy(ctx: ServerContext): Promise<PolicyInput> {
+  const d = await ctx.tables.dump('site');
+  const site = new Map(d.rows.map((r) => [r[d.columns.indexOf('key')]!, r[d.columns.indexOf('value')]!]));
   const p: Record<string, number> = {};
   const set = (k: string, field: string): void => {
     const n = num(site.get(k));
@@ -56,9 +55,10 @@ export function sitePolicy(ctx: ServerContext): PolicyInput {
 }
 
 /** site.migrationtls: whether migrations use libvirt's TLS transport (default no). */
-export function siteMigrationTls(ctx: ServerContext): boolean {
-  const v = ctx.db.prepare("SELECT value FROM site WHERE key = 'migrationtls'").pluck().get() as string | null | undefined;
-  return v === '1';
+export async function siteMigrationTls(ctx: ServerContext): Promise<boolean> {
+  const d = await ctx.tables.dump('site');
+  const row = d.rows.find((r) => r[d.columns.indexOf('key')] === 'migrationtls');
+  return row?.[d.columns.indexOf('value')] === '1';
 }
 
 type Reported = { host: string; g: { name: string; state: string } };
@@ -104,12 +104,14 @@ export function oneCopyEach<T extends Reported>(
  * migrationdest); every other guest counts for capacity and anti-affinity only, so a plan on a
  * 40,000-guest cluster reads the tables for a few guests, not all of them.
  */
-export function buildSnapshot(ctx: ServerContext, inFlight: readonly InFlightMove[], focus?: ReadonlySet<string>): ClusterSnapshot {
-  const overrides = new Map(
-    (
-      ctx.db.prepare('SELECT node, memory, cpus FROM hypervisor').all() as { node: string; memory: string | null; cpus: string | null }[]
-    ).map((r) => [r.node, { memory: num(r.memory ?? undefined), cpus: num(r.cpus ?? undefined) }]),
-  );
+export async function buildSnapshot(
+  ctx: ServerContext,
+  inFlight: readonly InFlightMove[],
+  focus?: ReadonlySet<string>,
+): Promise<ClusterSnapshot> {
+  const hv = await ctx.tables.dump('hypervisor');
+  const at = (name: string): number => hv.columns.indexOf(name);
+  const overrides = new Map(hv.rows.map((r) => [r[at('node')]!, { memory: num(r[at('memory')]), cpus: num(r[at('cpus')]) }]));
   const hosts: HostInfo[] = ctx.hosts.all().map((h) => {
     const f = h.facts;
     const o = overrides.get(h.host);
@@ -130,18 +132,20 @@ export function buildSnapshot(ctx: ServerContext, inFlight: readonly InFlightMov
     };
   });
   // Table attributes of every managed guest the agents report.
+  const all = ctx.inventory.allHosts().flatMap((h) => [...h.guests.values()].map((g) => ({ host: h.host, g })));
+  const reportedTwice = new Set<string>();
+  const seen = new Set<string>();
+  for (const r of all) (seen.has(r.g.name) ? reportedTwice : seen).add(r.g.name);
+  const recorded = reportedTwice.size ? await ctx.tables.getMany([...reportedTwice], 'vm.host') : new Map<string, string>();
   const reported = oneCopyEach(
-    (n) => ctx.tables.get(n, 'vm.host'),
+    (n) => recorded.get(n),
     (f, m) => ctx.log.warn(f, m),
-    ctx.inventory.allHosts().flatMap((h) => [...h.guests.values()].map((g) => ({ host: h.host, g }))),
+    all,
   );
-  const names = focus ? [...focus].filter((n) => ctx.tables.exists(n)) : reported.map((r) => r.g.name).filter((n) => ctx.tables.exists(n));
-  const attrs = ctx.tables.nodeAttrs(names);
-  const groups = new Map(
-    (
-      ctx.db.prepare('SELECT node, antiaffinity FROM vm WHERE antiaffinity IS NOT NULL').all() as { node: string; antiaffinity: string }[]
-    ).map((r) => [r.node, r.antiaffinity]),
-  );
+  const known = new Set(await ctx.tables.nodeNames());
+  const names = (focus ? [...focus] : reported.map((r) => r.g.name)).filter((n) => known.has(n));
+  const attrs = await ctx.tables.nodeAttrs(names);
+  const groups = await ctx.tables.values('vm.antiaffinity');
   const guests: GuestInfo[] = [];
   for (const { host, g } of reported) {
     const a = attrs.get(g.name);
@@ -171,6 +175,6 @@ export function buildSnapshot(ctx: ServerContext, inFlight: readonly InFlightMov
       ...(group ? { antiAffinity: group } : {}),
     });
   }
-  const storage = storageDeclarations(ctx.tables).map((d) => ({ url: d.url, shared: d.shared, hosts: d.hosts }));
+  const storage = (await storageDeclarations(ctx.tables)).map((d) => ({ url: d.url, shared: d.shared, hosts: d.hosts }));
   return { hosts, guests, storage, inFlight };
 }

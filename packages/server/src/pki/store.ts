@@ -18,7 +18,7 @@ import {
   type IssuedCert,
 } from '@drover/contract';
 import * as grpc from '@grpc/grpc-js';
-import type { Db } from '../db/database.js';
+import type { Stores } from '../db/stores.js';
 
 export const SERVER_CERT_NAME = 'drover-server';
 
@@ -51,17 +51,19 @@ export interface TokenInfo {
 
 export class ClusterPki {
   private constructor(
-    readonly db: Db,
+    readonly stores: Stores,
     readonly paths: PkiPaths,
     readonly ca: Ca,
     readonly serverCertPem: string,
     readonly serverKeyPem: string,
-  ) {
-    this.reloadRevoked();
-  }
+  ) {}
 
   /** `drover-server ca init`: creates the CA, the server's certificate and NKEY. Refuses to overwrite. */
-  static async init(db: Db, stateDir: string, opts: { dnsNames?: string[]; ips?: string[]; force?: boolean } = {}): Promise<ClusterPki> {
+  static async init(
+    stores: Stores,
+    stateDir: string,
+    opts: { dnsNames?: string[]; ips?: string[]; force?: boolean } = {},
+  ): Promise<ClusterPki> {
     const p = pkiPaths(stateDir);
     if (existsSync(p.ca) && !opts.force) {
       throw new UserFacingError(
@@ -73,7 +75,7 @@ export class ClusterPki {
     const ca = await pki.createCa();
     writeFileAtomic(p.caKey, ca.keyPem, { mode: 0o600 });
     writeFileAtomic(p.ca, ca.certPem);
-    const store = new ClusterPki(db, p, ca, '', '');
+    const store = new ClusterPki(stores, p, ca, '', '');
     const srv = await store.issue('server', SERVER_CERT_NAME, {
       dnsNames: [SERVER_CERT_NAME, 'localhost', ...(opts.dnsNames ?? [])],
       ips: ['127.0.0.1', ...(opts.ips ?? [])],
@@ -82,11 +84,11 @@ export class ClusterPki {
     writeFileAtomic(p.cert, srv.certPem);
     const nk = newNkey();
     writeFileAtomic(p.natsSeed, nk.seed + '\n', { mode: 0o600 });
-    db.prepare('INSERT OR REPLACE INTO nats_users(name, kind, nkey) VALUES (?, ?, ?)').run(SERVER_CERT_NAME, 'server', nk.publicKey);
-    return ClusterPki.load(db, stateDir);
+    await stores.pki.setNatsUser(SERVER_CERT_NAME, 'server', nk.publicKey);
+    return ClusterPki.load(stores, stateDir);
   }
 
-  static async load(db: Db, stateDir: string): Promise<ClusterPki> {
+  static async load(stores: Stores, stateDir: string): Promise<ClusterPki> {
     const p = pkiPaths(stateDir);
     for (const f of [p.ca, p.caKey, p.cert, p.key, p.natsSeed]) {
       if (!existsSync(f))
@@ -95,7 +97,12 @@ export class ClusterPki {
         );
     }
     const ca = await pki.loadCa(readFileSync(p.ca, 'utf8'), readFileSync(p.caKey, 'utf8'));
-    return new ClusterPki(db, p, ca, readFileSync(p.cert, 'utf8'), readFileSync(p.key, 'utf8'));
+    return new ClusterPki(stores, p, ca, readFileSync(p.cert, 'utf8'), readFileSync(p.key, 'utf8'));
+  }
+
+  /** This PKI writing its records inside a transaction of the stores (`tx` from Stores.transaction). */
+  in(tx: Stores): ClusterPki {
+    return new ClusterPki(tx, this.paths, this.ca, this.serverCertPem, this.serverKeyPem);
   }
 
   get caPem(): string {
@@ -112,71 +119,59 @@ export class ClusterPki {
     opts: { dnsNames?: string[]; ips?: string[]; publicKey?: Awaited<ReturnType<typeof pki.readCsr>>; days?: number } = {},
   ): Promise<IssuedCert> {
     const cert = await pki.issueCert(this.ca, { name, kind, ...opts });
-    this.db
-      .prepare('INSERT INTO certs(serial, kind, name, issued_ms, not_after_ms) VALUES (?, ?, ?, ?, ?)')
-      .run(pki.normalSerial(cert.serial), kind, name, Date.now(), cert.notAfter.getTime());
+    await this.stores.pki.recordCert({
+      serial: pki.normalSerial(cert.serial),
+      kind,
+      name,
+      issuedMs: Date.now(),
+      notAfterMs: cert.notAfter.getTime(),
+    });
     return cert;
   }
 
   /** Revokes every certificate of `name` (of an agent or a user): refused at once on every call. */
-  revoke(kind: 'agent' | 'user', name: string): number {
-    const kinds = kind === 'agent' ? ['agent'] : ['admin', 'operator', 'viewer'];
-    const r = this.db
-      .prepare(`UPDATE certs SET revoked_ms = ? WHERE name = ? AND kind IN (${kinds.map(() => '?').join(',')}) AND revoked_ms IS NULL`)
-      .run(Date.now(), name, ...kinds);
-    if (kind === 'agent')
-      this.db.prepare('UPDATE nats_users SET revoked_ms = ? WHERE name = ? AND kind = ?').run(Date.now(), name, 'agent');
-    this.reloadRevoked();
-    return r.changes;
+  async revoke(kind: 'agent' | 'user', name: string): Promise<number> {
+    const n = await this.stores.pki.revokeCerts(name, certKinds(kind), Date.now());
+    if (kind === 'agent') await this.stores.pki.revokeNatsUser(name, 'agent', Date.now());
+    return n;
+  }
+
+  /** Serials of the valid (unrevoked) certificates of an agent or a user. */
+  validSerials(kind: 'agent' | 'user', name: string): Promise<string[]> {
+    return this.stores.pki.validSerials(name, certKinds(kind));
   }
 
   /** Revokes one certificate by serial (used when a renewed certificate replaces an old one). */
-  revokeSerial(serial: string): void {
-    this.db.prepare('UPDATE certs SET revoked_ms = ? WHERE serial = ? AND revoked_ms IS NULL').run(Date.now(), pki.normalSerial(serial));
-    this.reloadRevoked();
+  revokeSerial(serial: string): Promise<void> {
+    return this.stores.pki.revokeSerial(pki.normalSerial(serial), Date.now());
   }
 
-  reloadRevoked(): void {
-    this.revokedStmt ??= this.db.prepare('SELECT 1 FROM certs WHERE serial = ? AND revoked_ms IS NOT NULL');
-  }
-  private revokedStmt: ReturnType<Db['prepare']> | undefined;
   /** Checked on every call against the table, so a revocation made by another process bites at once. */
-  isRevoked = (serial: string): boolean => this.revokedStmt!.get(pki.normalSerial(serial)) !== undefined;
+  isRevoked = (serial: string): Promise<boolean> => this.stores.pki.isRevoked(pki.normalSerial(serial));
 
   /** Records (or replaces) an agent's NATS key. */
-  setAgentNkey(host: string, publicKey: string): void {
-    this.db
-      .prepare(
-        'INSERT INTO nats_users(name, kind, nkey) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET nkey = excluded.nkey, revoked_ms = NULL, kind = excluded.kind',
-      )
-      .run(host, 'agent', publicKey);
+  setAgentNkey(host: string, publicKey: string): Promise<void> {
+    return this.stores.pki.setNatsUser(host, 'agent', publicKey);
   }
-  natsUsers(): { host: string; nkey: string }[] {
-    return (
-      this.db.prepare("SELECT name, nkey FROM nats_users WHERE kind = 'agent' AND revoked_ms IS NULL ORDER BY name").all() as {
-        name: string;
-        nkey: string;
-      }[]
-    ).map((r) => ({ host: r.name, nkey: r.nkey }));
+  async natsUsers(): Promise<{ host: string; nkey: string }[]> {
+    return (await this.stores.pki.natsUsers('agent')).map((r) => ({ host: r.name, nkey: r.nkey }));
   }
   serverNkeyPublic(): string {
     return nkeyPublic(this.natsSeed);
   }
 
   /** Creates a single-use enrolment token for `host`, valid for `ttlMs`. */
-  createToken(host: string, ttlMs = 15 * 60_000): TokenInfo {
+  async createToken(host: string, ttlMs = 15 * 60_000): Promise<TokenInfo> {
     const id = randomBytes(6).toString('hex');
     const secret = randomBytes(24).toString('base64url');
     const expiresMs = Date.now() + ttlMs;
-    this.db
-      .prepare('INSERT INTO enroll_tokens(id, secret_sha256, host, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?)')
-      .run(id, sha256(secret), host, Date.now(), expiresMs);
+    await this.stores.pki.addEnrollToken({ id, secretSha256: sha256(secret), host, createdMs: Date.now(), expiresMs });
     // The token carries the CA's fingerprint so the agent can check whom it talks to before it trusts it.
     return { token: `drv1.${id}.${secret}.${pki.fingerprintOf(this.caPem)}`, id, host, expiresMs };
   }
 
   /** Consumes a token: valid, unused, unexpired and for this host; marks it used in the same transaction. */
-  consumeToken(token: string, host: string): void {
+  async consumeToken(token: string, host: string): Promise<void> {
     const parts = token.split('.');
     const bad = (why: string): DroverError =>
       new DroverError(
@@ -186,19 +181,23 @@ export class ClusterPki {
       );
     if (parts.length !== 4 || parts[0] !== 'drv1') throw bad('the token is malformed');
     const [, id, secret] = parts as [string, string, string, string];
-    this.db.transaction(() => {
-      const row = this.db.prepare('SELECT secret_sha256, host, expires_ms, used_ms FROM enroll_tokens WHERE id = ?').get(id) as
-        { secret_sha256: string; host: string; expires_ms: number; used_ms: number | null } | undefined;
+    await this.stores.transaction(async (tx) => {
+      const row = await tx.pki.enrollToken(id);
       if (!row) throw bad('unknown token');
-      const a = Buffer.from(row.secret_sha256, 'hex');
+      const a = Buffer.from(row.secretSha256, 'hex');
       const b = Buffer.from(sha256(secret), 'hex');
       if (a.length !== b.length || !timingSafeEqual(a, b)) throw bad('unknown token');
-      if (row.used_ms !== null) throw bad('the token was already used');
-      if (row.expires_ms < Date.now()) throw bad('the token has expired');
+      if (row.usedMs !== null) throw bad('the token was already used');
+      if (row.expiresMs < Date.now()) throw bad('the token has expired');
       if (row.host !== host) throw bad(`the token was issued for '${row.host}'`);
-      this.db.prepare('UPDATE enroll_tokens SET used_ms = ? WHERE id = ?').run(Date.now(), id);
-    })();
+      await tx.pki.markEnrollTokenUsed(id, Date.now());
+    });
   }
+}
+
+/** The certificate kinds of an agent or of a user (any role). */
+function certKinds(kind: 'agent' | 'user'): string[] {
+  return kind === 'agent' ? ['agent'] : ['admin', 'operator', 'viewer'];
 }
 
 function sha256(s: string): string {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { openDb } from '../db/database.js';
+import { SqliteStores } from '../db/sqlite/stores.js';
 import { Tables, tableNames } from './repository.js';
 import { TablesError } from './errors.js';
 import { TABLES, WRITABLE_NODE_ATTRS } from './schema.js';
@@ -50,46 +50,46 @@ const garbage = fc.oneof(
   fc.constantFrom("'; DROP TABLE nodelist; --", '"', '\n', '\u0000', 'constructor', '__proto__', '..', '-', ',', '?', '&=', '%s'),
 );
 
-function dumpAll(t: Tables): string {
-  return JSON.stringify(tableNames().map((n) => t.dump(n)));
+async function dumpAll(t: Tables): Promise<string> {
+  return JSON.stringify(await Promise.all(tableNames().map((n) => t.dump(n))));
 }
 
-function seeded(): Tables {
-  const t = new Tables(openDb(':memory:'));
-  t.addNodes(['n1', 'n2', 'n3'], { groups: 'all,web', 'vm.memory': '1G', 'vm.host': 'hv01' });
-  t.changeNodes(['n1'], { mac: '02:00:00:00:00:01', ip: '10.0.0.1' });
-  t.setRow('site', { key: 'master' }, { value: '10.0.0.254' });
+async function seeded(): Promise<Tables> {
+  const t = new Tables(SqliteStores.open(':memory:'));
+  await t.addNodes(['n1', 'n2', 'n3'], { groups: 'all,web', 'vm.memory': '1G', 'vm.host': 'hv01' });
+  await t.changeNodes(['n1'], { mac: '02:00:00:00:00:01', ip: '10.0.0.1' });
+  await t.setRow('site', { key: 'master' }, { value: '10.0.0.254' });
   return t;
 }
 
-test('tables fuzz - garbage in any node attribute either is stored in a form that reads back the same, or writes nothing', () => {
-  const t = seeded();
+test('tables fuzz - garbage in any node attribute either is stored in a form that reads back the same, or writes nothing', async () => {
+  const t = await seeded();
   let refusals = 0;
-  fc.assert(
-    fc.property(
+  await fc.assert(
+    fc.asyncProperty(
       fc.constantFrom(...WRITABLE_NODE_ATTRS),
       garbage,
       fc.constantFrom('set', 'plus', 'minus'),
       fc.boolean(),
-      (attr, value, mode, withGood) => {
-        const before = dumpAll(t);
+      async (attr, value, mode, withGood) => {
+        const before = await dumpAll(t);
         const attrs: Record<string, string> = { [attr]: value };
         if (withGood && attr !== 'nodetype.os') attrs['nodetype.os'] = 'debian12';
         try {
-          t.changeNodes(['n2', 'n3'], attrs, { mode: mode as 'set' | 'plus' | 'minus' });
+          await t.changeNodes(['n2', 'n3'], attrs, { mode: mode as 'set' | 'plus' | 'minus' });
         } catch (e) {
           if (!(e instanceof TablesError)) throw e;
           refusals++;
-          assert.equal(dumpAll(t), before, `${attr}=${JSON.stringify(value)} was refused but something was written`);
+          assert.equal(await dumpAll(t), before, `${attr}=${JSON.stringify(value)} was refused but something was written`);
           assert.ok(e.failures.length > 0 || e.message.length > 0);
           for (const f of e.failures) assert.ok(['n2', 'n3'].includes(f.node));
           return;
         }
         // Accepted: the stored value is itself acceptable and unchanged by a second write.
-        const stored = t.get('n2', attr);
+        const stored = await t.get('n2', attr);
         if (stored !== undefined) {
-          t.changeNodes(['n2'], { [attr]: stored });
-          assert.equal(t.get('n2', attr), stored, `${attr}: stored '${stored}' is not stable`);
+          await t.changeNodes(['n2'], { [attr]: stored });
+          assert.equal(await t.get('n2', attr), stored, `${attr}: stored '${stored}' is not stable`);
         }
       },
     ),
@@ -98,51 +98,51 @@ test('tables fuzz - garbage in any node attribute either is stored in a form tha
   assert.ok(refusals > 100, `the fuzzer should hit refusals (got ${refusals})`);
 });
 
-test('tables fuzz - garbage in nodeadd names and attributes leaves every table as it was', () => {
-  const t = seeded();
-  fc.assert(
-    fc.property(
+test('tables fuzz - garbage in nodeadd names and attributes leaves every table as it was', async () => {
+  const t = await seeded();
+  await fc.assert(
+    fc.asyncProperty(
       fc.array(fc.oneof(fc.constantFrom('n1', 'web', 'new1', 'new2'), fc.string({ maxLength: 12 })), { minLength: 1, maxLength: 4 }),
       fc.dictionary(
         fc.oneof(fc.constantFrom(...WRITABLE_NODE_ATTRS, 'groups', 'mac', 'ip', 'vmhost'), fc.string({ maxLength: 10 })),
         garbage,
         { maxKeys: 3 },
       ),
-      (names, attrs) => {
-        const before = dumpAll(t);
+      async (names, attrs) => {
+        const before = await dumpAll(t);
         try {
-          t.addNodes([...new Set(names)], attrs);
+          await t.addNodes([...new Set(names)], attrs);
         } catch (e) {
           if (!(e instanceof TablesError)) throw e;
-          assert.equal(dumpAll(t), before);
+          assert.equal(await dumpAll(t), before);
           return;
         }
-        t.removeNodes([...new Set(names)]);
-        assert.equal(dumpAll(t), before, 'add then remove restores the tables');
+        await t.removeNodes([...new Set(names)]);
+        assert.equal(await dumpAll(t), before, 'add then remove restores the tables');
       },
     ),
     { numRuns: 800, seed: 77 },
   );
 });
 
-test('tables fuzz - garbage keys and columns in chtab write nothing when refused', () => {
-  const t = seeded();
+test('tables fuzz - garbage keys and columns in chtab write nothing when refused', async () => {
+  const t = await seeded();
   const keyed = TABLES.filter((d) => d.kind === 'keyed');
-  fc.assert(
-    fc.property(
+  await fc.assert(
+    fc.asyncProperty(
       fc.constantFrom(...keyed),
       garbage,
       fc.array(fc.tuple(fc.nat({ max: 20 }), garbage), { minLength: 1, maxLength: 3 }),
       fc.boolean(),
-      (def, keyValue, cols, del) => {
-        const before = dumpAll(t);
+      async (def, keyValue, cols, del) => {
+        const before = await dumpAll(t);
         const writable = def.columns.filter((c) => c.syntax);
         const values = Object.fromEntries(cols.map(([i, v]) => [`${def.name}.${writable[i % writable.length]!.name}`, v]));
         try {
-          t.setRow(def.name, { [def.key[0]!]: keyValue }, values, del);
+          await t.setRow(def.name, { [def.key[0]!]: keyValue }, values, del);
         } catch (e) {
           if (!(e instanceof TablesError)) throw e;
-          assert.equal(dumpAll(t), before);
+          assert.equal(await dumpAll(t), before);
         }
       },
     ),
